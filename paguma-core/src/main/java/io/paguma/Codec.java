@@ -1,0 +1,45 @@
+package io.paguma;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * A wire format: how a {@link Message} becomes a frame of bytes and back (seed 000's
+ * {@code DataPack}, P6, B6). This is the SPI for custom formats.
+ *
+ * <p>Built-in formats are in {@link Codecs}. A custom codec is passed to
+ * {@code Server.builder().codec(...)}, or made selectable by name in configuration by listing its
+ * class (public, with a no-argument constructor) in
+ * {@code META-INF/services/io.paguma.Codec}.
+ *
+ * <p>A codec is stateless and shared by all connections of a server; its methods are called on
+ * IO threads and must not block.
+ */
+public interface Codec {
+
+    /** The name used in configuration, e.g. {@code ltv-le}. */
+    String name();
+
+    /**
+     * Decodes one frame from {@code in} if a whole frame is readable, advancing the reader index
+     * past it. If not, returns null and leaves the reader index where it was. The announced
+     * payload length must be checked against {@code maxPacketSize} as soon as the header is
+     * readable, before waiting for the body.
+     *
+     * @throws FrameException if the frame is too long or malformed; the connection is then closed
+     */
+    Message decode(ByteBuf in, int maxPacketSize);
+
+    /** Writes {@code message} as one frame to {@code out}. */
+    void encode(Message message, ByteBuf out);
+
+    /** The exact number of bytes {@link #encode} writes for {@code message}. */
+    int frameLength(Message message);
+
+    /**
+     * Whether frames carry the message's sequence id. Codecs that do not ignore {@link Message#seq()}
+     * and decode it as 0.
+     */
+    default boolean carriesSeq() {
+        return false;
+    }
+}

@@ -1,0 +1,10 @@
+package io.paguma;
+
+import java.io.IOException;
+
+/** The failure of a send, or of a pending operation, on a connection that is closed. */
+public final class ConnectionClosedException extends IOException {
+    public ConnectionClosedException(String message) {
+        super(message);
+    }
+}

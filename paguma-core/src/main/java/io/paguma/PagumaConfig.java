@@ -1,0 +1,300 @@
+package io.paguma;
+
+import io.paguma.internal.ConfigLoader;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Every tunable value of a server (P5): one immutable object per server, never a global.
+ *
+ * <p>Build one in code with {@link #builder()}, or load one with {@link #load()}: from
+ * {@code application.json} / {@code application.yaml} (found in the working directory or
+ * {@code conf/}, or named by {@code PAGUMA_CONFIG} / {@code -Dpaguma.config}), then overridden by
+ * {@code PAGUMA_*} environment variables and {@code paguma.*} system properties. Every key has a
+ * default, so no file is needed. An unknown key or a bad value fails with a {@link ConfigException}
+ * naming the key. {@code docs/CONFIG.md} lists every key.
+ */
+public final class PagumaConfig {
+
+    /** Which Netty transport carries the sockets (R1). */
+    public enum Transport {
+        /** epoll on Linux, kqueue on macOS, NIO elsewhere. */
+        AUTO,
+        NIO,
+        EPOLL,
+        KQUEUE,
+        /** Linux io_uring; only when asked for. */
+        IO_URING;
+
+        /** The name used in configuration files. */
+        public String configName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** How connections are assigned to workers (P9); named after Zinx's worker modes. */
+    public enum WorkerMode {
+        /** Worker {@code connectionId % workerPoolSize}, as Zinx's {@code Hash} mode. */
+        HASH,
+        /** The worker with the fewest bound connections at accept time, as Zinx's {@code Bind} mode over a fixed pool. */
+        BIND;
+
+        public String configName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    private final String name;
+    private final String host;
+    private final int port;
+    private final int maxConn;
+    private final int maxPacketSize;
+    private final int workerPoolSize;
+    private final int maxWorkerTaskLen;
+    private final WorkerMode workerMode;
+    private final String codec;
+    private final Transport transport;
+    private final int bossThreads;
+    private final int ioThreads;
+    private final boolean tcpNoDelay;
+    private final boolean keepAlive;
+    private final Duration keepAlivePeriod;
+    private final int soBacklog;
+    private final Duration stopGracePeriod;
+    private final int serverFullMsgId;
+    private final String serverFullMessage;
+    private final Duration warnInterval;
+
+    private PagumaConfig(Builder b) {
+        this.name = b.name;
+        this.host = b.host;
+        this.port = b.port;
+        this.maxConn = b.maxConn;
+        this.maxPacketSize = b.maxPacketSize;
+        this.workerPoolSize = b.workerPoolSize;
+        this.maxWorkerTaskLen = b.maxWorkerTaskLen;
+        this.workerMode = b.workerMode;
+        this.codec = b.codec;
+        this.transport = b.transport;
+        this.bossThreads = b.bossThreads;
+        this.ioThreads = b.ioThreads;
+        this.tcpNoDelay = b.tcpNoDelay;
+        this.keepAlive = b.keepAlive;
+        this.keepAlivePeriod = b.keepAlivePeriod;
+        this.soBacklog = b.soBacklog;
+        this.stopGracePeriod = b.stopGracePeriod;
+        this.serverFullMsgId = b.serverFullMsgId;
+        this.serverFullMessage = b.serverFullMessage;
+        this.warnInterval = b.warnInterval;
+    }
+
+    /** The defaults: what a server uses with no file, no environment and no system properties. */
+    public static PagumaConfig defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /**
+     * Loads the configuration the way the {@code paguma} command does: the file named by
+     * {@code -Dpaguma.config} or {@code PAGUMA_CONFIG}, else the first of {@code application.json},
+     * {@code application.yaml}, {@code application.yml} in the working directory and then in
+     * {@code conf/}, else no file; then environment variables, then system properties.
+     */
+    public static PagumaConfig load() {
+        return ConfigLoader.load(null, System.getenv(), ConfigLoader.systemProperties(), Path.of(""));
+    }
+
+    /** Loads {@code file} (JSON or YAML by extension), then applies environment variables and system properties. */
+    public static PagumaConfig load(Path file) {
+        return ConfigLoader.load(file, System.getenv(), ConfigLoader.systemProperties(), Path.of(""));
+    }
+
+    /**
+     * Loads {@code file} (may be null: no file) with the given environment and system properties
+     * in place of the process's own; for tests and embedders.
+     */
+    public static PagumaConfig load(Path file, Map<String, String> env, Map<String, String> systemProperties) {
+        return ConfigLoader.load(file, env, systemProperties, null);
+    }
+
+    /** The server's name, used in logs. */
+    public String name() { return name; }
+
+    /** The address to bind. */
+    public String host() { return host; }
+
+    /** The port to bind; 0 picks a free one (ask the server for it after start). */
+    public int port() { return port; }
+
+    /** The most connections open at once; one more is refused. */
+    public int maxConn() { return maxConn; }
+
+    /** The largest payload a frame may announce, in bytes. */
+    public int maxPacketSize() { return maxPacketSize; }
+
+    /** Worker threads for routers; 0 runs routers on the IO threads. */
+    public int workerPoolSize() { return workerPoolSize; }
+
+    /** Requests queued per worker before reading pauses on the connections that feed it. */
+    public int maxWorkerTaskLen() { return maxWorkerTaskLen; }
+
+    public WorkerMode workerMode() { return workerMode; }
+
+    /** The wire format's name, see {@link Codecs}. */
+    public String codec() { return codec; }
+
+    public Transport transport() { return transport; }
+
+    /** Threads that accept connections (the main reactor). */
+    public int bossThreads() { return bossThreads; }
+
+    /** Threads that read and write sockets (the sub reactors). */
+    public int ioThreads() { return ioThreads; }
+
+    public boolean tcpNoDelay() { return tcpNoDelay; }
+
+    /** Whether TCP keep-alive probes are enabled on accepted connections. */
+    public boolean keepAlive() { return keepAlive; }
+
+    /** Idle time before the first keep-alive probe, and the interval between probes. */
+    public Duration keepAlivePeriod() { return keepAlivePeriod; }
+
+    /** The listen backlog. */
+    public int soBacklog() { return soBacklog; }
+
+    /** How long {@code stop()} waits for in-flight requests and pending writes before closing anyway. */
+    public Duration stopGracePeriod() { return stopGracePeriod; }
+
+    /** The message id of the "server full" message. */
+    public int serverFullMsgId() { return serverFullMsgId; }
+
+    /** Text sent to a connection refused by {@code maxConn} before it is closed; empty sends nothing. */
+    public String serverFullMessage() { return serverFullMessage; }
+
+    /** The shortest interval between two log lines of the same kind of repeated warning. */
+    public Duration warnInterval() { return warnInterval; }
+
+    @Override
+    public String toString() {
+        return "PagumaConfig{name=" + name + ", host=" + host + ", port=" + port + ", maxConn=" + maxConn
+                + ", maxPacketSize=" + maxPacketSize + ", workerPoolSize=" + workerPoolSize
+                + ", maxWorkerTaskLen=" + maxWorkerTaskLen + ", workerMode=" + workerMode.configName()
+                + ", codec=" + codec + ", transport=" + transport.configName() + ", bossThreads=" + bossThreads
+                + ", ioThreads=" + ioThreads + ", tcpNoDelay=" + tcpNoDelay + ", keepAlive=" + keepAlive
+                + ", keepAlivePeriod=" + keepAlivePeriod + ", soBacklog=" + soBacklog
+                + ", stopGracePeriod=" + stopGracePeriod + ", serverFullMsgId=" + Integer.toUnsignedString(serverFullMsgId)
+                + ", serverFullMessage=" + serverFullMessage + ", warnInterval=" + warnInterval + '}';
+    }
+
+    /** Builds a {@link PagumaConfig}; every setter has a default, {@link #build()} checks every value. */
+    public static final class Builder {
+        private String name = "paguma";
+        private String host = "0.0.0.0";
+        private int port = 8999;
+        private int maxConn = 12000;
+        private int maxPacketSize = 4096;
+        private int workerPoolSize = Runtime.getRuntime().availableProcessors();
+        private int maxWorkerTaskLen = 1024;
+        private WorkerMode workerMode = WorkerMode.HASH;
+        private String codec = "ltv-le";
+        private Transport transport = Transport.AUTO;
+        private int bossThreads = 1;
+        private int ioThreads = Runtime.getRuntime().availableProcessors();
+        private boolean tcpNoDelay = true;
+        private boolean keepAlive = true;
+        private Duration keepAlivePeriod = Duration.ofSeconds(15);
+        private int soBacklog = 1024;
+        private Duration stopGracePeriod = Duration.ofSeconds(10);
+        private int serverFullMsgId = 0;
+        private String serverFullMessage = "";
+        private Duration warnInterval = Duration.ofSeconds(5);
+
+        private Builder() {
+        }
+
+        private Builder(PagumaConfig c) {
+            name = c.name;
+            host = c.host;
+            port = c.port;
+            maxConn = c.maxConn;
+            maxPacketSize = c.maxPacketSize;
+            workerPoolSize = c.workerPoolSize;
+            maxWorkerTaskLen = c.maxWorkerTaskLen;
+            workerMode = c.workerMode;
+            codec = c.codec;
+            transport = c.transport;
+            bossThreads = c.bossThreads;
+            ioThreads = c.ioThreads;
+            tcpNoDelay = c.tcpNoDelay;
+            keepAlive = c.keepAlive;
+            keepAlivePeriod = c.keepAlivePeriod;
+            soBacklog = c.soBacklog;
+            stopGracePeriod = c.stopGracePeriod;
+            serverFullMsgId = c.serverFullMsgId;
+            serverFullMessage = c.serverFullMessage;
+            warnInterval = c.warnInterval;
+        }
+
+        public Builder name(String name) { this.name = name; return this; }
+        public Builder host(String host) { this.host = host; return this; }
+        public Builder port(int port) { this.port = port; return this; }
+        public Builder maxConn(int maxConn) { this.maxConn = maxConn; return this; }
+        public Builder maxPacketSize(int maxPacketSize) { this.maxPacketSize = maxPacketSize; return this; }
+        public Builder workerPoolSize(int workerPoolSize) { this.workerPoolSize = workerPoolSize; return this; }
+        public Builder maxWorkerTaskLen(int maxWorkerTaskLen) { this.maxWorkerTaskLen = maxWorkerTaskLen; return this; }
+        public Builder workerMode(WorkerMode workerMode) { this.workerMode = workerMode; return this; }
+        public Builder codec(String codec) { this.codec = codec; return this; }
+        public Builder transport(Transport transport) { this.transport = transport; return this; }
+        public Builder bossThreads(int bossThreads) { this.bossThreads = bossThreads; return this; }
+        public Builder ioThreads(int ioThreads) { this.ioThreads = ioThreads; return this; }
+        public Builder tcpNoDelay(boolean tcpNoDelay) { this.tcpNoDelay = tcpNoDelay; return this; }
+        public Builder keepAlive(boolean keepAlive) { this.keepAlive = keepAlive; return this; }
+        public Builder keepAlivePeriod(Duration keepAlivePeriod) { this.keepAlivePeriod = keepAlivePeriod; return this; }
+        public Builder soBacklog(int soBacklog) { this.soBacklog = soBacklog; return this; }
+        public Builder stopGracePeriod(Duration stopGracePeriod) { this.stopGracePeriod = stopGracePeriod; return this; }
+        public Builder serverFullMsgId(int serverFullMsgId) { this.serverFullMsgId = serverFullMsgId; return this; }
+        public Builder serverFullMessage(String serverFullMessage) { this.serverFullMessage = serverFullMessage; return this; }
+        public Builder warnInterval(Duration warnInterval) { this.warnInterval = warnInterval; return this; }
+
+        /** @throws ConfigException naming the first key whose value is out of range */
+        public PagumaConfig build() {
+            require(name != null && !name.isBlank(), "name", "must not be empty", name);
+            require(host != null && !host.isBlank(), "host", "must not be empty", host);
+            require(port >= 0 && port <= 65535, "port", "must be between 0 and 65535", port);
+            require(maxConn > 0, "maxConn", "must be > 0", maxConn);
+            require(maxPacketSize > 0, "maxPacketSize", "must be > 0", maxPacketSize);
+            require(workerPoolSize >= 0, "workerPoolSize", "must be >= 0", workerPoolSize);
+            require(maxWorkerTaskLen > 0, "maxWorkerTaskLen", "must be > 0", maxWorkerTaskLen);
+            require(workerMode != null, "workerMode", "must not be null", null);
+            require(transport != null, "transport", "must not be null", null);
+            require(bossThreads > 0, "bossThreads", "must be > 0", bossThreads);
+            require(ioThreads > 0, "ioThreads", "must be > 0", ioThreads);
+            require(keepAlivePeriod != null && keepAlivePeriod.toSeconds() >= 1, "keepAlivePeriod", "must be at least 1s", keepAlivePeriod);
+            require(soBacklog > 0, "soBacklog", "must be > 0", soBacklog);
+            require(stopGracePeriod != null && !stopGracePeriod.isNegative(), "stopGracePeriod", "must be >= 0", stopGracePeriod);
+            require(serverFullMessage != null, "serverFullMessage", "must not be null (use \"\" to send nothing)", null);
+            require(warnInterval != null && !warnInterval.isNegative(), "warnInterval", "must be >= 0", warnInterval);
+            require(codec != null, "codec", "must not be null", null);
+            try {
+                Codecs.byName(codec);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("codec", "codec: " + e.getMessage());
+            }
+            return new PagumaConfig(this);
+        }
+
+        private static void require(boolean ok, String key, String rule, Object value) {
+            if (!ok) throw new ConfigException(key, key + " " + rule + ", got " + value);
+        }
+    }
+}

@@ -1,0 +1,415 @@
+package io.paguma;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.Future;
+import io.paguma.internal.ChannelConnection;
+import io.paguma.internal.ServerContext;
+import io.paguma.internal.Transports;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * A Paguma TCP server (P1): a name, an address, routes, hooks and a connection manager.
+ *
+ * <pre>{@code
+ * Server server = Server.builder()
+ *     .port(8999)
+ *     .route(1, request -> request.reply(1, request.data()))
+ *     .onConnStart(conn -> conn.property("name", "guest"))
+ *     .build();
+ * server.serve();
+ * }</pre>
+ *
+ * <p>{@link #start()} binds and returns; {@link #serve()} starts and blocks until the server is
+ * stopped, by {@link #stop()} or by SIGINT/SIGTERM. {@link #stop()} stops accepting at once, lets
+ * received requests finish and their replies go out (within {@code stopGracePeriod}), runs
+ * {@code onConnStop} for every connection and ends every thread it started. A server is started
+ * at most once; methods are safe from any thread.
+ */
+public final class Server {
+    private static final Logger log = LoggerFactory.getLogger(Server.class);
+
+    private enum State { NEW, RUNNING, STOPPING, STOPPED }
+
+    private final PagumaConfig config;
+    private final Codec codec;
+    private final MessageHandler messageHandler;
+    private final Consumer<Connection> onConnStart;
+    private final Consumer<Connection> onConnStop;
+    private final CompletableFuture<StopReport> stopped = new CompletableFuture<>();
+    private final Object lock = new Object();
+    private State state = State.NEW;
+    private ServerContext context;
+    private EventLoopGroup bossGroup;
+    private EventLoopGroup ioGroup;
+    private Channel serverChannel;
+    private String transportName;
+    private Thread shutdownHook;
+
+    private Server(Builder b) {
+        this.config = b.config != null ? b.config : b.configBuilder.build();
+        this.codec = b.codec != null ? b.codec : Codecs.byName(config.codec());
+        this.messageHandler = new MessageHandler(b.routes, b.unknownRouter, config.warnInterval());
+        this.onConnStart = b.onConnStart;
+        this.onConnStop = b.onConnStop;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Binds the port and starts accepting. Returns once the server is listening.
+     *
+     * @throws IllegalStateException if the server was started before, or the address cannot be bound
+     */
+    public Server start() {
+        synchronized (lock) {
+            if (state != State.NEW) throw new IllegalStateException("server " + config.name() + " was already started");
+            Transports.Choice transport = Transports.choose(config.transport());
+            bossGroup = new MultiThreadIoEventLoopGroup(config.bossThreads(),
+                    new DefaultThreadFactory("paguma-" + config.name() + "-boss"), transport.ioHandlerFactory());
+            ioGroup = new MultiThreadIoEventLoopGroup(config.ioThreads(),
+                    new DefaultThreadFactory("paguma-" + config.name() + "-io"), transport.ioHandlerFactory());
+            context = new ServerContext(config, codec, messageHandler, onConnStart, onConnStop);
+            ServerContext ctx = context;
+            ServerBootstrap b = new ServerBootstrap()
+                    .group(bossGroup, ioGroup)
+                    .channel(transport.serverChannel())
+                    .option(ChannelOption.SO_BACKLOG, config.soBacklog())
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .childOption(ChannelOption.TCP_NODELAY, config.tcpNoDelay())
+                    .childHandler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            ch.pipeline().addLast("encoder", ctx.encoder()).addLast("handler", ctx.newHandler());
+                        }
+                    });
+            transport.applyKeepAlive(b, config);
+            try {
+                serverChannel = b.bind(config.host(), config.port()).syncUninterruptibly().channel();
+            } catch (Exception e) {
+                releaseThreads(System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
+                state = State.STOPPED;
+                stopped.complete(new StopReport(0, 0, false, Duration.ZERO));
+                throw new IllegalStateException("server " + config.name() + " cannot listen on " + config.host() + ":"
+                        + config.port() + ": " + e.getMessage() + " (set paguma.port to another port, or 0 for any)", e);
+            }
+            transportName = transport.name();
+            state = State.RUNNING;
+            log.info("server {} listening on {} (transport {}, codec {}, {} IO threads, {} workers, maxConn {})",
+                    config.name(), localAddress().getAddress().getHostAddress() + ":" + port(), transportName, codec.name(),
+                    config.ioThreads(), config.workerPoolSize(), config.maxConn());
+            return this;
+        }
+    }
+
+    /**
+     * Starts the server if it is not running yet, then blocks until it has stopped. SIGINT and
+     * SIGTERM stop it cleanly.
+     */
+    public StopReport serve() {
+        synchronized (lock) {
+            if (state == State.NEW) start();
+            if (state == State.RUNNING && shutdownHook == null) {
+                shutdownHook = new Thread(this::stop, "paguma-" + config.name() + "-shutdown");
+                Runtime.getRuntime().addShutdownHook(shutdownHook);
+            }
+        }
+        return stopped.join();
+    }
+
+    /**
+     * Stops the server and waits until it has stopped: stops accepting at once, stops reading,
+     * lets every received request finish and flushes what was sent, closes every connection (each
+     * runs {@code onConnStop}), then ends the worker and IO threads. Anything still pending when
+     * {@code stopGracePeriod} runs out is closed anyway. Calling it again returns the same report.
+     *
+     * @throws IllegalStateException if called from one of this server's own threads, which the stop
+     *                               would wait for; use {@link #stopAsync()} there
+     */
+    public StopReport stop() {
+        if (isOwnThread()) {
+            throw new IllegalStateException("stop() called on a thread of server " + config.name()
+                    + " would wait for itself; call stopAsync() instead");
+        }
+        synchronized (lock) {
+            if (state == State.NEW) {
+                state = State.STOPPED;
+                stopped.complete(new StopReport(0, 0, false, Duration.ZERO));
+            }
+            if (state != State.RUNNING) return stopped.join();
+            state = State.STOPPING;
+        }
+        StopReport report;
+        try {
+            report = doStop();
+        } catch (RuntimeException | Error e) {
+            stopped.completeExceptionally(e);
+            throw e;
+        }
+        synchronized (lock) {
+            state = State.STOPPED;
+        }
+        removeShutdownHook();
+        stopped.complete(report);
+        return report;
+    }
+
+    /** Stops the server on a new thread; safe to call from a router or hook. */
+    public CompletableFuture<StopReport> stopAsync() {
+        Thread t = new Thread(this::stop, "paguma-" + config.name() + "-stop");
+        t.start();
+        return stopped;
+    }
+
+    private boolean isOwnThread() {
+        ServerContext ctx;
+        synchronized (lock) {
+            ctx = context;
+        }
+        if (ctx == null) return false;
+        if (ctx.isWorkerThread()) return true;
+        return (ioGroup != null && inGroup(ioGroup)) || (bossGroup != null && inGroup(bossGroup));
+    }
+
+    private static boolean inGroup(EventLoopGroup group) {
+        for (var e : group) {
+            if (e.inEventLoop()) return true;
+        }
+        return false;
+    }
+
+    private StopReport doStop() {
+        long begin = System.nanoTime();
+        long deadline = begin + config.stopGracePeriod().toNanos();
+        context.beginStop();
+        serverChannel.close().awaitUninterruptibly();
+        List<ChannelConnection> open = context.manager().snapshot();
+        int closedCount = open.size();
+        boolean expired = false;
+        try {
+            // 1. Read nothing more; what was already dispatched still runs.
+            List<Future<?>> pausing = new ArrayList<>(open.size());
+            for (ChannelConnection c : open) {
+                pausing.add(c.stopReading());
+            }
+            for (Future<?> f : pausing) f.awaitUninterruptibly(remainingMillis(deadline));
+            // 2. Let every queued request finish.
+            expired = !context.drainWorkers(deadline);
+            // 3. Flush and close; closing waits for the writes only until the deadline.
+            List<CompletableFuture<Void>> closing = new ArrayList<>(open.size());
+            for (ChannelConnection c : open) closing.add(c.close());
+            expired |= !await(closing, deadline);
+            // Connections accepted while the listener was closing, and any stragglers.
+            List<CompletableFuture<Void>> forced = new ArrayList<>();
+            for (ChannelConnection c : context.manager().snapshot()) {
+                c.channel().close();
+                forced.add(c.closeFuture());
+                if (!open.contains(c)) closedCount++;
+            }
+            // onConnStop runs on the workers, so give it time even after the deadline.
+            await(forced, System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
+            long dropped = context.shutdownWorkers(Math.max(deadline, System.nanoTime() + TimeUnit.SECONDS.toNanos(1)));
+            releaseThreads(System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
+            StopReport report = new StopReport(closedCount, dropped, expired || dropped > 0,
+                    Duration.ofNanos(System.nanoTime() - begin));
+            log.info("server {} stopped: {}", config.name(), report);
+            return report;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            releaseThreads(System.nanoTime());
+            throw new IllegalStateException("stop of server " + config.name() + " was interrupted", e);
+        }
+    }
+
+    private static boolean await(List<CompletableFuture<Void>> futures, long deadlineNanos) throws InterruptedException {
+        try {
+            CompletableFuture.allOf(futures.toArray(new CompletableFuture[0]))
+                    .get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (java.util.concurrent.TimeoutException e) {
+            return false;
+        } catch (java.util.concurrent.ExecutionException e) {
+            return true;
+        }
+    }
+
+    private static long remainingMillis(long deadlineNanos) {
+        return Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
+    }
+
+    private void releaseThreads(long deadlineNanos) {
+        Future<?> boss = bossGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        Future<?> io = ioGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        boss.awaitUninterruptibly(remainingMillis(deadlineNanos));
+        io.awaitUninterruptibly(remainingMillis(deadlineNanos));
+    }
+
+    private void removeShutdownHook() {
+        Thread hook;
+        synchronized (lock) {
+            hook = shutdownHook;
+        }
+        if (hook == null || hook == Thread.currentThread()) return;
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException alreadyShuttingDown) {
+            // The JVM is exiting and runs the hook itself; stop() returns the same report there.
+        }
+    }
+
+    /** Completes with the stop's report once the server has stopped. */
+    public CompletableFuture<StopReport> stoppedFuture() {
+        return stopped;
+    }
+
+    /** Whether the server is started and not stopping. */
+    public boolean isRunning() {
+        synchronized (lock) {
+            return state == State.RUNNING;
+        }
+    }
+
+    /** The bound address; with port 0 this tells the port that was picked. */
+    public InetSocketAddress localAddress() {
+        Channel ch = serverChannel;
+        if (ch == null) throw new IllegalStateException("server " + config.name() + " is not started");
+        return (InetSocketAddress) ch.localAddress();
+    }
+
+    /** The bound port (P1); with port 0 in the config, the port that was picked. */
+    public int port() {
+        return localAddress().getPort();
+    }
+
+    public String name() {
+        return config.name();
+    }
+
+    public PagumaConfig config() {
+        return config;
+    }
+
+    public Codec codec() {
+        return codec;
+    }
+
+    /** The transport in use ({@code epoll}, {@code kqueue}, {@code nio}, {@code io_uring}), or null before start. */
+    public String transport() {
+        return transportName;
+    }
+
+    public MessageHandler messageHandler() {
+        return messageHandler;
+    }
+
+    /** The open connections. */
+    public ConnectionManager connections() {
+        synchronized (lock) {
+            if (context == null) throw new IllegalStateException("server " + config.name() + " is not started");
+            return context.manager();
+        }
+    }
+
+    /** Collects routes, hooks and config; {@link #build()} checks them and makes the server. */
+    public static final class Builder {
+        private PagumaConfig config;
+        private final PagumaConfig.Builder configBuilder = PagumaConfig.builder();
+        private Codec codec;
+        private final Map<Integer, Router> routes = new LinkedHashMap<>();
+        private Router unknownRouter;
+        private Consumer<Connection> onConnStart;
+        private Consumer<Connection> onConnStop;
+
+        private Builder() {
+        }
+
+        /**
+         * Uses {@code config} whole (e.g. {@link PagumaConfig#load()}); the shortcuts
+         * {@link #name}, {@link #host} and {@link #port} then apply on top of it.
+         */
+        public Builder config(PagumaConfig config) {
+            this.config = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        public Builder name(String name) {
+            if (config != null) config = config.toBuilder().name(name).build();
+            else configBuilder.name(name);
+            return this;
+        }
+
+        public Builder host(String host) {
+            if (config != null) config = config.toBuilder().host(host).build();
+            else configBuilder.host(host);
+            return this;
+        }
+
+        public Builder port(int port) {
+            if (config != null) config = config.toBuilder().port(port).build();
+            else configBuilder.port(port);
+            return this;
+        }
+
+        /** Uses {@code codec} instead of the one named by the config's {@code codec} key. */
+        public Builder codec(Codec codec) {
+            this.codec = Objects.requireNonNull(codec, "codec");
+            return this;
+        }
+
+        /**
+         * Routes message id {@code id} to {@code router} (P7).
+         *
+         * @throws IllegalArgumentException if {@code id} already has a router
+         */
+        public Builder route(int id, Router router) {
+            Objects.requireNonNull(router, "router");
+            if (routes.putIfAbsent(id, router) != null) {
+                throw new IllegalArgumentException("message id " + Integer.toUnsignedString(id) + " already has a router");
+            }
+            return this;
+        }
+
+        /** Handles messages whose id has no router (by default they are dropped with a rate-limited warning). */
+        public Builder onUnknownMessage(Router router) {
+            this.unknownRouter = Objects.requireNonNull(router, "router");
+            return this;
+        }
+
+        /** Runs after a connection is set up, before its first request is handled (P11). */
+        public Builder onConnStart(Consumer<Connection> hook) {
+            this.onConnStart = Objects.requireNonNull(hook, "hook");
+            return this;
+        }
+
+        /** Runs once when a connection has closed, after its last request, before it is removed (P11). */
+        public Builder onConnStop(Consumer<Connection> hook) {
+            this.onConnStop = Objects.requireNonNull(hook, "hook");
+            return this;
+        }
+
+        /** @throws ConfigException if a config value is out of range */
+        public Server build() {
+            return new Server(this);
+        }
+    }
+
+}

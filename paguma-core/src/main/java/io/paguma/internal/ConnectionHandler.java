@@ -1,0 +1,197 @@
+package io.paguma.internal;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.paguma.FrameException;
+import io.paguma.Message;
+import io.paguma.Request;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The inbound side of one connection: frames bytes with the codec (P6, R2), dispatches each
+ * message to the router on the IO thread or the connection's worker (P9), and runs the lifecycle
+ * (P10, P11). Runs on the connection's IO thread only, so its fields need no synchronisation.
+ *
+ * <p>Bytes are kept in one pooled cumulation buffer between reads; a frame announcing more than
+ * {@code maxPacketSize} closes the connection before its body is buffered (R3). When the worker
+ * queue is full the decoded request is held, reading stops, and the worker resumes it once it has
+ * drained: memory per connection stays bounded and nothing is dropped.
+ */
+public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
+    /** Compact the cumulation after this many reads that left a partial frame, as Netty's decoders do. */
+    private static final int DISCARD_AFTER_READS = 16;
+
+    private final ServerContext context;
+    private ChannelConnection connection;
+    private ByteBuf cumulation;
+    private int partialReads;
+    private Request stalled;
+    private boolean paused;
+    private boolean draining;
+
+    ConnectionHandler(ServerContext context) {
+        this.context = context;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        if (context.stopping) {
+            ctx.close();
+            return;
+        }
+        if (!context.manager.tryReserve()) {
+            refuse(ctx);
+            return;
+        }
+        long id = context.nextId();
+        Worker worker = context.workers == null ? null : context.workers.assign(id);
+        connection = new ChannelConnection(id, ctx.channel(), context, this, worker);
+        context.manager.add(connection);
+        ServerContext.log.debug("{} opened", connection);
+        runInOrder(() -> context.runHook(context.onConnStart, connection, "onConnStart"));
+    }
+
+    private void refuse(ChannelHandlerContext ctx) {
+        InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
+        context.refuseLog.warn("refused connection from " + ChannelConnection.format(remote) + ": "
+                + "maxConn " + context.manager.max() + " reached"
+                + " (set paguma.maxConn to raise it)", null);
+        String text = context.config.serverFullMessage();
+        if (text.isEmpty()) {
+            ctx.close();
+        } else {
+            Message full = new Message(context.config.serverFullMsgId(), text.getBytes(StandardCharsets.UTF_8));
+            ctx.writeAndFlush(full).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf in = (ByteBuf) msg;
+        if (connection == null || draining) {
+            in.release();
+            return;
+        }
+        cumulation = cumulation == null ? in : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(), cumulation, in);
+        decode();
+    }
+
+    /** Decodes and dispatches whole frames until the buffer runs short or the worker is full. */
+    private void decode() {
+        try {
+            while (!paused && !draining && cumulation != null && connection.channel().isActive()) {
+                Message message = context.codec.decode(cumulation, context.config.maxPacketSize());
+                if (message == null) break;
+                dispatch(new Request(connection, message));
+            }
+        } catch (FrameException e) {
+            closeForBadInput(e.getMessage());
+            return;
+        } catch (RuntimeException e) {
+            closeForBadInput("codec " + context.codec.name() + " failed: " + e);
+            return;
+        }
+        if (cumulation == null) return;
+        if (!cumulation.isReadable()) {
+            cumulation.release();
+            cumulation = null;
+            partialReads = 0;
+        } else if (++partialReads >= DISCARD_AFTER_READS && cumulation.refCnt() == 1) {
+            partialReads = 0;
+            cumulation.discardSomeReadBytes();
+        }
+    }
+
+    private void dispatch(Request request) {
+        Worker worker = connection.worker;
+        if (worker == null) {
+            context.handler.handle(request);
+        } else if (!worker.tryOffer(request)) {
+            stalled = request;
+            paused = true;
+            connection.channel().config().setAutoRead(false);
+            worker.await(connection);
+        }
+    }
+
+    /** On the IO thread, when the worker has room again. */
+    void resume() {
+        if (!paused || draining || !connection.isOpen()) return;
+        if (!connection.worker.tryOffer(stalled)) {
+            connection.worker.await(connection);
+            return;
+        }
+        stalled = null;
+        paused = false;
+        decode();
+        if (!paused && !draining && connection.isOpen()) connection.channel().config().setAutoRead(true);
+    }
+
+    /** On the IO thread, when the server stops: read nothing more; what was dispatched still runs. */
+    void stopReading() {
+        draining = true;
+        stalled = null;
+        if (connection != null) connection.channel().config().setAutoRead(false);
+    }
+
+    private void closeForBadInput(String reason) {
+        context.frameLog.warn(connection + " closed: " + reason, null);
+        releaseCumulation();
+        connection.channel().close();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        releaseCumulation();
+        stalled = null;
+        ChannelConnection c = connection;
+        if (c == null) return;
+        c.markClosed();
+        ServerContext.log.debug("{} closed", c);
+        runInOrder(() -> {
+            try {
+                context.runHook(context.onConnStop, c, "onConnStop");
+            } finally {
+                context.manager.remove(c);
+                if (c.worker != null) context.workers.release(c.worker);
+                c.completeClose();
+            }
+        });
+    }
+
+    /** Runs a lifecycle step where the connection's requests run, so it keeps its place among them. */
+    private void runInOrder(Runnable step) {
+        if (connection.worker == null) step.run();
+        else connection.worker.execute(step);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        String who = connection != null ? connection.toString()
+                : "connection from " + ChannelConnection.format((InetSocketAddress) ctx.channel().remoteAddress());
+        if (cause instanceof IOException) {
+            ServerContext.log.debug("{} closed: {}", who, cause.toString());
+        } else {
+            context.errorLog.warn(who + " closed: unexpected error: " + cause, cause);
+        }
+        ctx.close();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        releaseCumulation();
+    }
+
+    private void releaseCumulation() {
+        if (cumulation != null) {
+            cumulation.release();
+            cumulation = null;
+        }
+    }
+}

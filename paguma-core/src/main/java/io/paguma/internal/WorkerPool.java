@@ -1,0 +1,67 @@
+package io.paguma.internal;
+
+import io.paguma.MessageHandler;
+import io.paguma.PagumaConfig;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/** The workers of one server and how connections are assigned to them (P9). */
+final class WorkerPool {
+    private final Worker[] workers;
+    private final PagumaConfig.WorkerMode mode;
+
+    WorkerPool(String serverName, MessageHandler handler, PagumaConfig config) {
+        this.mode = config.workerMode();
+        this.workers = new Worker[config.workerPoolSize()];
+        for (int i = 0; i < workers.length; i++) {
+            workers[i] = new Worker("paguma-" + serverName + "-worker-" + i, handler, config.maxWorkerTaskLen());
+        }
+        for (Worker w : workers) w.start();
+    }
+
+    /** The worker for a new connection; its requests and hooks all run there, in order. */
+    Worker assign(long connectionId) {
+        Worker chosen;
+        if (mode == PagumaConfig.WorkerMode.BIND) {
+            chosen = workers[0];
+            for (Worker w : workers) {
+                if (w.bound.get() < chosen.bound.get()) chosen = w;
+            }
+        } else {
+            chosen = workers[(int) Math.floorMod(connectionId, (long) workers.length)];
+        }
+        chosen.bound.incrementAndGet();
+        return chosen;
+    }
+
+    void release(Worker w) {
+        w.bound.decrementAndGet();
+    }
+
+    boolean isWorkerThread() {
+        for (Worker w : workers) {
+            if (w.isWorkerThread()) return true;
+        }
+        return false;
+    }
+
+    /** Waits until every task queued so far has run, or the deadline passes; true if all ran. */
+    boolean drain(long deadlineNanos) throws InterruptedException {
+        CountDownLatch done = new CountDownLatch(workers.length);
+        for (Worker w : workers) w.execute(done::countDown);
+        return done.await(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
+
+    /** Stops every worker; returns how many queued requests had to be dropped. */
+    long shutdown(long deadlineNanos) throws InterruptedException {
+        long dropped = 0;
+        for (Worker w : workers) {
+            w.shutdown(TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
+        }
+        for (Worker w : workers) {
+            if (w.queued() > 0) dropped += w.abandon();
+        }
+        return dropped;
+    }
+}

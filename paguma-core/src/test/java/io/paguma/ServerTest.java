@@ -1,0 +1,370 @@
+package io.paguma;
+
+import io.paguma.testing.FrameSocket;
+import io.paguma.testing.Servers;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+class ServerTest {
+    private final List<Server> servers = new ArrayList<>();
+
+    private Server start(Server.Builder builder) {
+        Server s = builder.build().start();
+        servers.add(s);
+        return s;
+    }
+
+    @AfterEach
+    void stopServers() {
+        for (Server s : servers) s.stop();
+    }
+
+    private static Server.Builder echo(PagumaConfig config) {
+        return Server.builder().config(config).route(1, r -> r.reply(1, r.data()));
+    }
+
+    @Test
+    void echoRoundTrip() throws IOException {
+        Server server = start(echo(Servers.config().build()));
+        assertThat(server.port()).isPositive();
+        try (FrameSocket s = FrameSocket.connect(server.port())) {
+            s.send(1, "hello paguma");
+            Message m = s.read();
+            assertThat(m.id()).isEqualTo(1);
+            assertThat(m.text()).isEqualTo("hello paguma");
+        }
+    }
+
+    @Test
+    void echoRoundTripOnTheIoThreads() throws IOException {
+        Server server = start(echo(Servers.config().workerPoolSize(0).build()));
+        try (FrameSocket s = FrameSocket.connect(server.port())) {
+            for (int i = 0; i < 100; i++) s.send(1, "m" + i);
+            for (int i = 0; i < 100; i++) assertThat(s.read().text()).isEqualTo("m" + i);
+        }
+    }
+
+    @Test
+    void emptyPayloadAndMaximumPayloadRoundTrip() throws IOException {
+        Server server = start(echo(Servers.config().maxPacketSize(64 * 1024).build()));
+        byte[] big = new byte[64 * 1024];
+        new java.util.Random(7).nextBytes(big);
+        try (FrameSocket s = FrameSocket.connect(server.port())) {
+            s.send(1, new byte[0]);
+            s.send(1, big);
+            assertThat(s.read().data()).isEmpty();
+            assertThat(s.read().data()).isEqualTo(big);
+        }
+    }
+
+    @Test
+    void ordersOfOneConnectionAreKeptUnderTheWorkerPool() throws Exception {
+        Map<Long, List<Integer>> seen = new ConcurrentHashMap<>();
+        Server server = start(Server.builder()
+                .config(Servers.config().workerPoolSize(3).maxWorkerTaskLen(8).build())
+                .route(7, r -> {
+                    int n = Integer.parseInt(r.text());
+                    seen.computeIfAbsent(r.connection().id(), k -> new CopyOnWriteArrayList<>()).add(n);
+                    r.reply(7, r.data());
+                }));
+        int clients = 12;
+        int perClient = 400;
+        List<Thread> threads = new ArrayList<>();
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        for (int c = 0; c < clients; c++) {
+            Thread t = new Thread(() -> {
+                try (FrameSocket s = FrameSocket.connect(server.port())) {
+                    for (int i = 0; i < perClient; i++) s.send(7, Integer.toString(i));
+                    for (int i = 0; i < perClient; i++) assertThat(s.read().text()).isEqualTo(Integer.toString(i));
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            });
+            threads.add(t);
+            t.start();
+        }
+        for (Thread t : threads) t.join(30_000);
+        assertThat(failures).isEmpty();
+        assertThat(seen).hasSize(clients);
+        List<Integer> expected = new ArrayList<>();
+        for (int i = 0; i < perClient; i++) expected.add(i);
+        seen.values().forEach(list -> assertThat(list).isEqualTo(expected));
+    }
+
+    @Test
+    void connectionsBeyondMaxConnAreRefusedWithTheServerFullMessage() throws IOException {
+        Server server = start(echo(Servers.config().maxConn(2).serverFullMsgId(99).serverFullMessage("server full").build()));
+        try (FrameSocket a = FrameSocket.connect(server.port()); FrameSocket b = FrameSocket.connect(server.port())) {
+            a.send(1, "a");
+            b.send(1, "b");
+            assertThat(a.read().text()).isEqualTo("a");
+            assertThat(b.read().text()).isEqualTo("b");
+            try (FrameSocket c = FrameSocket.connect(server.port())) {
+                Message full = c.read();
+                assertThat(full.id()).isEqualTo(99);
+                assertThat(full.text()).isEqualTo("server full");
+                assertThat(c.closedByPeer()).isTrue();
+            }
+            assertThat(server.connections().count()).isEqualTo(2);
+            a.send(1, "still here");
+            assertThat(a.read().text()).isEqualTo("still here");
+        }
+        // Places are given back when connections close.
+        await().atMost(5, SECONDS).until(() -> server.connections().count() == 0);
+        try (FrameSocket d = FrameSocket.connect(server.port())) {
+            d.send(1, "d");
+            assertThat(d.read().text()).isEqualTo("d");
+        }
+    }
+
+    @Test
+    void oversizedFrameClosesOnlyThatConnection() throws IOException {
+        Server server = start(echo(Servers.config().maxPacketSize(1024).build()));
+        try (FrameSocket good = FrameSocket.connect(server.port()); FrameSocket bad = FrameSocket.connect(server.port())) {
+            good.send(1, "before");
+            assertThat(good.read().text()).isEqualTo("before");
+            // Only the header of a 9 MB frame: the server must refuse it without waiting for the body.
+            bad.sendRaw(new byte[] {0x40, 0x54, (byte) 0x89, 0x00, 1, 0, 0, 0});
+            assertThat(bad.closedByPeer()).isTrue();
+            good.send(1, "after");
+            assertThat(good.read().text()).isEqualTo("after");
+        }
+    }
+
+    @Test
+    void aFrameOfExactlyMaxPacketSizeIsAccepted() throws IOException {
+        Server server = start(echo(Servers.config().maxPacketSize(100).build()));
+        try (FrameSocket s = FrameSocket.connect(server.port())) {
+            s.send(1, new byte[100]);
+            assertThat(s.read().length()).isEqualTo(100);
+            s.send(1, new byte[101]);
+            assertThat(s.closedByPeer()).isTrue();
+        }
+    }
+
+    @Test
+    void aRouterThatThrowsDoesNotKillTheConnectionOrTheWorker() throws IOException {
+        Server server = start(Server.builder()
+                .config(Servers.config().workerPoolSize(1).build())
+                .route(1, r -> {
+                    if (r.text().equals("boom")) throw new IllegalStateException("boom");
+                    r.reply(1, r.data());
+                })
+                .route(2, new BaseRouter() {
+                    @Override
+                    public void preHandle(Request request) {
+                        throw new IllegalArgumentException("pre fails");
+                    }
+
+                    @Override
+                    public void handle(Request request) {
+                        request.reply(2, "must not run");
+                    }
+                }));
+        try (FrameSocket s = FrameSocket.connect(server.port())) {
+            s.send(1, "boom");
+            s.send(2, "x");
+            s.send(1, "ok");
+            Message m = s.read();
+            assertThat(m.id()).isEqualTo(1);
+            assertThat(m.text()).isEqualTo("ok");
+        }
+    }
+
+    @Test
+    void routerStepsRunInTemplateOrder() throws IOException {
+        List<String> steps = new CopyOnWriteArrayList<>();
+        Server server = start(Server.builder().config(Servers.config().build()).route(3, new BaseRouter() {
+            @Override
+            public void preHandle(Request request) {
+                steps.add("pre");
+            }
+
+            @Override
+            public void handle(Request request) {
+                steps.add("handle");
+            }
+
+            @Override
+            public void postHandle(Request request) {
+                steps.add("post");
+                request.reply(3, "done");
+            }
+        }));
+        try (FrameSocket s = FrameSocket.connect(server.port())) {
+            s.send(3, "x");
+            assertThat(s.read().text()).isEqualTo("done");
+        }
+        assertThat(steps).containsExactly("pre", "handle", "post");
+    }
+
+    @Test
+    void registeringAnIdTwiceIsAnError() {
+        Server.Builder b = Server.builder().route(1, r -> { });
+        assertThatThrownBy(() -> b.route(1, r -> { }))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("message id 1 already has a router");
+    }
+
+    @Test
+    void unknownMessageIdsAreDroppedAndTheConnectionCarriesOn() throws IOException {
+        Server server = start(echo(Servers.config().build()));
+        try (FrameSocket s = FrameSocket.connect(server.port())) {
+            s.send(12345, "nobody home");
+            s.send(1, "echo");
+            Message m = s.read();
+            assertThat(m.id()).isEqualTo(1);
+            assertThat(m.text()).isEqualTo("echo");
+        }
+    }
+
+    @Test
+    void unknownMessageIdsCanBeAnsweredByAnErrorRoute() throws IOException {
+        Server server = start(echo(Servers.config().build())
+                .onUnknownMessage(r -> r.reply(0xFFFF, "no route for " + r.id())));
+        try (FrameSocket s = FrameSocket.connect(server.port())) {
+            s.send(42, "?");
+            Message m = s.read();
+            assertThat(m.id()).isEqualTo(0xFFFF);
+            assertThat(m.text()).isEqualTo("no route for 42");
+        }
+    }
+
+    @Test
+    void hooksFireOnceEachInOrderAroundTheRequests() throws Exception {
+        Map<Long, List<String>> events = new ConcurrentHashMap<>();
+        Server server = start(Server.builder()
+                .config(Servers.config().workerPoolSize(2).build())
+                .route(1, r -> {
+                    events.get(r.connection().id()).add("request");
+                    r.reply(1, r.data());
+                })
+                .onConnStart(c -> events.computeIfAbsent(c.id(), k -> new CopyOnWriteArrayList<>()).add("start"))
+                .onConnStop(c -> events.get(c.id()).add("stop")));
+        List<Long> ids = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            try (FrameSocket s = FrameSocket.connect(server.port())) {
+                s.send(1, "x");
+                s.read();
+            }
+        }
+        await().atMost(5, SECONDS).until(() -> events.size() == 5
+                && events.values().stream().allMatch(l -> l.contains("stop")));
+        events.forEach((id, list) -> {
+            ids.add(id);
+            assertThat(list).as("connection " + id).containsExactly("start", "request", "stop");
+        });
+        assertThat(Set.copyOf(ids)).hasSize(5);
+    }
+
+    @Test
+    void closeFutureCompletesAfterOnConnStopAndTheConnectionIsRemoved() throws Exception {
+        AtomicInteger stops = new AtomicInteger();
+        CountDownLatch started = new CountDownLatch(1);
+        Server server = start(echo(Servers.config().build())
+                .onConnStart(c -> started.countDown())
+                .onConnStop(c -> stops.incrementAndGet()));
+        Connection conn;
+        try (FrameSocket s = FrameSocket.connect(server.port())) {
+            assertThat(started.await(5, SECONDS)).isTrue();
+            conn = server.connections().all().iterator().next();
+            assertThat(server.connections().get(conn.id())).isSameAs(conn);
+            assertThat(conn.isOpen()).isTrue();
+        }
+        conn.closeFuture().get(5, SECONDS);
+        assertThat(stops.get()).isEqualTo(1);
+        assertThat(conn.isOpen()).isFalse();
+        assertThat(server.connections().get(conn.id())).isNull();
+    }
+
+    @Test
+    void propertiesAreVisibleAcrossThreads() throws Exception {
+        Server server = start(Server.builder()
+                .config(Servers.config().workerPoolSize(2).build())
+                .onConnStart(c -> c.property("name", "guest-" + c.id()))
+                .route(1, r -> {
+                    String name = r.connection().property("name");
+                    r.connection().property("last", r.text());
+                    r.reply(1, name);
+                }));
+        try (FrameSocket s = FrameSocket.connect(server.port())) {
+            s.send(1, "first");
+            String name = s.read().text();
+            Connection conn = server.connections().all().iterator().next();
+            assertThat(name).isEqualTo("guest-" + conn.id());
+            // Read from this test thread what the worker thread wrote.
+            assertThat((String) conn.property("last")).isEqualTo("first");
+            conn.property("name", "alice");
+            s.send(1, "second");
+            assertThat(s.read().text()).isEqualTo("alice");
+            assertThat((String) conn.removeProperty("name")).isEqualTo("alice");
+            assertThat((Object) conn.property("name")).isNull();
+        }
+    }
+
+    @Test
+    void serverSideCloseFlushesWhatWasSentFirst() throws Exception {
+        Server server = start(Server.builder().config(Servers.config().build()).route(1, r -> {
+            for (int i = 0; i < 50; i++) r.reply(1, "bye " + i);
+            r.connection().close();
+        }));
+        try (FrameSocket s = FrameSocket.connect(server.port())) {
+            s.send(1, "x");
+            for (int i = 0; i < 50; i++) assertThat(s.read().text()).isEqualTo("bye " + i);
+            assertThat(s.closedByPeer()).isTrue();
+        }
+    }
+
+    @Test
+    void twoServersInOneJvmKeepTheirOwnConfig() throws IOException {
+        Server ltv = start(Server.builder().config(Servers.config().name("a").build())
+                .route(1, r -> r.reply(1, "from a")));
+        Server tlv = start(Server.builder().config(Servers.config().name("b").codec("tlv-be").maxPacketSize(10).build())
+                .route(1, r -> r.reply(1, "from b")));
+        try (FrameSocket a = FrameSocket.connect(ltv.port(), Codecs.LTV_LE);
+             FrameSocket b = FrameSocket.connect(tlv.port(), Codecs.TLV_BE)) {
+            a.send(1, "0123456789abcdef");
+            b.send(1, "x");
+            assertThat(a.read().text()).isEqualTo("from a");
+            assertThat(b.read().text()).isEqualTo("from b");
+            b.send(1, "0123456789abcdef");
+            assertThat(b.closedByPeer()).isTrue();
+        }
+    }
+
+    @Test
+    void startTwiceAndBindConflictsAreClearErrors() {
+        Server first = start(echo(Servers.config().build()));
+        assertThatThrownBy(first::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("already started");
+        Server second = echo(Servers.config().port(first.port()).build()).build();
+        assertThatThrownBy(second::start)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("cannot listen on 127.0.0.1:" + first.port());
+        assertThat(second.isRunning()).isFalse();
+    }
+
+    static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    static void awaitLatch(CountDownLatch latch) throws InterruptedException {
+        assertThat(latch.await(10, TimeUnit.SECONDS)).isTrue();
+    }
+}
