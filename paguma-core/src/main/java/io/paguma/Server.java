@@ -48,6 +48,9 @@ public final class Server {
 
     private enum State { NEW, RUNNING, STOPPING, STOPPED }
 
+    /** How long stop() waits past the grace period for onConnStop hooks and threads to finish. */
+    private static final long HOOK_WAIT_NANOS = TimeUnit.SECONDS.toNanos(2);
+
     private final PagumaConfig config;
     private final Codec codec;
     private final MessageHandler messageHandler;
@@ -213,21 +216,24 @@ public final class Server {
             }
             for (Future<?> f : pausing) f.awaitUninterruptibly(remainingMillis(deadline));
             // 2. Let every queued request finish.
-            expired = !context.drainWorkers(deadline);
+            boolean drained = context.drainWorkers(deadline);
             // 3. Flush and close; closing waits for the writes only until the deadline.
             List<CompletableFuture<Void>> closing = new ArrayList<>(open.size());
             for (ChannelConnection c : open) closing.add(c.close());
-            expired |= !await(closing, deadline);
-            // Connections accepted while the listener was closing, and any stragglers.
-            List<CompletableFuture<Void>> forced = new ArrayList<>();
+            boolean closedInTime = await(closing, deadline);
+            expired = !drained || !closedInTime;
+            // Past the deadline: interrupt routers still running, drop what is queued, close what is left,
+            // including connections accepted while the listener was closing.
+            if (!drained) context.abandonWorkers();
+            List<CompletableFuture<Void>> remaining = new ArrayList<>();
             for (ChannelConnection c : context.manager().snapshot()) {
                 c.channel().close();
-                forced.add(c.closeFuture());
+                remaining.add(c.closeFuture());
                 if (!open.contains(c)) closedCount++;
             }
-            // onConnStop runs on the workers, so give it time even after the deadline.
-            await(forced, System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
-            long dropped = context.shutdownWorkers(Math.max(deadline, System.nanoTime() + TimeUnit.SECONDS.toNanos(1)));
+            // onConnStop runs on the workers: give it a moment even after the deadline.
+            await(remaining, System.nanoTime() + HOOK_WAIT_NANOS);
+            long dropped = context.shutdownWorkers(TimeUnit.NANOSECONDS.toMillis(HOOK_WAIT_NANOS));
             releaseThreads(System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
             StopReport report = new StopReport(closedCount, dropped, expired || dropped > 0,
                     Duration.ofNanos(System.nanoTime() - begin));

@@ -75,9 +75,14 @@ public final class ServerContext {
         return workers == null || workers.drain(deadlineNanos);
     }
 
-    /** Stops the workers; returns how many queued requests were dropped. */
-    public long shutdownWorkers(long deadlineNanos) throws InterruptedException {
-        return workers == null ? 0 : workers.shutdown(deadlineNanos);
+    /** After the grace period: interrupts routers still running and drops queued requests; hooks still run. */
+    public void abandonWorkers() {
+        if (workers != null) workers.abandon();
+    }
+
+    /** Ends the worker threads, waiting up to {@code joinMillis}; returns how many requests were dropped. */
+    public long shutdownWorkers(long joinMillis) throws InterruptedException {
+        return workers == null ? 0 : workers.shutdown(joinMillis);
     }
 
     void runHook(Consumer<Connection> hook, ChannelConnection c, String name) {

@@ -32,6 +32,8 @@ final class Worker implements Runnable {
     private volatile boolean parked;
     private volatile boolean running = true;
     private volatile boolean discard;
+    /** Written by the worker thread only. */
+    private volatile long dropped;
 
     Worker(String threadName, MessageHandler handler, int capacity) {
         this.handler = handler;
@@ -100,8 +102,11 @@ final class Worker implements Runnable {
                 }
                 parked = false;
             }
-            if (discard) return;
             if (task instanceof Request) {
+                if (discard) {
+                    dropped++;
+                    continue;
+                }
                 handler.handle((Request) task);
                 if (!waiters.isEmpty() && queue.size() <= lowMark) wakeWaiters();
             } else {
@@ -115,6 +120,16 @@ final class Worker implements Runnable {
         }
     }
 
+    /**
+     * After the stop's grace period ran out: interrupts a router that is still running and drops
+     * the requests still queued; lifecycle tasks (onConnStop) still run.
+     */
+    void abandon() {
+        discard = true;
+        thread.interrupt();
+        LockSupport.unpark(thread);
+    }
+
     /** Asks the thread to finish once its queue is empty, and waits up to {@code millis} for it. */
     void shutdown(long millis) throws InterruptedException {
         running = false;
@@ -122,27 +137,9 @@ final class Worker implements Runnable {
         thread.join(Math.max(1, millis));
     }
 
-    /**
-     * Discards whatever is still queued after the grace period ran out and says how many requests
-     * that was. If a router is still running, its thread is interrupted and the count is of every
-     * queued task, since only the worker thread may take from its queue.
-     */
-    long abandon() {
-        running = false;
-        if (thread.isAlive()) {
-            discard = true;
-            thread.interrupt();
-            return queue.size();
-        }
-        long requests = 0;
-        Object t;
-        while ((t = queue.poll()) != null) {
-            if (t instanceof Request) requests++;
-        }
-        return requests;
+    /** Requests dropped by {@link #abandon()}; read after {@link #shutdown}. */
+    long dropped() {
+        return dropped;
     }
 
-    int queued() {
-        return queue.size();
-    }
 }

@@ -53,14 +53,18 @@ final class WorkerPool {
         return done.await(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
     }
 
-    /** Stops every worker; returns how many queued requests had to be dropped. */
-    long shutdown(long deadlineNanos) throws InterruptedException {
+    /** Interrupts routers still running and drops queued requests; lifecycle tasks still run. */
+    void abandon() {
+        for (Worker w : workers) w.abandon();
+    }
+
+    /** Lets every worker finish its queue and end; returns how many requests were dropped by {@link #abandon()}. */
+    long shutdown(long joinMillis) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(joinMillis);
         long dropped = 0;
         for (Worker w : workers) {
-            w.shutdown(TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
-        }
-        for (Worker w : workers) {
-            if (w.queued() > 0) dropped += w.abandon();
+            w.shutdown(TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime()));
+            dropped += w.dropped();
         }
         return dropped;
     }

@@ -122,7 +122,7 @@ public final class FrameSocket implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        inbound.release();
+        if (inbound.refCnt() > 0) inbound.release();
         socket.close();
     }
 }

@@ -1,0 +1,80 @@
+package io.paguma;
+
+import io.paguma.testing.CountingCodec;
+import io.paguma.testing.FrameSocket;
+import io.paguma.testing.Servers;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+class BackpressureTest {
+
+    @Test
+    void aFullWorkerQueuePausesReadingAndDropsNothing() throws Exception {
+        int capacity = 4;
+        CountingCodec codec = new CountingCodec();
+        CountDownLatch release = new CountDownLatch(1);
+        Server server = Server.builder()
+                .config(Servers.config().workerPoolSize(1).maxWorkerTaskLen(capacity).build())
+                .codec(codec)
+                .route(1, r -> {
+                    release.await();
+                    r.reply(1, r.data());
+                })
+                .build().start();
+        int n = 5000;
+        try (FrameSocket s = FrameSocket.connect(server.port())) {
+            AtomicReference<Throwable> writerFailure = new AtomicReference<>();
+            Thread writer = new Thread(() -> {
+                try {
+                    for (int i = 0; i < n; i++) s.send(1, "request number " + i);
+                } catch (Throwable e) {
+                    writerFailure.set(e);
+                }
+            });
+            writer.start();
+            // One request running, `capacity` queued, one held by the paused connection: nothing more is decoded.
+            int bound = capacity + 2;
+            await().atMost(10, SECONDS).until(() -> codec.decoded.get() == bound);
+            await().during(Duration.ofMillis(300)).atMost(5, SECONDS).until(() -> codec.decoded.get() == bound);
+            release.countDown();
+            for (int i = 0; i < n; i++) assertThat(s.read().text()).isEqualTo("request number " + i);
+            writer.join(10_000);
+            assertThat(writerFailure.get()).isNull();
+            assertThat(codec.decoded.get()).isEqualTo(n);
+        } finally {
+            release.countDown();
+            server.stop();
+        }
+    }
+
+    @Test
+    void oneStalledConnectionDoesNotStopTheOthersOnOtherWorkers() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        Server server = Server.builder()
+                .config(Servers.config().workerPoolSize(2).maxWorkerTaskLen(2).build())
+                .route(1, r -> {
+                    release.await();
+                    r.reply(1, r.data());
+                })
+                .route(2, r -> r.reply(2, r.data()))
+                .build().start();
+        try (FrameSocket blocked = FrameSocket.connect(server.port()); FrameSocket free = FrameSocket.connect(server.port())) {
+            // Connection ids 1 and 2 land on workers 1 and 0 in hash mode.
+            for (int i = 0; i < 20; i++) blocked.send(1, "x");
+            for (int i = 0; i < 100; i++) free.send(2, "y" + i);
+            for (int i = 0; i < 100; i++) assertThat(free.read().text()).isEqualTo("y" + i);
+            release.countDown();
+            for (int i = 0; i < 20; i++) assertThat(blocked.read().text()).isEqualTo("x");
+        } finally {
+            release.countDown();
+            server.stop();
+        }
+    }
+}
