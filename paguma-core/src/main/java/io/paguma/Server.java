@@ -118,7 +118,7 @@ public final class Server {
             transportName = transport.name();
             state = State.RUNNING;
             log.info("server {} listening on {} (transport {}, codec {}, {} IO threads, {} workers, maxConn {})",
-                    config.name(), localAddress().getAddress().getHostAddress() + ":" + port(), transportName, codec.name(),
+                    config.name(), config.host() + ":" + port(), transportName, codec.name(),
                     config.ioThreads(), config.workerPoolSize(), config.maxConn());
             return this;
         }

@@ -1,0 +1,54 @@
+package io.paguma.cli;
+
+import io.paguma.PagumaConfig;
+import io.paguma.Server;
+import io.paguma.cli.demo.ChatRoom;
+import io.paguma.cli.demo.DemoServer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = {"Runs the demo server: echo on message id 1 and a chat room.",
+                "Listens on 8999 unless configured otherwise (PAGUMA_PORT=9000, -Dpaguma.port=9000,",
+                "or an application.json/yaml; see docs/CONFIG.md). Ctrl+C stops it cleanly."})
+final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "FILE", description = "A JSON or YAML config file (default: application.json/yaml here or in conf/, if any).")
+    Path config;
+
+    @Override
+    public Integer call() {
+        PagumaConfig cfg = config != null ? PagumaConfig.load(config) : PagumaConfig.load();
+        Server server = DemoServer.build(cfg).start();
+        printHowToConnect(System.out, server);
+        server.serve();
+        return 0;
+    }
+
+    static void printHowToConnect(PrintStream out, Server server) {
+        String codec = server.codec().name();
+        int port = server.port();
+        out.println();
+        out.println("Paguma demo server on port " + port + " (codec " + codec + ", transport " + server.transport() + ")");
+        out.println("  echo: message id " + DemoServer.ECHO + " -> the same payload back on id " + DemoServer.ECHO);
+        out.println("  chat: " + ChatRoom.NICK + " <name>, " + ChatRoom.JOIN + " <room>, " + ChatRoom.SAY + " <text>, "
+                + ChatRoom.LEAVE + " (leave); the server sends text lines on id " + ChatRoom.EVENT);
+        String snippet = switch (codec) {
+            case "ltv-le" -> "struct.pack('<II',len(d),1)+d";
+            case "tlv-be" -> "struct.pack('>II',1,len(d))+d";
+            case "length-prefix" -> "struct.pack('>I',len(d))+d";
+            default -> null;
+        };
+        if (snippet != null) {
+            out.println("  frames: see docs/PROTOCOL.md (" + codec + "). Try an echo from another terminal:");
+            out.println("    python3 -c \"import socket,struct;d=b'hello';s=socket.create_connection(('127.0.0.1'," + port
+                    + "));s.sendall(" + snippet + ");print(s.recv(64))\"");
+        }
+        out.println("Press Ctrl+C to stop.");
+        out.println();
+        out.flush();
+    }
+}

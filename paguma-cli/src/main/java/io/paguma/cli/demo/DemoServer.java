@@ -1,0 +1,32 @@
+package io.paguma.cli.demo;
+
+import io.paguma.PagumaConfig;
+import io.paguma.Server;
+
+/**
+ * The demo: an echo route and a small chat room on one server. Everything here is public API; it
+ * is also the example to copy from.
+ */
+public final class DemoServer {
+    /** Echo: the payload comes back on the same id. */
+    public static final int ECHO = 1;
+
+    private DemoServer() {
+    }
+
+    public static Server build(PagumaConfig config) {
+        ChatRoom chat = new ChatRoom();
+        Server.Builder b = Server.builder()
+                .config(config)
+                .route(ECHO, r -> r.reply(ECHO, r.data()))
+                .route(ChatRoom.NICK, chat::nick)
+                .route(ChatRoom.JOIN, chat::join)
+                .route(ChatRoom.SAY, chat::say)
+                .route(ChatRoom.LEAVE, chat::leave)
+                .onConnStart(chat::onConnect)
+                .onConnStop(chat::onDisconnect);
+        // length-prefix frames carry no id: every frame arrives as id 0, so echo there too.
+        if (config.codec().equals("length-prefix")) b.route(0, r -> r.reply(0, r.data()));
+        return b.build();
+    }
+}
