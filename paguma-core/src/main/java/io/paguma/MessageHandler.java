@@ -67,7 +67,8 @@ public final class MessageHandler {
             step = "postHandle";
             router.postHandle(request);
         } catch (Throwable t) {
-            if (t instanceof VirtualMachineError) throw (VirtualMachineError) t;
+            // Even an Error (a StackOverflowError from a runaway parser, say) stays with this request:
+            // letting it escape would kill the worker and stall every connection pinned to it.
             Connection c = request.connection();
             failureLog.warn(c + ": router for message id "
                     + Integer.toUnsignedString(request.id()) + " threw in " + step + ": " + t, t);

@@ -17,10 +17,12 @@ import org.slf4j.LoggerFactory;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -167,9 +169,10 @@ public final class Server {
         } catch (RuntimeException | Error e) {
             stopped.completeExceptionally(e);
             throw e;
-        }
-        synchronized (lock) {
-            state = State.STOPPED;
+        } finally {
+            synchronized (lock) {
+                state = State.STOPPED;
+            }
         }
         removeShutdownHook();
         stopped.complete(report);
@@ -226,15 +229,18 @@ public final class Server {
             // including connections accepted while the listener was closing.
             if (!drained) context.abandonWorkers();
             List<CompletableFuture<Void>> remaining = new ArrayList<>();
+            Set<ChannelConnection> known = new HashSet<>(open);
             for (ChannelConnection c : context.manager().snapshot()) {
                 c.channel().close();
                 remaining.add(c.closeFuture());
-                if (!open.contains(c)) closedCount++;
+                if (!known.contains(c)) closedCount++;
             }
             // onConnStop runs on the workers: give it a moment even after the deadline.
             await(remaining, System.nanoTime() + HOOK_WAIT_NANOS);
+            // The IO threads end first: closing whatever they still hold queues its onConnStop on
+            // workers that are still there to run it.
+            releaseThreads(System.nanoTime() + HOOK_WAIT_NANOS);
             long dropped = context.shutdownWorkers(TimeUnit.NANOSECONDS.toMillis(HOOK_WAIT_NANOS));
-            releaseThreads(System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
             StopReport report = new StopReport(closedCount, dropped, expired || dropped > 0,
                     Duration.ofNanos(System.nanoTime() - begin));
             log.info("server {} stopped: {}", config.name(), report);
@@ -242,6 +248,7 @@ public final class Server {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             releaseThreads(System.nanoTime());
+            context.abandonWorkersNow();
             throw new IllegalStateException("stop of server " + config.name() + " was interrupted", e);
         }
     }

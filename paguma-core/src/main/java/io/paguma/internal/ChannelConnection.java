@@ -95,6 +95,12 @@ public final class ChannelConnection implements Connection {
             write(send);
         } else {
             outbound.offer(send);
+            if (closed) {
+                // Closed while we were queueing: the close may already have emptied the queue, so
+                // fail what is left here rather than leave this future waiting.
+                failQueued();
+                return send;
+            }
         }
         scheduleDrain();
         return send;
@@ -105,8 +111,10 @@ public final class ChannelConnection implements Connection {
             try {
                 loop.execute(drainTask);
             } catch (RejectedExecutionException e) {
-                // The server's IO threads are gone: nothing will ever drain the queue, so fail it here.
-                failQueuedFromOutside();
+                // The IO threads are gone: nothing will ever drain the queue, so fail it here. Reset the
+                // flag first, so a sender that saw it set has its send already queued for us to fail.
+                drainScheduled = 0;
+                failQueued();
             }
         }
     }
@@ -117,7 +125,11 @@ public final class ChannelConnection implements Connection {
         channel.flush();
     }
 
-    private void drainOutbound() {
+    /**
+     * The queue has one consumer at a time: the IO thread, or after close a sender failing what is
+     * left. The lock is taken once per batch, never per message, and is uncontended but at close.
+     */
+    private synchronized void drainOutbound() {
         PendingSend s;
         while ((s = outbound.poll()) != null) write(s);
     }
@@ -132,10 +144,9 @@ public final class ChannelConnection implements Connection {
         channel.write(send.message, promise);
     }
 
-    private synchronized void failQueuedFromOutside() {
+    private synchronized void failQueued() {
         PendingSend s;
         while ((s = outbound.poll()) != null) s.completeExceptionally(closedException(null));
-        drainScheduled = 0;
     }
 
     @Override
@@ -171,8 +182,7 @@ public final class ChannelConnection implements Connection {
     /** On the IO thread, when the channel has become inactive: fail every send still queued. */
     void markClosed() {
         closed = true;
-        PendingSend s;
-        while ((s = outbound.poll()) != null) s.completeExceptionally(closedException(null));
+        failQueued();
     }
 
     /** After {@code onConnStop} has run. */

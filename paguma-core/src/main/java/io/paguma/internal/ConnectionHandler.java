@@ -85,7 +85,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     /** Decodes and dispatches whole frames until the buffer runs short or the worker is full. */
     private void decode() {
         try {
-            while (!paused && !draining && cumulation != null && connection.channel().isActive()) {
+            while (!paused && cumulation != null && connection.channel().isActive()) {
                 Message message = context.codec.decode(cumulation, context.config.maxPacketSize());
                 if (message == null) break;
                 dispatch(new Request(connection, message));
@@ -112,6 +112,9 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         Worker worker = connection.worker;
         if (worker == null) {
             context.handler.handle(request);
+        } else if (draining) {
+            // The server is stopping: what was read is handed over whatever the bound, then reading ends.
+            worker.enqueue(request);
         } else if (!worker.tryOffer(request)) {
             stalled = request;
             paused = true;
@@ -133,11 +136,22 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         if (!paused && !draining && connection.isOpen()) connection.channel().config().setAutoRead(true);
     }
 
-    /** On the IO thread, when the server stops: read nothing more; what was dispatched still runs. */
+    /**
+     * On the IO thread, when the server stops: read nothing more from the socket, but hand every
+     * whole frame already read (and a request held back by backpressure) to the router, so no
+     * request that reached the server is lost.
+     */
     void stopReading() {
+        if (connection == null || draining) return;
         draining = true;
-        stalled = null;
-        if (connection != null) connection.channel().config().setAutoRead(false);
+        connection.channel().config().setAutoRead(false);
+        if (stalled != null) {
+            Request held = stalled;
+            stalled = null;
+            dispatch(held);
+        }
+        paused = false;
+        decode();
     }
 
     private void closeForBadInput(String reason) {
@@ -168,7 +182,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     /** Runs a lifecycle step where the connection's requests run, so it keeps its place among them. */
     private void runInOrder(Runnable step) {
         if (connection.worker == null) step.run();
-        else connection.worker.execute(step);
+        else connection.worker.enqueue(step);
     }
 
     @Override

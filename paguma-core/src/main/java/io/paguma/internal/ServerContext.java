@@ -80,6 +80,14 @@ public final class ServerContext {
         if (workers != null) workers.abandon();
     }
 
+    /** After an interrupted stop: drop queued requests and let the workers end on their own. */
+    public void abandonWorkersNow() {
+        if (workers != null) {
+            workers.abandon();
+            workers.signalShutdown();
+        }
+    }
+
     /** Ends the worker threads, waiting up to {@code joinMillis}; returns how many requests were dropped. */
     public long shutdownWorkers(long joinMillis) throws InterruptedException {
         return workers == null ? 0 : workers.shutdown(joinMillis);
@@ -90,7 +98,7 @@ public final class ServerContext {
         try {
             hook.accept(c);
         } catch (Throwable t) {
-            if (t instanceof VirtualMachineError) throw (VirtualMachineError) t;
+            // Even an Error (a StackOverflowError in user code, say) must not kill the worker.
             log.warn("{}: {} hook threw: {}", c, name, t.toString(), t);
         }
     }

@@ -6,20 +6,33 @@ import io.paguma.Request;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * One worker of the pool (P9): a thread draining its own queue. Requests are bounded by
- * {@code maxWorkerTaskLen}; a connection whose request does not fit stops reading and waits here
- * until the queue has drained to half, so nothing is dropped and nothing grows without bound.
- * Lifecycle events (a connection's start and stop hooks) bypass the bound: there are at most two
- * per connection, and they must run in order with the connection's requests.
+ * One worker of the pool (P9): a thread draining its own lock-free queue.
+ *
+ * <p>Requests are bounded by {@code maxWorkerTaskLen}: a connection whose request does not fit
+ * stops reading and waits here until the queue has drained to half, so nothing is dropped and
+ * nothing grows without bound. Lifecycle steps (a connection's hooks) and the requests a stopping
+ * server hands over bypass the bound: there are at most a few per connection, and they must keep
+ * their place among the connection's requests.
  */
 final class Worker implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
+    private static final VarHandle IN_REQUEST;
+
+    static {
+        try {
+            IN_REQUEST = MethodHandles.lookup().findVarHandle(Worker.class, "inRequest", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final Queue<Object> queue = PlatformDependent.newMpscQueue();
     private final Queue<ChannelConnection> waiters = new ConcurrentLinkedQueue<>();
@@ -32,6 +45,9 @@ final class Worker implements Runnable {
     private volatile boolean parked;
     private volatile boolean running = true;
     private volatile boolean discard;
+    /** Whether a router is running; set with release semantics, so it costs no fence per request. */
+    @SuppressWarnings("unused")
+    private boolean inRequest;
     /** Written by the worker thread only. */
     private volatile long dropped;
 
@@ -56,10 +72,15 @@ final class Worker implements Runnable {
         return true;
     }
 
-    /** Queues a lifecycle task regardless of the bound. */
-    void execute(Runnable task) {
+    /**
+     * Queues a lifecycle step, or a request handed over by a stopping server, regardless of the
+     * bound. If the worker has already ended, runs what is queued on the caller's thread so no
+     * {@code onConnStop} is ever lost.
+     */
+    void enqueue(Object task) {
         queue.offer(task);
         wake();
+        if (!running && !thread.isAlive()) runLeftovers();
     }
 
     /**
@@ -89,6 +110,9 @@ final class Worker implements Runnable {
         for (;;) {
             Object task = queue.poll();
             if (task == null) {
+                // The queue is empty, so there is room: no waiting connection may stay asleep.
+                if (!waiters.isEmpty()) wakeWaiters();
+                if (discard) Thread.interrupted();
                 parked = true;
                 task = queue.poll();
                 if (task == null) {
@@ -102,44 +126,60 @@ final class Worker implements Runnable {
                 }
                 parked = false;
             }
-            if (task instanceof Request) {
-                if (discard) {
-                    dropped++;
-                    continue;
-                }
-                handler.handle((Request) task);
-                if (!waiters.isEmpty() && queue.size() <= lowMark) wakeWaiters();
-            } else {
-                try {
-                    ((Runnable) task).run();
-                } catch (Throwable t) {
-                    if (t instanceof VirtualMachineError) throw (VirtualMachineError) t;
-                    log.warn("{}: task failed: {}", thread.getName(), t.toString(), t);
-                }
+            runTask(task);
+            if (!waiters.isEmpty() && queue.size() <= lowMark) wakeWaiters();
+        }
+    }
+
+    private void runTask(Object task) {
+        if (task instanceof Request) {
+            if (discard) {
+                dropped++;
+                return;
+            }
+            IN_REQUEST.setRelease(this, true);
+            handler.handle((Request) task);
+            IN_REQUEST.setRelease(this, false);
+        } else {
+            if (discard) Thread.interrupted();
+            try {
+                ((Runnable) task).run();
+            } catch (Throwable t) {
+                log.warn("{}: task failed: {}", thread.getName(), t.toString(), t);
             }
         }
     }
 
+    /** After the worker thread has ended: the caller becomes the (single) consumer, one at a time. */
+    private synchronized void runLeftovers() {
+        Object task;
+        while ((task = queue.poll()) != null) runTask(task);
+    }
+
     /**
-     * After the stop's grace period ran out: interrupts a router that is still running and drops
-     * the requests still queued; lifecycle tasks (onConnStop) still run.
+     * After the stop's grace period ran out: drops the requests still queued and interrupts a
+     * router that is still running; lifecycle steps (onConnStop) still run.
      */
     void abandon() {
         discard = true;
-        thread.interrupt();
+        if ((boolean) IN_REQUEST.getAcquire(this)) thread.interrupt();
         LockSupport.unpark(thread);
     }
 
     /** Asks the thread to finish once its queue is empty, and waits up to {@code millis} for it. */
     void shutdown(long millis) throws InterruptedException {
+        signalShutdown();
+        thread.join(Math.max(1, millis));
+    }
+
+    /** Asks the thread to finish once its queue is empty, without waiting. */
+    void signalShutdown() {
         running = false;
         LockSupport.unpark(thread);
-        thread.join(Math.max(1, millis));
     }
 
     /** Requests dropped by {@link #abandon()}; read after {@link #shutdown}. */
     long dropped() {
         return dropped;
     }
-
 }

@@ -49,13 +49,18 @@ final class WorkerPool {
     /** Waits until every task queued so far has run, or the deadline passes; true if all ran. */
     boolean drain(long deadlineNanos) throws InterruptedException {
         CountDownLatch done = new CountDownLatch(workers.length);
-        for (Worker w : workers) w.execute(done::countDown);
+        for (Worker w : workers) w.enqueue((Runnable) done::countDown);
         return done.await(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
     }
 
     /** Interrupts routers still running and drops queued requests; lifecycle tasks still run. */
     void abandon() {
         for (Worker w : workers) w.abandon();
+    }
+
+    /** Asks every worker to end once its queue is empty, without waiting (an interrupted stop). */
+    void signalShutdown() {
+        for (Worker w : workers) w.signalShutdown();
     }
 
     /** Lets every worker finish its queue and end; returns how many requests were dropped by {@link #abandon()}. */
