@@ -151,6 +151,7 @@ public final class Server {
      *                               would wait for; use {@link #stopAsync()} there
      */
     public StopReport stop() {
+        boolean stopInProgress = false;
         if (isOwnThread()) {
             throw new IllegalStateException("stop() called on a thread of server " + config.name()
                     + " would wait for itself; call stopAsync() instead");
@@ -160,9 +161,11 @@ public final class Server {
                 state = State.STOPPED;
                 stopped.complete(new StopReport(0, 0, false, Duration.ZERO));
             }
-            if (state != State.RUNNING) return stopped.join();
-            state = State.STOPPING;
+            if (state == State.RUNNING) state = State.STOPPING;
+            else stopInProgress = true;
         }
+        // Another caller is stopping (or has stopped) the server: wait for its report, outside the lock.
+        if (stopInProgress) return stopped.join();
         StopReport report;
         try {
             report = doStop();

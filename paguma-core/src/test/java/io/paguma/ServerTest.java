@@ -189,6 +189,26 @@ class ServerTest {
     }
 
     @Test
+    void aRouterThatOverflowsTheStackDoesNotKillTheWorker() throws IOException {
+        Server server = start(Server.builder()
+                .config(Servers.config().workerPoolSize(1).build())
+                .route(1, r -> r.reply(1, r.data()))
+                .route(9, new Router() {
+                    @Override
+                    public void handle(Request request) {
+                        handle(request);
+                    }
+                }));
+        try (FrameSocket s = FrameSocket.connect(server.port()); FrameSocket other = FrameSocket.connect(server.port())) {
+            s.send(9, "recurse");
+            s.send(1, "alive");
+            assertThat(s.read().text()).isEqualTo("alive");
+            other.send(1, "me too");
+            assertThat(other.read().text()).isEqualTo("me too");
+        }
+    }
+
+    @Test
     void routerStepsRunInTemplateOrder() throws IOException {
         List<String> steps = new CopyOnWriteArrayList<>();
         Server server = start(Server.builder().config(Servers.config().build()).route(3, new BaseRouter() {

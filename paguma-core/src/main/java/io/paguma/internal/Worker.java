@@ -126,8 +126,10 @@ final class Worker implements Runnable {
                 }
                 parked = false;
             }
-            runTask(task);
+            // Wake waiting connections as soon as a task leaves the queue, before it runs: a long
+            // router must not keep the others paused while its queue is already half empty.
             if (!waiters.isEmpty() && queue.size() <= lowMark) wakeWaiters();
+            runTask(task);
         }
     }
 
