@@ -1,8 +1,6 @@
 package io.paguma;
 
-import io.paguma.internal.codec.LengthPrefixCodec;
-import io.paguma.internal.codec.LtvLeCodec;
-import io.paguma.internal.codec.TlvBeCodec;
+import io.paguma.internal.codec.HeaderCodec;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -14,11 +12,11 @@ import java.util.ServiceLoader;
  */
 public final class Codecs {
     /** {@code [len u32 LE][id u32 LE][data]}: the seed's order and Zinx's {@code zinx_pack_ltv_little_endian}. The default. */
-    public static final Codec LTV_LE = new LtvLeCodec();
+    public static final Codec LTV_LE = HeaderCodec.ltvLe();
     /** {@code [id u32 BE][len u32 BE][data]}: Zinx's current default, {@code zinx_pack_tlv_big_endian}. */
-    public static final Codec TLV_BE = new TlvBeCodec();
+    public static final Codec TLV_BE = HeaderCodec.tlvBe();
     /** {@code [len u32 BE][data]} (seed 004). Carries no message id: every frame is message id 0. */
-    public static final Codec LENGTH_PREFIX = new LengthPrefixCodec();
+    public static final Codec LENGTH_PREFIX = HeaderCodec.lengthPrefix();
 
     private static final List<Codec> BUILT_IN = List.of(LTV_LE, TLV_BE, LENGTH_PREFIX);
 

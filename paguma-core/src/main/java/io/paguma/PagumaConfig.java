@@ -64,6 +64,7 @@ public final class PagumaConfig {
     private final Duration keepAlivePeriod;
     private final int soBacklog;
     private final Duration stopGracePeriod;
+    private final Duration closeLinger;
     private final int serverFullMsgId;
     private final String serverFullMessage;
     private final Duration warnInterval;
@@ -86,6 +87,7 @@ public final class PagumaConfig {
         this.keepAlivePeriod = b.keepAlivePeriod;
         this.soBacklog = b.soBacklog;
         this.stopGracePeriod = b.stopGracePeriod;
+        this.closeLinger = b.closeLinger;
         this.serverFullMsgId = b.serverFullMsgId;
         this.serverFullMessage = b.serverFullMessage;
         this.warnInterval = b.warnInterval;
@@ -175,6 +177,13 @@ public final class PagumaConfig {
     /** How long {@code stop()} waits for in-flight requests and pending writes before closing anyway. */
     public Duration stopGracePeriod() { return stopGracePeriod; }
 
+    /**
+     * After a server-side close has written everything and sent FIN, how long to wait for the peer
+     * to close its side (discarding what it still sends) before closing anyway. Lets the peer see a
+     * clean end of stream instead of a reset that could destroy replies it has not read yet.
+     */
+    public Duration closeLinger() { return closeLinger; }
+
     /** The message id of the "server full" message. */
     public int serverFullMsgId() { return serverFullMsgId; }
 
@@ -192,7 +201,7 @@ public final class PagumaConfig {
                 + ", codec=" + codec + ", transport=" + transport.configName() + ", bossThreads=" + bossThreads
                 + ", ioThreads=" + ioThreads + ", tcpNoDelay=" + tcpNoDelay + ", keepAlive=" + keepAlive
                 + ", keepAlivePeriod=" + keepAlivePeriod + ", soBacklog=" + soBacklog
-                + ", stopGracePeriod=" + stopGracePeriod + ", serverFullMsgId=" + Integer.toUnsignedString(serverFullMsgId)
+                + ", stopGracePeriod=" + stopGracePeriod + ", closeLinger=" + closeLinger + ", serverFullMsgId=" + Integer.toUnsignedString(serverFullMsgId)
                 + ", serverFullMessage=" + serverFullMessage + ", warnInterval=" + warnInterval + '}';
     }
 
@@ -215,6 +224,7 @@ public final class PagumaConfig {
         private Duration keepAlivePeriod = Duration.ofSeconds(15);
         private int soBacklog = 1024;
         private Duration stopGracePeriod = Duration.ofSeconds(10);
+        private Duration closeLinger = Duration.ofSeconds(2);
         private int serverFullMsgId = 0;
         private String serverFullMessage = "";
         private Duration warnInterval = Duration.ofSeconds(5);
@@ -240,6 +250,7 @@ public final class PagumaConfig {
             keepAlivePeriod = c.keepAlivePeriod;
             soBacklog = c.soBacklog;
             stopGracePeriod = c.stopGracePeriod;
+            closeLinger = c.closeLinger;
             serverFullMsgId = c.serverFullMsgId;
             serverFullMessage = c.serverFullMessage;
             warnInterval = c.warnInterval;
@@ -262,6 +273,7 @@ public final class PagumaConfig {
         public Builder keepAlivePeriod(Duration keepAlivePeriod) { this.keepAlivePeriod = keepAlivePeriod; return this; }
         public Builder soBacklog(int soBacklog) { this.soBacklog = soBacklog; return this; }
         public Builder stopGracePeriod(Duration stopGracePeriod) { this.stopGracePeriod = stopGracePeriod; return this; }
+        public Builder closeLinger(Duration closeLinger) { this.closeLinger = closeLinger; return this; }
         public Builder serverFullMsgId(int serverFullMsgId) { this.serverFullMsgId = serverFullMsgId; return this; }
         public Builder serverFullMessage(String serverFullMessage) { this.serverFullMessage = serverFullMessage; return this; }
         public Builder warnInterval(Duration warnInterval) { this.warnInterval = warnInterval; return this; }
@@ -282,6 +294,7 @@ public final class PagumaConfig {
             require(keepAlivePeriod != null && keepAlivePeriod.toSeconds() >= 1, "keepAlivePeriod", "must be at least 1s", keepAlivePeriod);
             require(soBacklog > 0, "soBacklog", "must be > 0", soBacklog);
             require(stopGracePeriod != null && !stopGracePeriod.isNegative(), "stopGracePeriod", "must be >= 0", stopGracePeriod);
+            require(closeLinger != null && !closeLinger.isNegative(), "closeLinger", "must be >= 0", closeLinger);
             require(serverFullMessage != null, "serverFullMessage", "must not be null (use \"\" to send nothing)", null);
             require(warnInterval != null && !warnInterval.isNegative(), "warnInterval", "must be >= 0", warnInterval);
             require(codec != null, "codec", "must not be null", null);

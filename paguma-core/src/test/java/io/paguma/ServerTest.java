@@ -353,6 +353,22 @@ class ServerTest {
     }
 
     @Test
+    void aServerSideCloseWhileThePeerIsStillSendingEndsCleanlyNotWithAReset() throws IOException {
+        Server server = start(Server.builder().config(Servers.config().build()).route(1, r -> {
+            r.reply(1, "last words");
+            r.connection().close();
+        }).route(2, r -> { }));
+        try (FrameSocket s = FrameSocket.connect(server.port())) {
+            s.send(1, "close please");
+            // The server stops reading requests but must drain these, or its close would be a reset.
+            byte[] chatter = s.encode(new Message(2, new byte[100]));
+            for (int i = 0; i < 2000; i++) s.sendRaw(chatter);
+            assertThat(s.read().text()).isEqualTo("last words");
+            assertThat(s.closedByPeer()).isTrue();
+        }
+    }
+
+    @Test
     void twoServersInOneJvmKeepTheirOwnConfig() throws IOException {
         Server ltv = start(Server.builder().config(Servers.config().name("a").build())
                 .route(1, r -> r.reply(1, "from a")));

@@ -1,6 +1,5 @@
 package io.paguma.internal;
 
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -17,7 +16,6 @@ import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 /**
@@ -45,6 +43,8 @@ public final class ChannelConnection implements Connection {
     private final Runnable drainTask = this::drainAndFlush;
     private volatile int drainScheduled;
     private volatile boolean closed;
+    /** Set on the IO thread by the first close. */
+    private boolean closing;
 
     ChannelConnection(long id, Channel channel, ServerContext context, ConnectionHandler handler, Worker worker) {
         this.id = id;
@@ -160,18 +160,13 @@ public final class ChannelConnection implements Connection {
         return closeFuture;
     }
 
-    /** On the IO thread: write what is queued, then close once it is on the wire or the grace period ran out. */
+    /** On the IO thread: read no more requests, write what is queued, then close cleanly (see {@link GracefulClose}). */
     void flushThenClose() {
+        if (closing) return;
+        closing = true;
+        handler.discardInput();
         drainOutbound();
-        if (!channel.isActive()) {
-            channel.close();
-            return;
-        }
-        ChannelFuture flushed = channel.writeAndFlush(Unpooled.EMPTY_BUFFER);
-        flushed.addListener(ChannelFutureListener.CLOSE);
-        long graceNanos = context.config.stopGracePeriod().toNanos();
-        var forced = loop.schedule((Runnable) channel::close, graceNanos, TimeUnit.NANOSECONDS);
-        channel.closeFuture().addListener(f -> forced.cancel(false));
+        GracefulClose.close(channel, null, context.config.closeLinger());
     }
 
     @Override

@@ -66,6 +66,7 @@ public final class ConfigLoader {
         k.put("keepAlivePeriod", (b, v) -> b.keepAlivePeriod(parseDuration(v)));
         k.put("soBacklog", (b, v) -> b.soBacklog(parseInt(v)));
         k.put("stopGracePeriod", (b, v) -> b.stopGracePeriod(parseDuration(v)));
+        k.put("closeLinger", (b, v) -> b.closeLinger(parseDuration(v)));
         k.put("serverFullMsgId", (b, v) -> b.serverFullMsgId(parseUnsignedInt(v)));
         k.put("serverFullMessage", PagumaConfig.Builder::serverFullMessage);
         k.put("warnInterval", (b, v) -> b.warnInterval(parseDuration(v)));

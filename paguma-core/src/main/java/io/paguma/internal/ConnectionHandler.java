@@ -1,7 +1,7 @@
 package io.paguma.internal;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -63,12 +63,10 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
                 + "maxConn " + context.manager.max() + " reached"
                 + " (set paguma.maxConn to raise it)", null);
         String text = context.config.serverFullMessage();
-        if (text.isEmpty()) {
-            ctx.close();
-        } else {
-            Message full = new Message(context.config.serverFullMsgId(), text.getBytes(StandardCharsets.UTF_8));
-            ctx.writeAndFlush(full).addListener(ChannelFutureListener.CLOSE);
-        }
+        ChannelFuture sent = text.isEmpty() ? null
+                : ctx.writeAndFlush(new Message(context.config.serverFullMsgId(), text.getBytes(StandardCharsets.UTF_8)));
+        // channelRead discards whatever the refused peer sends (connection is null).
+        GracefulClose.close(ctx.channel(), sent, context.config.closeLinger());
     }
 
     @Override
@@ -137,14 +135,14 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * On the IO thread, when the server stops: read nothing more from the socket, but hand every
-     * whole frame already read (and a request held back by backpressure) to the router, so no
-     * request that reached the server is lost.
+     * On the IO thread, when the server stops: accept no more requests, but hand every whole frame
+     * already read (and a request held back by backpressure) to the router, so no request that
+     * reached the server is lost. Input that arrives from now on is read and discarded, so the
+     * final close is not a reset.
      */
     void stopReading() {
         if (connection == null || draining) return;
         draining = true;
-        connection.channel().config().setAutoRead(false);
         if (stalled != null) {
             Request held = stalled;
             stalled = null;
@@ -152,12 +150,22 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         paused = false;
         decode();
+        discardInput();
+    }
+
+    /** On the IO thread, when the connection is closing: read and discard everything from now on. */
+    void discardInput() {
+        draining = true;
+        stalled = null;
+        paused = false;
+        releaseCumulation();
+        if (connection != null && connection.channel().isActive()) connection.channel().config().setAutoRead(true);
     }
 
     private void closeForBadInput(String reason) {
         context.frameLog.warn(connection + " closed: " + reason, null);
-        releaseCumulation();
-        connection.channel().close();
+        discardInput();
+        connection.close();
     }
 
     @Override

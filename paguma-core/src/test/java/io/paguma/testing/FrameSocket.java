@@ -104,13 +104,17 @@ public final class FrameSocket implements AutoCloseable {
         return b;
     }
 
-    /** True if the server closes the connection within 10 s with no further message; false if a message arrives first. */
+    /**
+     * True if the server closes the connection cleanly (end of stream) within 10 s with no further
+     * message; false if a message arrives first or nothing happens. A reset fails the test: the
+     * server must close so that the peer can read everything sent before the close.
+     */
     public boolean closedByPeer() throws IOException {
         if (inbound.isReadable()) return false;
         try {
             return in.read() < 0;
         } catch (SocketException reset) {
-            return true;
+            throw new AssertionError("the server reset the connection instead of closing it cleanly", reset);
         } catch (SocketTimeoutException e) {
             return false;
         }
