@@ -16,12 +16,9 @@ import static org.awaitility.Awaitility.await;
 
 class BackpressureTest {
 
-    @Test
-    void aFullWorkerQueuePausesReadingAndDropsNothing() throws Exception {
-        int capacity = 4;
-        CountingCodec codec = new CountingCodec();
-        CountDownLatch release = new CountDownLatch(1);
-        Server server = Server.builder()
+    /** One worker with room for {@code capacity} requests; every request waits for {@code release}, then echoes. */
+    private static Server gatedEcho(int capacity, CountingCodec codec, CountDownLatch release) {
+        return Server.builder()
                 .config(Servers.config().workerPoolSize(1).maxWorkerTaskLen(capacity).build())
                 .codec(codec)
                 .route(1, r -> {
@@ -29,6 +26,23 @@ class BackpressureTest {
                     r.reply(1, r.data());
                 })
                 .build().start();
+    }
+
+    /** Waits until the count of decoded requests has stopped moving (reading has paused) at {@code atLeast} or more. */
+    private static void awaitPlateau(CountingCodec codec, int atLeast, Duration stableFor) {
+        AtomicInteger previous = new AtomicInteger(-1);
+        await().atMost(10, SECONDS).during(stableFor).until(() -> {
+            int now = codec.decoded.get();
+            return now >= atLeast && now == previous.getAndSet(now);
+        });
+    }
+
+    @Test
+    void aFullWorkerQueuePausesReadingAndDropsNothing() throws Exception {
+        int capacity = 4;
+        CountingCodec codec = new CountingCodec();
+        CountDownLatch release = new CountDownLatch(1);
+        Server server = gatedEcho(capacity, codec, release);
         int n = 5000;
         try (FrameSocket s = FrameSocket.connect(server.port())) {
             AtomicReference<Throwable> writerFailure = new AtomicReference<>();
@@ -43,11 +57,7 @@ class BackpressureTest {
             // At most one request running, `capacity` queued and one held by the paused connection:
             // then nothing more is decoded. (The onConnStart step shares the queue, so where exactly
             // reading stops depends on when the worker took it.)
-            AtomicInteger previous = new AtomicInteger(-1);
-            await().atMost(10, SECONDS).during(Duration.ofMillis(400)).until(() -> {
-                int now = codec.decoded.get();
-                return now >= capacity && now == previous.getAndSet(now);
-            });
+            awaitPlateau(codec, capacity, Duration.ofMillis(400));
             assertThat(codec.decoded.get()).isBetween(capacity, capacity + 2);
             release.countDown();
             for (int i = 0; i < n; i++) assertThat(s.read().text()).isEqualTo("request number " + i);
@@ -124,21 +134,10 @@ class BackpressureTest {
         int capacity = 2;
         CountingCodec codec = new CountingCodec();
         CountDownLatch release = new CountDownLatch(1);
-        Server server = Server.builder()
-                .config(Servers.config().workerPoolSize(1).maxWorkerTaskLen(capacity).build())
-                .codec(codec)
-                .route(1, r -> {
-                    release.await();
-                    r.reply(1, r.data());
-                })
-                .build().start();
+        Server server = gatedEcho(capacity, codec, release);
         try (FrameSocket s = FrameSocket.connect(server.port())) {
             for (int i = 0; i < 50; i++) s.send(1, Integer.toString(i));
-            AtomicInteger previous = new AtomicInteger(-1);
-            await().atMost(10, SECONDS).during(Duration.ofMillis(300)).until(() -> {
-                int now = codec.decoded.get();
-                return now >= capacity && now == previous.getAndSet(now);
-            });
+            awaitPlateau(codec, capacity, Duration.ofMillis(300));
             int accepted = codec.decoded.get();
             var stopping = server.stopAsync();
             await().atMost(5, SECONDS).until(() -> !server.isRunning());
