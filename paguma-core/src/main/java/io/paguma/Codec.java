@@ -11,6 +11,8 @@ import io.netty.buffer.ByteBuf;
  * class (public, with a no-argument constructor) in
  * {@code META-INF/services/io.paguma.Codec}.
  *
+ * <p>The built-in formats carry no sequence id: they ignore {@link Message#seq()} and decode it as 0.
+ *
  * <p>A codec is stateless and shared by all connections of a server; its methods are called on
  * IO threads and must not block.
  */
@@ -34,12 +36,4 @@ public interface Codec {
 
     /** The exact number of bytes {@link #encode} writes for {@code message}. */
     int frameLength(Message message);
-
-    /**
-     * Whether frames carry the message's sequence id. Codecs that do not ignore {@link Message#seq()}
-     * and decode it as 0.
-     */
-    default boolean carriesSeq() {
-        return false;
-    }
 }
