@@ -63,6 +63,9 @@ public final class PagumaConfig {
     private final boolean keepAlive;
     private final Duration keepAlivePeriod;
     private final int soBacklog;
+    private final int writeBufferLowWaterMark;
+    private final int writeBufferHighWaterMark;
+    private final int maxPendingWriteBytes;
     private final Duration stopGracePeriod;
     private final Duration closeLinger;
     private final int serverFullMsgId;
@@ -86,6 +89,9 @@ public final class PagumaConfig {
         this.keepAlive = b.keepAlive;
         this.keepAlivePeriod = b.keepAlivePeriod;
         this.soBacklog = b.soBacklog;
+        this.writeBufferLowWaterMark = b.writeBufferLowWaterMark;
+        this.writeBufferHighWaterMark = b.writeBufferHighWaterMark;
+        this.maxPendingWriteBytes = b.maxPendingWriteBytes;
         this.stopGracePeriod = b.stopGracePeriod;
         this.closeLinger = b.closeLinger;
         this.serverFullMsgId = b.serverFullMsgId;
@@ -174,6 +180,15 @@ public final class PagumaConfig {
     /** The listen backlog. */
     public int soBacklog() { return soBacklog; }
 
+    /** Below this many bytes waiting to be written, a connection whose reading was paused reads again. */
+    public int writeBufferLowWaterMark() { return writeBufferLowWaterMark; }
+
+    /** Above this many bytes waiting to be written, the connection stops reading requests until they drain. */
+    public int writeBufferHighWaterMark() { return writeBufferHighWaterMark; }
+
+    /** Above this many bytes waiting to be written (the peer does not read), the connection is closed. */
+    public int maxPendingWriteBytes() { return maxPendingWriteBytes; }
+
     /** How long {@code stop()} waits for in-flight requests and pending writes before closing anyway. */
     public Duration stopGracePeriod() { return stopGracePeriod; }
 
@@ -201,7 +216,8 @@ public final class PagumaConfig {
                 + ", codec=" + codec + ", transport=" + transport.configName() + ", bossThreads=" + bossThreads
                 + ", ioThreads=" + ioThreads + ", tcpNoDelay=" + tcpNoDelay + ", keepAlive=" + keepAlive
                 + ", keepAlivePeriod=" + keepAlivePeriod + ", soBacklog=" + soBacklog
-                + ", stopGracePeriod=" + stopGracePeriod + ", closeLinger=" + closeLinger + ", serverFullMsgId=" + Integer.toUnsignedString(serverFullMsgId)
+                + ", writeBufferLowWaterMark=" + writeBufferLowWaterMark + ", writeBufferHighWaterMark=" + writeBufferHighWaterMark
+                + ", maxPendingWriteBytes=" + maxPendingWriteBytes + ", stopGracePeriod=" + stopGracePeriod + ", closeLinger=" + closeLinger + ", serverFullMsgId=" + Integer.toUnsignedString(serverFullMsgId)
                 + ", serverFullMessage=" + serverFullMessage + ", warnInterval=" + warnInterval + '}';
     }
 
@@ -223,6 +239,9 @@ public final class PagumaConfig {
         private boolean keepAlive = true;
         private Duration keepAlivePeriod = Duration.ofSeconds(15);
         private int soBacklog = 1024;
+        private int writeBufferLowWaterMark = 32 * 1024;
+        private int writeBufferHighWaterMark = 64 * 1024;
+        private int maxPendingWriteBytes = 4 * 1024 * 1024;
         private Duration stopGracePeriod = Duration.ofSeconds(10);
         private Duration closeLinger = Duration.ofSeconds(2);
         private int serverFullMsgId = 0;
@@ -249,6 +268,9 @@ public final class PagumaConfig {
             keepAlive = c.keepAlive;
             keepAlivePeriod = c.keepAlivePeriod;
             soBacklog = c.soBacklog;
+            writeBufferLowWaterMark = c.writeBufferLowWaterMark;
+            writeBufferHighWaterMark = c.writeBufferHighWaterMark;
+            maxPendingWriteBytes = c.maxPendingWriteBytes;
             stopGracePeriod = c.stopGracePeriod;
             closeLinger = c.closeLinger;
             serverFullMsgId = c.serverFullMsgId;
@@ -272,6 +294,9 @@ public final class PagumaConfig {
         public Builder keepAlive(boolean keepAlive) { this.keepAlive = keepAlive; return this; }
         public Builder keepAlivePeriod(Duration keepAlivePeriod) { this.keepAlivePeriod = keepAlivePeriod; return this; }
         public Builder soBacklog(int soBacklog) { this.soBacklog = soBacklog; return this; }
+        public Builder writeBufferLowWaterMark(int bytes) { this.writeBufferLowWaterMark = bytes; return this; }
+        public Builder writeBufferHighWaterMark(int bytes) { this.writeBufferHighWaterMark = bytes; return this; }
+        public Builder maxPendingWriteBytes(int bytes) { this.maxPendingWriteBytes = bytes; return this; }
         public Builder stopGracePeriod(Duration stopGracePeriod) { this.stopGracePeriod = stopGracePeriod; return this; }
         public Builder closeLinger(Duration closeLinger) { this.closeLinger = closeLinger; return this; }
         public Builder serverFullMsgId(int serverFullMsgId) { this.serverFullMsgId = serverFullMsgId; return this; }
@@ -293,6 +318,11 @@ public final class PagumaConfig {
             require(ioThreads > 0, "ioThreads", "must be > 0", ioThreads);
             require(keepAlivePeriod != null && keepAlivePeriod.toSeconds() >= 1, "keepAlivePeriod", "must be at least 1s", keepAlivePeriod);
             require(soBacklog > 0, "soBacklog", "must be > 0", soBacklog);
+            require(writeBufferLowWaterMark > 0, "writeBufferLowWaterMark", "must be > 0", writeBufferLowWaterMark);
+            require(writeBufferHighWaterMark >= writeBufferLowWaterMark, "writeBufferHighWaterMark",
+                    "must be >= writeBufferLowWaterMark (" + writeBufferLowWaterMark + ")", writeBufferHighWaterMark);
+            require(maxPendingWriteBytes >= writeBufferHighWaterMark, "maxPendingWriteBytes",
+                    "must be >= writeBufferHighWaterMark (" + writeBufferHighWaterMark + ")", maxPendingWriteBytes);
             require(stopGracePeriod != null && !stopGracePeriod.isNegative(), "stopGracePeriod", "must be >= 0", stopGracePeriod);
             require(closeLinger != null && !closeLinger.isNegative(), "closeLinger", "must be >= 0", closeLinger);
             require(serverFullMessage != null, "serverFullMessage", "must not be null (use \"\" to send nothing)", null);

@@ -3,6 +3,7 @@ package io.paguma.internal;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.util.internal.PlatformDependent;
@@ -139,9 +140,27 @@ public final class ChannelConnection implements Connection {
             send.completeExceptionally(closedException(null));
             return;
         }
+        ChannelOutboundBuffer pending = channel.unsafe().outboundBuffer();
+        if (pending != null && pending.totalPendingWriteBytes() > context.config.maxPendingWriteBytes()) {
+            closeForSlowPeer(pending.totalPendingWriteBytes(), send);
+            return;
+        }
         ChannelPromise promise = channel.newPromise();
         promise.addListener(send);
         channel.write(send.message, promise);
+    }
+
+    /** The peer does not read and more than {@code maxPendingWriteBytes} wait for it: it is cut off. */
+    private void closeForSlowPeer(long pendingBytes, PendingSend send) {
+        String reason = pendingBytes + " bytes waiting to be written exceed maxPendingWriteBytes "
+                + context.config.maxPendingWriteBytes() + " (the peer is not reading; set paguma.maxPendingWriteBytes to raise it)";
+        if (!closing) {
+            closing = true;
+            context.errorLog.warn(this + " closed: " + reason, null);
+            handler.discardInput();
+            channel.close();
+        }
+        send.completeExceptionally(new ConnectionClosedException(this + " closed: " + reason));
     }
 
     private synchronized void failQueued() {

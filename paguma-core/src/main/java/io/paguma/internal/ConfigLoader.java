@@ -65,6 +65,9 @@ public final class ConfigLoader {
         k.put("keepAlive", (b, v) -> b.keepAlive(parseBoolean(v)));
         k.put("keepAlivePeriod", (b, v) -> b.keepAlivePeriod(parseDuration(v)));
         k.put("soBacklog", (b, v) -> b.soBacklog(parseInt(v)));
+        k.put("writeBufferLowWaterMark", (b, v) -> b.writeBufferLowWaterMark(parseInt(v)));
+        k.put("writeBufferHighWaterMark", (b, v) -> b.writeBufferHighWaterMark(parseInt(v)));
+        k.put("maxPendingWriteBytes", (b, v) -> b.maxPendingWriteBytes(parseInt(v)));
         k.put("stopGracePeriod", (b, v) -> b.stopGracePeriod(parseDuration(v)));
         k.put("closeLinger", (b, v) -> b.closeLinger(parseDuration(v)));
         k.put("serverFullMsgId", (b, v) -> b.serverFullMsgId(parseUnsignedInt(v)));

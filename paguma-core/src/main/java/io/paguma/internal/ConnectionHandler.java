@@ -32,7 +32,10 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private ByteBuf cumulation;
     private int partialReads;
     private Request stalled;
+    /** The worker is full: reading waits for it (inbound backpressure). */
     private boolean paused;
+    /** More than the high water mark waits to be written: reading waits for the peer (outbound backpressure). */
+    private boolean writeBlocked;
     private boolean draining;
 
     ConnectionHandler(ServerContext context) {
@@ -116,7 +119,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         } else if (!worker.tryOffer(request)) {
             stalled = request;
             paused = true;
-            connection.channel().config().setAutoRead(false);
+            updateAutoRead();
             worker.await(connection);
         }
     }
@@ -131,7 +134,24 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         stalled = null;
         paused = false;
         decode();
-        if (!paused && !draining && connection.isOpen()) connection.channel().config().setAutoRead(true);
+        updateAutoRead();
+    }
+
+    /**
+     * A peer that sends requests but does not read the replies stops being read once the high water
+     * mark of unsent bytes is reached, so its replies cannot pile up; TCP then slows the peer down.
+     */
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        writeBlocked = !ctx.channel().isWritable();
+        if (connection != null) updateAutoRead();
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    /** Reads while closing (to discard), otherwise only when neither the worker nor the peer holds us back. */
+    private void updateAutoRead() {
+        if (!connection.channel().isActive()) return;
+        connection.channel().config().setAutoRead(draining || (!paused && !writeBlocked));
     }
 
     /**
@@ -159,7 +179,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         stalled = null;
         paused = false;
         releaseCumulation();
-        if (connection != null && connection.channel().isActive()) connection.channel().config().setAutoRead(true);
+        if (connection != null) updateAutoRead();
     }
 
     private void closeForBadInput(String reason) {
