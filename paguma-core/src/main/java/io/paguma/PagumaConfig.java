@@ -189,7 +189,10 @@ public final class PagumaConfig {
     /** Above this many bytes waiting to be written (the peer does not read), the connection is closed. */
     public int maxPendingWriteBytes() { return maxPendingWriteBytes; }
 
-    /** How long {@code stop()} waits for in-flight requests and pending writes before closing anyway. */
+    /**
+     * How long {@code stop()} waits for in-flight requests and pending writes before closing anyway;
+     * also how long {@code Connection.close()} waits for pending writes before resetting.
+     */
     public Duration stopGracePeriod() { return stopGracePeriod; }
 
     /**

@@ -115,4 +115,42 @@ class SlowPeerTest {
             server.stop();
         }
     }
+
+    @Test
+    void aBurstWithinTheLimitFarAboveTheHighWaterMarkIsDelivered() throws Exception {
+        byte[] chunk = new byte[64 * 1024];
+        int count = 3 * 1024 * 1024 / chunk.length;
+        Server server = Server.builder()
+                .config(Servers.config().build())
+                .route(1, r -> {
+                    for (int i = 0; i < count; i++) r.reply(2, chunk);
+                })
+                .build().start();
+        try (FrameSocket s = FrameSocket.connect(server.port())) {
+            s.send(1, "");
+            for (int i = 0; i < count; i++) assertThat(s.read().length()).isEqualTo(chunk.length);
+        } finally {
+            server.stop();
+        }
+    }
+
+    @Test
+    void aCloseAfterABigReplyDeliversAllOfItBeforeTheEnd() throws Exception {
+        byte[] big = new byte[8 * 1024 * 1024];
+        new java.util.Random(3).nextBytes(big);
+        Server server = Server.builder()
+                .config(Servers.config().closeLinger(Duration.ofMillis(200)).build())
+                .route(1, r -> {
+                    r.reply(2, big);
+                    r.connection().close();
+                })
+                .build().start();
+        try (FrameSocket s = FrameSocket.connect(server.port())) {
+            s.send(1, "");
+            assertThat(s.read().data()).isEqualTo(big);
+            assertThat(s.closedByPeer()).isTrue();
+        } finally {
+            server.stop();
+        }
+    }
 }

@@ -140,10 +140,15 @@ public final class ChannelConnection implements Connection {
             send.completeExceptionally(closedException(null));
             return;
         }
-        ChannelOutboundBuffer pending = channel.unsafe().outboundBuffer();
-        if (pending != null && pending.totalPendingWriteBytes() > context.config.maxPendingWriteBytes()) {
-            closeForSlowPeer(pending.totalPendingWriteBytes(), send);
-            return;
+        if (!channel.isWritable()) {
+            // Above the high water mark: let the socket take what it can first, so the limit
+            // measures only what the peer really has not read, never a batch not yet flushed.
+            channel.flush();
+            ChannelOutboundBuffer pending = channel.unsafe().outboundBuffer();
+            if (pending != null && pending.totalPendingWriteBytes() > context.config.maxPendingWriteBytes()) {
+                closeForSlowPeer(pending.totalPendingWriteBytes(), send);
+                return;
+            }
         }
         ChannelPromise promise = channel.newPromise();
         promise.addListener(send);
@@ -185,7 +190,7 @@ public final class ChannelConnection implements Connection {
         closing = true;
         handler.discardInput();
         drainOutbound();
-        GracefulClose.close(channel, null, context.config.closeLinger());
+        GracefulClose.close(channel, null, context.config.stopGracePeriod(), context.config.closeLinger());
     }
 
     @Override

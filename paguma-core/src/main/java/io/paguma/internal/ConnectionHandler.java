@@ -45,7 +45,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         if (context.stopping) {
-            ctx.close();
+            GracefulClose.close(ctx.channel(), null, context.config.closeLinger(), context.config.closeLinger());
             return;
         }
         if (!context.manager.tryReserve()) {
@@ -58,6 +58,11 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         context.manager.add(connection);
         ServerContext.log.debug("{} opened", connection);
         runInOrder(() -> context.runHook(context.onConnStart, connection, "onConnStart"));
+        // A stop that began after the check above may have missed this connection in its snapshot.
+        if (context.stopping) {
+            stopReading();
+            connection.close();
+        }
     }
 
     private void refuse(ChannelHandlerContext ctx) {
@@ -69,7 +74,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         ChannelFuture sent = text.isEmpty() ? null
                 : ctx.writeAndFlush(new Message(context.config.serverFullMsgId(), text.getBytes(StandardCharsets.UTF_8)));
         // channelRead discards whatever the refused peer sends (connection is null).
-        GracefulClose.close(ctx.channel(), sent, context.config.closeLinger());
+        GracefulClose.close(ctx.channel(), sent, context.config.closeLinger(), context.config.closeLinger());
     }
 
     @Override

@@ -3,7 +3,9 @@ package io.paguma.internal;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.util.concurrent.ScheduledFuture;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -12,32 +14,51 @@ import java.util.concurrent.TimeUnit;
  * A server-side close that the peer sees as a clean end of stream, not a reset.
  *
  * <p>Closing a socket that still has unread input makes the kernel send RST, and a peer that
- * receives RST may lose replies it has not read yet. So: write out what is pending, send FIN
- * ({@code shutdownOutput}), keep reading and discarding until the peer closes its side, and close
- * for good after {@code closeLinger} at the latest. The caller must already discard input and
- * keep {@code autoRead} on.
+ * receives RST may lose replies it has not read yet. So: write out what is pending (for at most
+ * {@code flushTimeout}), send FIN ({@code shutdownOutput}), keep reading and discarding until the
+ * peer closes its side, and close for good {@code linger} after the FIN at the latest. If the
+ * writes cannot be finished in time, the connection is reset on purpose, so the peer can tell that
+ * it did not get everything. The caller must already discard input and keep {@code autoRead} on.
  */
 final class GracefulClose {
     private GracefulClose() {
     }
 
     /** On the channel's IO thread, after {@code last} (or everything written so far) has been queued. */
-    static void close(Channel channel, ChannelFuture last, Duration linger) {
+    static void close(Channel channel, ChannelFuture last, Duration flushTimeout, Duration linger) {
         if (!channel.isActive()) {
             channel.close();
             return;
         }
         ChannelFuture flushed = last != null ? last : channel.writeAndFlush(Unpooled.EMPTY_BUFFER);
-        var forced = channel.eventLoop().schedule((Runnable) channel::close, linger.toNanos(), TimeUnit.NANOSECONDS);
-        channel.closeFuture().addListener(f -> forced.cancel(false));
+        ScheduledFuture<?> flushDeadline = channel.eventLoop().schedule(() -> reset(channel),
+                flushTimeout.toNanos(), TimeUnit.NANOSECONDS);
         flushed.addListener(f -> {
-            if (f.isSuccess() && channel instanceof DuplexChannel && channel.isActive()) {
-                ((DuplexChannel) channel).shutdownOutput().addListener(s -> {
-                    if (!s.isSuccess()) channel.close();
-                });
-            } else {
+            flushDeadline.cancel(false);
+            if (!f.isSuccess() || !(channel instanceof DuplexChannel) || !channel.isActive()) {
                 channel.close();
+                return;
             }
+            ((DuplexChannel) channel).shutdownOutput().addListener(s -> {
+                if (!s.isSuccess()) {
+                    channel.close();
+                    return;
+                }
+                ScheduledFuture<?> lingerEnd = channel.eventLoop().schedule((Runnable) channel::close,
+                        linger.toNanos(), TimeUnit.NANOSECONDS);
+                channel.closeFuture().addListener(c -> lingerEnd.cancel(false));
+            });
         });
+    }
+
+    /** The writes could not finish: close with a reset so the cut is visible to the peer. */
+    private static void reset(Channel channel) {
+        if (!channel.isActive()) return;
+        try {
+            channel.config().setOption(ChannelOption.SO_LINGER, 0);
+        } catch (RuntimeException unsupported) {
+            // A transport without SO_LINGER: a plain close is the best we can do.
+        }
+        channel.close();
     }
 }

@@ -6,11 +6,10 @@ import io.paguma.Request;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -24,15 +23,13 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class Worker implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
-    private static final VarHandle IN_REQUEST;
-
-    static {
-        try {
-            IN_REQUEST = MethodHandles.lookup().findVarHandle(Worker.class, "inRequest", boolean.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final AtomicIntegerFieldUpdater<Worker> STATE =
+            AtomicIntegerFieldUpdater.newUpdater(Worker.class, "state");
+    /** {@link #state}: no router running; a router running; being interrupted by abandon(); interrupted. */
+    private static final int IDLE = 0;
+    private static final int BUSY = 1;
+    private static final int INTERRUPTING = 2;
+    private static final int INTERRUPTED = 3;
 
     private final Queue<Object> queue = PlatformDependent.newMpscQueue();
     private final Queue<ChannelConnection> waiters = new ConcurrentLinkedQueue<>();
@@ -45,9 +42,10 @@ final class Worker implements Runnable {
     private volatile boolean parked;
     private volatile boolean running = true;
     private volatile boolean discard;
-    /** Whether a router is running; set with release semantics, so it costs no fence per request. */
-    @SuppressWarnings("unused")
-    private boolean inRequest;
+    /** Set once the thread has left its loop: from then on, whoever enqueues runs what is left. */
+    private volatile boolean exited;
+    /** Whether a router runs, so abandon() interrupts a router and never a hook. */
+    private volatile int state;
     /** Written by the worker thread only. */
     private volatile long dropped;
 
@@ -80,7 +78,7 @@ final class Worker implements Runnable {
     void enqueue(Object task) {
         queue.offer(task);
         wake();
-        if (!running && !thread.isAlive()) runLeftovers();
+        if (exited) runLeftovers();
     }
 
     /**
@@ -112,12 +110,14 @@ final class Worker implements Runnable {
             if (task == null) {
                 // The queue is empty, so there is room: no waiting connection may stay asleep.
                 if (!waiters.isEmpty()) wakeWaiters();
-                if (discard) Thread.interrupted();
                 parked = true;
                 task = queue.poll();
                 if (task == null) {
                     if (!running) {
                         parked = false;
+                        exited = true;
+                        // A task offered just before `exited` was set is ours to run.
+                        runLeftovers();
                         return;
                     }
                     LockSupport.park(this);
@@ -139,11 +139,16 @@ final class Worker implements Runnable {
                 dropped++;
                 return;
             }
-            IN_REQUEST.setRelease(this, true);
+            state = BUSY;
             handler.handle((Request) task);
-            IN_REQUEST.setRelease(this, false);
+            if (!STATE.compareAndSet(this, BUSY, IDLE)) {
+                // abandon() interrupted this router: wait until it is done, then clear the flag so
+                // the interrupt cannot reach the next task.
+                while (state == INTERRUPTING) Thread.onSpinWait();
+                Thread.interrupted();
+                state = IDLE;
+            }
         } else {
-            if (discard) Thread.interrupted();
             try {
                 ((Runnable) task).run();
             } catch (Throwable t) {
@@ -164,7 +169,10 @@ final class Worker implements Runnable {
      */
     void abandon() {
         discard = true;
-        if ((boolean) IN_REQUEST.getAcquire(this)) thread.interrupt();
+        if (STATE.compareAndSet(this, BUSY, INTERRUPTING)) {
+            thread.interrupt();
+            state = INTERRUPTED;
+        }
         LockSupport.unpark(thread);
     }
 
