@@ -25,16 +25,16 @@ public final class Codecs {
 
     /**
      * The codec named {@code name}: a built-in one, or one registered through
-     * {@code META-INF/services/io.paguma.Codec}.
+     * {@code META-INF/services/io.paguma.Codec}. Names are compared ignoring case.
      *
      * @throws IllegalArgumentException naming the known codecs if there is none by that name
      */
     public static Codec byName(String name) {
         for (Codec c : BUILT_IN) {
-            if (c.name().equals(name)) return c;
+            if (c.name().equalsIgnoreCase(name)) return c;
         }
         for (Codec c : ServiceLoader.load(Codec.class)) {
-            if (c.name().equals(name)) return c;
+            if (c.name().equalsIgnoreCase(name)) return c;
         }
         throw new IllegalArgumentException("unknown codec '" + name + "'; known codecs: " + names());
     }

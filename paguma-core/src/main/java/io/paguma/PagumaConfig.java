@@ -322,10 +322,10 @@ public final class PagumaConfig {
             require(keepAlivePeriod != null && keepAlivePeriod.toSeconds() >= 1, "keepAlivePeriod", "must be at least 1s", keepAlivePeriod);
             require(soBacklog > 0, "soBacklog", "must be > 0", soBacklog);
             require(writeBufferLowWaterMark > 0, "writeBufferLowWaterMark", "must be > 0", writeBufferLowWaterMark);
-            require(writeBufferHighWaterMark >= writeBufferLowWaterMark, "writeBufferHighWaterMark",
-                    "must be >= writeBufferLowWaterMark (" + writeBufferLowWaterMark + ")", writeBufferHighWaterMark);
+            require(writeBufferLowWaterMark <= writeBufferHighWaterMark, "writeBufferLowWaterMark",
+                    "must not exceed writeBufferHighWaterMark (" + writeBufferHighWaterMark + ")", writeBufferLowWaterMark);
             require(maxPendingWriteBytes >= writeBufferHighWaterMark, "maxPendingWriteBytes",
-                    "must be >= writeBufferHighWaterMark (" + writeBufferHighWaterMark + ")", maxPendingWriteBytes);
+                    "must be at least writeBufferHighWaterMark (" + writeBufferHighWaterMark + ")", maxPendingWriteBytes);
             require(stopGracePeriod != null && !stopGracePeriod.isNegative(), "stopGracePeriod", "must be >= 0", stopGracePeriod);
             require(closeLinger != null && !closeLinger.isNegative(), "closeLinger", "must be >= 0", closeLinger);
             require(serverFullMessage != null, "serverFullMessage", "must not be null (use \"\" to send nothing)", null);
@@ -340,7 +340,14 @@ public final class PagumaConfig {
         }
 
         private static void require(boolean ok, String key, String rule, Object value) {
-            if (!ok) throw new ConfigException(key, key + " " + rule + ", got " + value);
+            if (!ok) throw new ConfigException(key, key + " " + rule + ", got " + format(value));
+        }
+
+        /** Durations as they are written in config files ({@code 500ms}), not as {@code PT0.5S}. */
+        private static Object format(Object value) {
+            if (!(value instanceof Duration)) return value;
+            Duration d = (Duration) value;
+            return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
         }
     }
 }

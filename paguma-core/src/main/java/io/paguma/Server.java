@@ -70,7 +70,7 @@ public final class Server {
     private Thread shutdownHook;
 
     private Server(Builder b) {
-        this.config = b.config != null ? b.config : b.configBuilder.build();
+        this.config = b.effectiveConfig();
         this.codec = b.codec != null ? b.codec : Codecs.byName(config.codec());
         this.messageHandler = new MessageHandler(b.routes, b.unknownRouter, config.warnInterval());
         this.onConnStart = b.onConnStart;
@@ -117,13 +117,15 @@ public final class Server {
                 releaseThreads(System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
                 state = State.STOPPED;
                 stopped.complete(new StopReport(0, 0, false, Duration.ZERO));
-                throw new IllegalStateException("server " + config.name() + " cannot listen on " + config.host() + ":"
-                        + config.port() + ": " + e.getMessage() + " (set paguma.port to another port, or 0 for any)", e);
+                String cause = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+                throw new IllegalStateException("server " + config.name() + " cannot listen on "
+                        + hostPort(config.host(), config.port()) + ": " + cause
+                        + " (check paguma.host, or set paguma.port to another port, or 0 for any free one)", e);
             }
             transportName = transport.name();
             state = State.RUNNING;
             log.info("server {} listening on {} (transport {}, codec {}, {} IO threads, {} workers, maxConn {})",
-                    config.name(), config.host() + ":" + port(), transportName, codec.name(),
+                    config.name(), hostPort(config.host(), port()), transportName, codec.name(),
                     config.ioThreads(), config.workerPoolSize(), config.maxConn());
             return this;
         }
@@ -259,6 +261,10 @@ public final class Server {
         }
     }
 
+    private static String hostPort(String host, int port) {
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    }
+
     private static boolean await(List<CompletableFuture<Void>> futures, long deadlineNanos) throws InterruptedException {
         try {
             CompletableFuture.allOf(futures.toArray(new CompletableFuture[0]))
@@ -351,7 +357,9 @@ public final class Server {
     /** Collects routes, hooks and config; {@link #build()} checks them and makes the server. */
     public static final class Builder {
         private PagumaConfig config;
-        private final PagumaConfig.Builder configBuilder = PagumaConfig.builder();
+        private String name;
+        private String host;
+        private Integer port;
         private Codec codec;
         private final Map<Integer, Router> routes = new LinkedHashMap<>();
         private Router unknownRouter;
@@ -362,30 +370,38 @@ public final class Server {
         }
 
         /**
-         * Uses {@code config} whole (e.g. {@link PagumaConfig#load()}); the shortcuts
-         * {@link #name}, {@link #host} and {@link #port} then apply on top of it.
+         * Uses {@code config} (e.g. {@link PagumaConfig#load()}) instead of the defaults. The shortcuts
+         * {@link #name}, {@link #host} and {@link #port} apply on top of it, whatever the order of the calls.
          */
         public Builder config(PagumaConfig config) {
             this.config = Objects.requireNonNull(config, "config");
             return this;
         }
 
+        /** Sets the config's {@code name}. */
         public Builder name(String name) {
-            if (config != null) config = config.toBuilder().name(name).build();
-            else configBuilder.name(name);
+            this.name = Objects.requireNonNull(name, "name");
             return this;
         }
 
+        /** Sets the config's {@code host}. */
         public Builder host(String host) {
-            if (config != null) config = config.toBuilder().host(host).build();
-            else configBuilder.host(host);
+            this.host = Objects.requireNonNull(host, "host");
             return this;
         }
 
+        /** Sets the config's {@code port}; 0 picks a free one. */
         public Builder port(int port) {
-            if (config != null) config = config.toBuilder().port(port).build();
-            else configBuilder.port(port);
+            this.port = port;
             return this;
+        }
+
+        private PagumaConfig effectiveConfig() {
+            PagumaConfig.Builder b = (config != null ? config : PagumaConfig.defaults()).toBuilder();
+            if (name != null) b.name(name);
+            if (host != null) b.host(host);
+            if (port != null) b.port(port);
+            return b.build();
         }
 
         /** Uses {@code codec} instead of the one named by the config's {@code codec} key. */

@@ -164,6 +164,44 @@ class ConfigTest {
     }
 
     @Test
+    void aKeyGivenTwiceUnderItsZinxNameIsAnError() throws IOException {
+        Path f = write("twice.json", "{\"port\": 9000, \"TcpPort\": 9001}");
+        assertThatThrownBy(() -> PagumaConfig.load(f, Map.of(), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("port is given twice")
+                .hasMessageContaining("'port' and as 'TcpPort'");
+    }
+
+    @Test
+    void everyUnknownKeyIsReportedAtOnce() throws IOException {
+        Path f = write("zinx-extra.json", "{\"LogDir\": \"/tmp\", \"prot\": 1, \"port\": 2}");
+        assertThatThrownBy(() -> PagumaConfig.load(f, Map.of(), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("unknown configuration keys 'LogDir', 'prot'")
+                .hasMessageContaining("TcpPort");
+    }
+
+    @Test
+    void rulesBetweenKeysNameTheKeyThatWasSet() {
+        assertThatThrownBy(() -> PagumaConfig.load(null, Map.of("PAGUMA_WRITE_BUFFER_LOW_WATER_MARK", "100000"), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("writeBufferLowWaterMark must not exceed writeBufferHighWaterMark (65536), got 100000"
+                        + " (from environment variable PAGUMA_WRITE_BUFFER_LOW_WATER_MARK)");
+        assertThatThrownBy(() -> PagumaConfig.load(null, Map.of("PAGUMA_KEEP_ALIVE_PERIOD", "500ms"), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("keepAlivePeriod must be at least 1s, got 500ms");
+    }
+
+    @Test
+    void namedValuesIgnoreCase() {
+        PagumaConfig c = PagumaConfig.load(null, Map.of("PAGUMA_CODEC", "TLV-BE", "PAGUMA_WORKER_MODE", "Bind",
+                "PAGUMA_TRANSPORT", "NIO"), Map.of());
+        assertThat(Codecs.byName(c.codec())).isSameAs(Codecs.TLV_BE);
+        assertThat(c.workerMode()).isEqualTo(PagumaConfig.WorkerMode.BIND);
+        assertThat(c.transport()).isEqualTo(PagumaConfig.Transport.NIO);
+    }
+
+    @Test
     void builderChecksValuesAtTheBoundary() {
         assertThatThrownBy(() -> PagumaConfig.builder().maxConn(0).build())
                 .isInstanceOf(ConfigException.class)

@@ -396,6 +396,27 @@ class ServerTest {
         assertThat(second.isRunning()).isFalse();
     }
 
+    @Test
+    void builderShortcutsApplyOnTopOfAConfigWhateverTheOrder() {
+        PagumaConfig loaded = PagumaConfig.builder().name("from-config").port(1234).build();
+        Server a = Server.builder().port(0).config(loaded).build();
+        Server b = Server.builder().config(loaded).port(0).name("shortcut").build();
+        assertThat(a.config().port()).isZero();
+        assertThat(a.name()).isEqualTo("from-config");
+        assertThat(b.config().port()).isZero();
+        assertThat(b.name()).isEqualTo("shortcut");
+    }
+
+    @Test
+    void anUnresolvableHostIsAClearError() {
+        Server server = echo(Servers.config().host("no-such-host.invalid").build()).build();
+        assertThatThrownBy(server::start)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("cannot listen on no-such-host.invalid:0")
+                .hasMessageContaining("check paguma.host")
+                .hasMessageNotContaining("null");
+    }
+
     static byte[] utf8(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }

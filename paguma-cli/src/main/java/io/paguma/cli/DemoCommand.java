@@ -13,8 +13,10 @@ import java.util.concurrent.Callable;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Runs the demo server: echo on message id 1 and a chat room.",
-                "Listens on 8999 unless configured otherwise (PAGUMA_PORT=9000, -Dpaguma.port=9000,",
-                "or an application.json/yaml; see docs/CONFIG.md). Ctrl+C stops it cleanly."})
+                "Listens on 8999 unless configured otherwise:",
+                "  PAGUMA_PORT=9000 ./paguma demo",
+                "or an application.json/yaml (see docs/CONFIG.md).",
+                "Ctrl+C stops it cleanly."})
 final class DemoCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "A JSON or YAML config file (default: application.json/yaml here or in conf/, if any).")
     Path config;

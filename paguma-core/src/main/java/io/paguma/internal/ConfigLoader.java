@@ -162,18 +162,30 @@ public final class ConfigLoader {
         }
         if (root == null || root.isMissingNode() || root.isNull()) return;
         if (!root.isObject()) throw new ConfigException("config file " + file + ": expected an object of keys at the top level");
+        List<String> unknown = new java.util.ArrayList<>();
+        Map<String, String> spelledAs = new java.util.HashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> f = it.next();
             String key = ZINX_ALIASES.getOrDefault(f.getKey(), f.getKey());
             if (!KEYS.containsKey(key)) {
-                throw new ConfigException("unknown configuration key '" + f.getKey() + "' in " + file
-                        + "; known keys: " + KEYS.keySet());
+                unknown.add(f.getKey());
+                continue;
+            }
+            String earlier = spelledAs.put(key, f.getKey());
+            if (earlier != null) {
+                throw new ConfigException(key, key + " is given twice in " + file + ", as '" + earlier + "' and as '"
+                        + f.getKey() + "'; keep one");
             }
             JsonNode v = f.getValue();
             if (v.isContainerNode() || v.isNull()) {
                 throw new ConfigException(key + " (from " + file + "): expected a single value, got " + v);
             }
             values.put(key, new Source(v.asText(), file.toString()));
+        }
+        if (!unknown.isEmpty()) {
+            throw new ConfigException("unknown configuration key" + (unknown.size() > 1 ? "s " : " ")
+                    + String.join(", ", unknown.stream().map(k -> "'" + k + "'").toList()) + " in " + file
+                    + "; known keys: " + KEYS.keySet() + " (and Zinx's " + ZINX_ALIASES.keySet() + ")");
         }
     }
 
