@@ -1,5 +1,6 @@
 package io.paguma.cli.demo;
 
+import io.paguma.Codecs;
 import io.paguma.PagumaConfig;
 import io.paguma.Server;
 
@@ -26,7 +27,7 @@ public final class DemoServer {
                 .onConnStart(chat::onConnect)
                 .onConnStop(chat::onDisconnect);
         // length-prefix frames carry no id: every frame arrives as id 0, so echo there too.
-        if (config.codec().equals("length-prefix")) b.route(0, r -> r.reply(0, r.data()));
+        if (Codecs.byName(config.codec()) == Codecs.LENGTH_PREFIX) b.route(0, r -> r.reply(0, r.data()));
         return b.build();
     }
 }
