@@ -174,6 +174,24 @@ class CodecTest {
                 .hasMessageContaining("ltv-le");
     }
 
+    @Test
+    void aCustomCodecListedAsAServiceIsSelectableByNameInConfig() throws Exception {
+        assertThat(Codecs.names()).contains("counting-ltv-le");
+        Codec custom = Codecs.byName("counting-ltv-le");
+        assertThat(custom).isInstanceOf(io.paguma.testing.CountingCodec.class);
+        Server server = Server.builder()
+                .config(io.paguma.testing.Servers.config().codec("counting-ltv-le").build())
+                .route(1, r -> r.reply(1, r.data()))
+                .build().start();
+        try (io.paguma.testing.FrameSocket s = io.paguma.testing.FrameSocket.connect(server.port())) {
+            assertThat(server.codec().name()).isEqualTo("counting-ltv-le");
+            s.send(1, "custom");
+            assertThat(s.read().text()).isEqualTo("custom");
+        } finally {
+            server.stop();
+        }
+    }
+
     static List<Message> randomMessages(Random rnd, Codec codec, int count) {
         List<Message> list = new ArrayList<>();
         for (int i = 0; i < count; i++) {
