@@ -209,6 +209,22 @@ class ServerTest {
     }
 
     @Test
+    void aReplyGoesOutWhileTheNextRouterOnTheSameWorkerIsStillRunning() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        Server server = start(Server.builder()
+                .config(Servers.config().workerPoolSize(1).build())
+                .route(1, r -> r.reply(1, r.data()))
+                .route(2, r -> release.await()));
+        try (FrameSocket s = FrameSocket.connect(server.port())) {
+            s.send(1, "quick");
+            s.send(2, "slow");
+            assertThat(s.read().text()).isEqualTo("quick");
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
     void routerStepsRunInTemplateOrder() throws IOException {
         List<String> steps = new CopyOnWriteArrayList<>();
         Server server = start(Server.builder().config(Servers.config().build()).route(3, new BaseRouter() {

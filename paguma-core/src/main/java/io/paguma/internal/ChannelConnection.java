@@ -103,20 +103,23 @@ public final class ChannelConnection implements Connection {
                 return send;
             }
         }
-        scheduleDrain();
+        if (drainScheduled == 0 && DRAIN_SCHEDULED.compareAndSet(this, 0, 1)) {
+            Thread current = Thread.currentThread();
+            if (current instanceof Worker.WorkerThread) ((Worker.WorkerThread) current).worker.deferDrain(this);
+            else submitDrain();
+        }
         return send;
     }
 
-    private void scheduleDrain() {
-        if (drainScheduled == 0 && DRAIN_SCHEDULED.compareAndSet(this, 0, 1)) {
-            try {
-                loop.execute(drainTask);
-            } catch (RejectedExecutionException e) {
-                // The IO threads are gone: nothing will ever drain the queue, so fail it here. Reset the
-                // flag first, so a sender that saw it set has its send already queued for us to fail.
-                drainScheduled = 0;
-                failQueued();
-            }
+    /** Hands the drain to the IO thread; {@code drainScheduled} is already set by the caller. */
+    void submitDrain() {
+        try {
+            loop.execute(drainTask);
+        } catch (RejectedExecutionException e) {
+            // The IO threads are gone: nothing will ever drain the queue, so fail it here. Reset the
+            // flag first, so a sender that saw it set has its send already queued for us to fail.
+            drainScheduled = 0;
+            failQueued();
         }
     }
 

@@ -102,6 +102,9 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         } catch (RuntimeException e) {
             closeForBadInput("codec " + context.codec.name() + " failed: " + e);
             return;
+        } finally {
+            // One wake-up for everything this read handed over, not one per request.
+            if (connection.worker != null) connection.worker.wake();
         }
         if (cumulation == null) return;
         if (!cumulation.isReadable()) {

@@ -6,6 +6,7 @@ import io.paguma.Request;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayDeque;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -23,6 +24,8 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class Worker implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
+    private static final AtomicIntegerFieldUpdater<Worker> PARKED =
+            AtomicIntegerFieldUpdater.newUpdater(Worker.class, "parked");
     private static final AtomicIntegerFieldUpdater<Worker> STATE =
             AtomicIntegerFieldUpdater.newUpdater(Worker.class, "state");
     /** {@link #state}: no router running; a router running; being interrupted by abandon(); interrupted. */
@@ -37,9 +40,12 @@ final class Worker implements Runnable {
     private final int capacity;
     private final int lowMark;
     private final Thread thread;
+    /** Connections the running task has sent to, whose IO threads are woken once it is done (worker thread only). */
+    private final ArrayDeque<ChannelConnection> dirty = new ArrayDeque<>();
     /** Connections bound to this worker, for {@code workerMode: bind}. */
     final AtomicInteger bound = new AtomicInteger();
-    private volatile boolean parked;
+    /** 1 while the thread is about to park or parked; the first producer to see it takes it to 0 and unparks. */
+    private volatile int parked;
     private volatile boolean running = true;
     private volatile boolean discard;
     /** Set once the thread has left its loop: from then on, whoever enqueues runs what is left. */
@@ -53,7 +59,7 @@ final class Worker implements Runnable {
         this.handler = handler;
         this.capacity = capacity;
         this.lowMark = capacity / 2;
-        this.thread = new Thread(this, threadName);
+        this.thread = new WorkerThread(this, threadName);
         // A router stuck past the stop's grace period must not keep the JVM alive.
         this.thread.setDaemon(true);
     }
@@ -62,11 +68,13 @@ final class Worker implements Runnable {
         thread.start();
     }
 
-    /** Queues a request if there is room; called on IO threads. */
+    /**
+     * Queues a request if there is room; called on IO threads, which call {@link #wake()} once after
+     * a read's worth of requests rather than once per request.
+     */
     boolean tryOffer(Request request) {
         if (queue.size() >= capacity) return false;
         queue.offer(request);
-        wake();
         return true;
     }
 
@@ -87,15 +95,30 @@ final class Worker implements Runnable {
      */
     void await(ChannelConnection connection) {
         waiters.offer(connection);
+        wake();
         if (queue.size() <= lowMark) wakeWaiters();
+    }
+
+    /**
+     * Called on this worker's thread by a send whose drain it has taken on: the connection's IO
+     * thread is woken once when the task is done, not once per message the task sends.
+     */
+    void deferDrain(ChannelConnection connection) {
+        dirty.add(connection);
+    }
+
+    private void drainDirty() {
+        ChannelConnection c;
+        while ((c = dirty.poll()) != null) c.submitDrain();
     }
 
     boolean isWorkerThread() {
         return Thread.currentThread() == thread;
     }
 
-    private void wake() {
-        if (parked) LockSupport.unpark(thread);
+    void wake() {
+        // One unpark per park: until the worker runs again, further producers pay no system call.
+        if (parked == 1 && PARKED.compareAndSet(this, 1, 0)) LockSupport.unpark(thread);
     }
 
     private void wakeWaiters() {
@@ -110,26 +133,29 @@ final class Worker implements Runnable {
             if (task == null) {
                 // The queue is empty, so there is room: no waiting connection may stay asleep.
                 if (!waiters.isEmpty()) wakeWaiters();
-                parked = true;
+                parked = 1;
                 task = queue.poll();
                 if (task == null) {
                     if (!running) {
-                        parked = false;
+                        parked = 0;
                         exited = true;
                         // A task offered just before `exited` was set is ours to run.
                         runLeftovers();
+                        drainDirty();
                         return;
                     }
                     LockSupport.park(this);
-                    parked = false;
+                    parked = 0;
                     continue;
                 }
-                parked = false;
+                parked = 0;
             }
             // Wake waiting connections as soon as a task leaves the queue, before it runs: a long
             // router must not keep the others paused while its queue is already half empty.
             if (!waiters.isEmpty() && queue.size() <= lowMark) wakeWaiters();
             runTask(task);
+            // What the task sent goes to the IO threads now: a reply never waits for another router.
+            if (!dirty.isEmpty()) drainDirty();
         }
     }
 
@@ -191,5 +217,15 @@ final class Worker implements Runnable {
     /** Requests dropped by {@link #abandon()}; read after {@link #shutdown}. */
     long dropped() {
         return dropped;
+    }
+
+    /** Lets a send find the worker it runs on, to defer its drain to the end of the running task. */
+    static final class WorkerThread extends Thread {
+        final Worker worker;
+
+        WorkerThread(Worker worker, String name) {
+            super(worker, name);
+            this.worker = worker;
+        }
     }
 }
