@@ -225,6 +225,25 @@ class ServerTest {
     }
 
     @Test
+    void aRouterMayWaitForItsOwnSendAndWhatItSentGoesOutBeforeItReturns() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        Server server = start(Server.builder()
+                .config(Servers.config().workerPoolSize(1).build())
+                .route(1, r -> {
+                    r.reply(1, "written").get(5, TimeUnit.SECONDS);
+                    r.reply(1, "progress");
+                    release.await();
+                }));
+        try (FrameSocket s = FrameSocket.connect(server.port())) {
+            s.send(1, "go");
+            assertThat(s.read().text()).isEqualTo("written");
+            assertThat(s.read().text()).isEqualTo("progress");
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
     void routerStepsRunInTemplateOrder() throws IOException {
         List<String> steps = new CopyOnWriteArrayList<>();
         Server server = start(Server.builder().config(Servers.config().build()).route(3, new BaseRouter() {

@@ -103,16 +103,12 @@ public final class ChannelConnection implements Connection {
                 return send;
             }
         }
-        if (drainScheduled == 0 && DRAIN_SCHEDULED.compareAndSet(this, 0, 1)) {
-            Thread current = Thread.currentThread();
-            if (current instanceof Worker.WorkerThread) ((Worker.WorkerThread) current).worker.deferDrain(this);
-            else submitDrain();
-        }
+        if (drainScheduled == 0 && DRAIN_SCHEDULED.compareAndSet(this, 0, 1)) submitDrain();
         return send;
     }
 
     /** Hands the drain to the IO thread; {@code drainScheduled} is already set by the caller. */
-    void submitDrain() {
+    private void submitDrain() {
         try {
             loop.execute(drainTask);
         } catch (RejectedExecutionException e) {

@@ -6,7 +6,6 @@ import io.paguma.Request;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayDeque;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -40,8 +39,6 @@ final class Worker implements Runnable {
     private final int capacity;
     private final int lowMark;
     private final Thread thread;
-    /** Connections the running task has sent to, whose IO threads are woken once it is done (worker thread only). */
-    private final ArrayDeque<ChannelConnection> dirty = new ArrayDeque<>();
     /** Connections bound to this worker, for {@code workerMode: bind}. */
     final AtomicInteger bound = new AtomicInteger();
     /** 1 while the thread is about to park or parked; the first producer to see it takes it to 0 and unparks. */
@@ -59,7 +56,7 @@ final class Worker implements Runnable {
         this.handler = handler;
         this.capacity = capacity;
         this.lowMark = capacity / 2;
-        this.thread = new WorkerThread(this, threadName);
+        this.thread = new Thread(this, threadName);
         // A router stuck past the stop's grace period must not keep the JVM alive.
         this.thread.setDaemon(true);
     }
@@ -99,18 +96,6 @@ final class Worker implements Runnable {
         if (queue.size() <= lowMark) wakeWaiters();
     }
 
-    /**
-     * Called on this worker's thread by a send whose drain it has taken on: the connection's IO
-     * thread is woken once when the task is done, not once per message the task sends.
-     */
-    void deferDrain(ChannelConnection connection) {
-        dirty.add(connection);
-    }
-
-    private void drainDirty() {
-        ChannelConnection c;
-        while ((c = dirty.poll()) != null) c.submitDrain();
-    }
 
     boolean isWorkerThread() {
         return Thread.currentThread() == thread;
@@ -141,7 +126,6 @@ final class Worker implements Runnable {
                         exited = true;
                         // A task offered just before `exited` was set is ours to run.
                         runLeftovers();
-                        drainDirty();
                         return;
                     }
                     LockSupport.park(this);
@@ -154,8 +138,6 @@ final class Worker implements Runnable {
             // router must not keep the others paused while its queue is already half empty.
             if (!waiters.isEmpty() && queue.size() <= lowMark) wakeWaiters();
             runTask(task);
-            // What the task sent goes to the IO threads now: a reply never waits for another router.
-            if (!dirty.isEmpty()) drainDirty();
         }
     }
 
@@ -217,15 +199,5 @@ final class Worker implements Runnable {
     /** Requests dropped by {@link #abandon()}; read after {@link #shutdown}. */
     long dropped() {
         return dropped;
-    }
-
-    /** Lets a send find the worker it runs on, to defer its drain to the end of the running task. */
-    static final class WorkerThread extends Thread {
-        final Worker worker;
-
-        WorkerThread(Worker worker, String name) {
-            super(worker, name);
-            this.worker = worker;
-        }
     }
 }
