@@ -41,11 +41,6 @@ public final class MessageHandler {
         return routes.get(id);
     }
 
-    /** How many message ids have a router. */
-    public int routeCount() {
-        return routes.size();
-    }
-
     /** Runs the router of the request's id: pre, main, post. Never throws. */
     public void handle(Request request) {
         Router router = routes.get(request.id());
