@@ -1,11 +1,13 @@
 package io.paguma.internal;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.EncoderException;
 import io.netty.util.internal.PlatformDependent;
 import io.paguma.Connection;
 import io.paguma.ConnectionClosedException;
@@ -22,13 +24,19 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 /**
  * The {@link Connection} over a Netty channel.
  *
- * <p>Sends from the IO thread are written directly; sends from other threads go through a
- * lock-free queue drained by one task on the IO thread. Either way a single flush follows each
- * batch (P8: the sender never blocks, writes keep their order, no flush per message).
+ * <p>Sends from the IO thread are encoded at once; sends from other threads go through a
+ * lock-free queue drained by one task on the IO thread. Either way the frames of one batch are
+ * encoded back to back into one buffer, written once and flushed once (P8: the sender never
+ * blocks, writes keep their order, no flush, buffer or promise per message). A send's future
+ * completes when the write of its batch does.
  */
 public final class ChannelConnection implements Connection {
     private static final AtomicIntegerFieldUpdater<ChannelConnection> DRAIN_SCHEDULED =
             AtomicIntegerFieldUpdater.newUpdater(ChannelConnection.class, "drainScheduled");
+    /** The first buffer of a batch holds at least this much, so a burst of small replies fits without growing. */
+    private static final int BATCH_INITIAL_CAPACITY = 2048;
+    /** A batch this large is written out at once (flushed with the rest), so buffers stay bounded. */
+    private static final int BATCH_WRITE_THRESHOLD = 32 * 1024;
 
     private final long id;
     private final Channel channel;
@@ -43,6 +51,9 @@ public final class ChannelConnection implements Connection {
     private final Queue<PendingSend> outbound = PlatformDependent.newMpscQueue(8, 1 << 30);
     private final Runnable drainTask = this::drainAndFlush;
     private volatile int drainScheduled;
+    /** IO thread only: frames encoded but not yet written, and the sends waiting on them. */
+    private ByteBuf batch;
+    private Batch batchSends;
     private volatile boolean closed;
     /** Set on the IO thread by the first close. */
     private boolean closing;
@@ -93,7 +104,7 @@ public final class ChannelConnection implements Connection {
         }
         if (loop.inEventLoop()) {
             if (!outbound.isEmpty()) drainOutbound();
-            write(send);
+            append(send);
         } else {
             outbound.offer(send);
             if (closed) {
@@ -122,6 +133,7 @@ public final class ChannelConnection implements Connection {
     private void drainAndFlush() {
         drainScheduled = 0;
         drainOutbound();
+        writeBatch();
         channel.flush();
     }
 
@@ -131,10 +143,13 @@ public final class ChannelConnection implements Connection {
      */
     private synchronized void drainOutbound() {
         PendingSend s;
-        while ((s = outbound.poll()) != null) write(s);
+        while ((s = outbound.poll()) != null) append(s);
     }
 
-    private void write(PendingSend send) {
+    /** On the IO thread: encodes one send into the current batch. */
+    private void append(PendingSend send) {
+        Message message = send.message;
+        send.message = null;
         if (closed) {
             send.completeExceptionally(closedException(null));
             return;
@@ -142,6 +157,7 @@ public final class ChannelConnection implements Connection {
         if (!channel.isWritable()) {
             // Above the high water mark: let the socket take what it can first, so the limit
             // measures only what the peer really has not read, never a batch not yet flushed.
+            writeBatch();
             channel.flush();
             ChannelOutboundBuffer pending = channel.unsafe().outboundBuffer();
             if (pending != null && pending.totalPendingWriteBytes() > context.config.maxPendingWriteBytes()) {
@@ -149,9 +165,49 @@ public final class ChannelConnection implements Connection {
                 return;
             }
         }
+        int mark = batch == null ? 0 : batch.writerIndex();
+        try {
+            if (batch == null) {
+                batch = channel.alloc().ioBuffer(Math.max(context.codec.frameLength(message), BATCH_INITIAL_CAPACITY));
+            }
+            context.codec.encode(message, batch);
+        } catch (RuntimeException e) {
+            // Only this message is lost: what the codec wrote of it is cut off again.
+            if (batch != null) batch.writerIndex(mark);
+            send.completeExceptionally(new EncoderException("codec " + context.codec.name() + " cannot encode "
+                    + message + ": " + e.getMessage(), e));
+            return;
+        }
+        if (batchSends == null) batchSends = new Batch();
+        batchSends.add(send);
+        if (batch.readableBytes() >= BATCH_WRITE_THRESHOLD) writeBatch();
+    }
+
+    /** On the IO thread: hands the current batch to the channel as one write (not flushed). */
+    private void writeBatch() {
+        ByteBuf b = batch;
+        Batch sends = batchSends;
+        if (b == null) return;
+        batch = null;
+        batchSends = null;
+        if (!b.isReadable()) {
+            b.release();
+            if (sends != null) sends.operationComplete(channel.newSucceededFuture());
+            return;
+        }
         ChannelPromise promise = channel.newPromise();
-        promise.addListener(send);
-        channel.write(send.message, promise);
+        promise.addListener(sends);
+        channel.write(b, promise);
+    }
+
+    /** On the IO thread, at close: the batch not yet written fails with the connection. */
+    private void failBatch() {
+        ByteBuf b = batch;
+        Batch sends = batchSends;
+        batch = null;
+        batchSends = null;
+        if (b != null) b.release();
+        if (sends != null) sends.fail(closedException(null));
     }
 
     /** The peer does not read and more than {@code maxPendingWriteBytes} wait for it: it is cut off. */
@@ -189,6 +245,7 @@ public final class ChannelConnection implements Connection {
         closing = true;
         handler.discardInput();
         drainOutbound();
+        writeBatch();
         GracefulClose.close(channel, null, context.config.stopGracePeriod(), context.config.closeLinger());
     }
 
@@ -200,6 +257,7 @@ public final class ChannelConnection implements Connection {
     /** On the IO thread, when the channel has become inactive: fail every send still queued. */
     void markClosed() {
         closed = true;
+        failBatch();
         failQueued();
     }
 
@@ -258,22 +316,37 @@ public final class ChannelConnection implements Connection {
                 : a.getAddress().getHostAddress() + ":" + a.getPort();
     }
 
-    /** The future of one send; completes from the write's promise. */
-    private final class PendingSend extends CompletableFuture<Void> implements ChannelFutureListener {
-        final Message message;
+    /** The future of one send; the message is dropped once encoded. */
+    private static final class PendingSend extends CompletableFuture<Void> {
+        Message message;
 
         PendingSend(Message message) {
             this.message = message;
+        }
+    }
+
+    /** The sends of one batch write: they complete together when the write does. */
+    private final class Batch implements ChannelFutureListener {
+        private PendingSend[] sends = new PendingSend[8];
+        private int size;
+
+        void add(PendingSend send) {
+            if (size == sends.length) sends = java.util.Arrays.copyOf(sends, size * 2);
+            sends[size++] = send;
         }
 
         @Override
         public void operationComplete(ChannelFuture future) {
             if (future.isSuccess()) {
-                complete(null);
+                for (int i = 0; i < size; i++) sends[i].complete(null);
             } else {
                 Throwable cause = future.cause();
-                completeExceptionally(cause instanceof ClosedChannelException ? closedException(cause) : cause);
+                fail(cause instanceof ClosedChannelException ? closedException(cause) : cause);
             }
+        }
+
+        void fail(Throwable cause) {
+            for (int i = 0; i < size; i++) sends[i].completeExceptionally(cause);
         }
     }
 }

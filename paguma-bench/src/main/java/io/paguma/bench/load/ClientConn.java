@@ -89,10 +89,7 @@ final class ClientConn extends ChannelInboundHandlerAdapter {
         if (c10k) {
             scheduleNextC10k();
         } else if (gen.options.rate == 0) {
-            int n = gen.options.depth;
-            int i = 0;
-            for (; i < n && canSend(); i++) send(System.nanoTime(), gen.options.payload);
-            gen.sent.add(i);
+            gen.sent.add(sendBatch(System.nanoTime(), gen.options.depth));
             flush();
         }
         // Open loop: the pacer of this event loop drives the sends.
@@ -109,6 +106,21 @@ final class ClientConn extends ChannelInboundHandlerAdapter {
         writeFrame(b, size, intendedNanos);
         channel.write(b, channel.voidPromise());
         unflushed = true;
+    }
+
+    /**
+     * Closed loop: writes up to {@code n} requests (as the quota allows) in one buffer, one write;
+     * the caller flushes. Returns how many.
+     */
+    int sendBatch(long nowNanos, int n) {
+        if (!canSend() || !channel.isActive()) return 0;
+        int count = (int) Math.min(n, quota);
+        int size = gen.options.payload;
+        ByteBuf b = channel.alloc().ioBuffer(count * (HEADER + size));
+        for (int i = 0; i < count; i++) writeFrame(b, size, nowNanos);
+        channel.write(b, channel.voidPromise());
+        unflushed = true;
+        return count;
     }
 
     /** Sends one request at an intended time, for the open-loop pacer. Returns false if it cannot. */
@@ -213,8 +225,8 @@ final class ClientConn extends ChannelInboundHandlerAdapter {
             }
             in.readerIndex(at + HEADER + len);
             replies++;
-            if (!c10k && gen.options.rate == 0 && canSend()) send(now, gen.options.payload);
         }
+        if (!c10k && gen.options.rate == 0 && replies > 0) sendBatch(now, replies);
         if (c10k && received == sent && replies > 0) afterC10kReplies();
         return replies;
     }
