@@ -37,6 +37,8 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     /** More than the high water mark waits to be written: reading waits for the peer (outbound backpressure). */
     private boolean writeBlocked;
     private boolean draining;
+    /** This IO thread's pending worker wake-ups. */
+    private WorkerWakeups wakeups;
 
     ConnectionHandler(ServerContext context) {
         this.context = context;
@@ -55,6 +57,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         long id = context.nextId();
         Worker worker = context.workers == null ? null : context.workers.assign(id);
         connection = new ChannelConnection(id, ctx.channel(), context, this, worker);
+        if (worker != null) wakeups = context.wakeupsFor(ctx.channel().eventLoop());
         context.manager.add(connection);
         ServerContext.log.debug("{} opened", connection);
         runInOrder(() -> context.runHook(context.onConnStart, connection, "onConnStart"));
@@ -103,8 +106,8 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             closeForBadInput("codec " + context.codec.name() + " failed: " + e);
             return;
         } finally {
-            // One wake-up for everything this read handed over, not one per request.
-            if (connection.worker != null) connection.worker.wake();
+            // One wake-up for everything this turn of the event loop handed over, not one per request.
+            if (wakeups != null) wakeups.wakeLater(connection.worker);
         }
         if (cumulation == null) return;
         if (!cumulation.isReadable()) {

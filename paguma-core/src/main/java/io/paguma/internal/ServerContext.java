@@ -26,6 +26,8 @@ public final class ServerContext {
     final RateLimitedLog errorLog;
     private final AtomicLong ids = new AtomicLong(1);
     final WorkerPool workers;
+    private final java.util.concurrent.ConcurrentHashMap<io.netty.channel.EventLoop, WorkerWakeups> wakeups =
+            new java.util.concurrent.ConcurrentHashMap<>();
     volatile boolean stopping;
 
     public ServerContext(PagumaConfig config, Codec codec, MessageHandler handler,
@@ -61,6 +63,11 @@ public final class ServerContext {
     }
 
     /** True on a worker thread of this server. */
+    /** The pending worker wake-ups of one IO thread. */
+    WorkerWakeups wakeupsFor(io.netty.channel.EventLoop loop) {
+        return wakeups.computeIfAbsent(loop, WorkerWakeups::new);
+    }
+
     public boolean isWorkerThread() {
         return workers != null && workers.isWorkerThread();
     }
