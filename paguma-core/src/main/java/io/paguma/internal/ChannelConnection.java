@@ -130,6 +130,17 @@ public final class ChannelConnection implements Connection {
         }
     }
 
+    /**
+     * On the IO thread at the end of a read: replies a router made on this thread go out now,
+     * rather than after every other channel of this turn was read.
+     */
+    void flushAfterRead() {
+        if (batch != null) {
+            writeBatch();
+            channel.flush();
+        }
+    }
+
     private void drainAndFlush() {
         drainScheduled = 0;
         drainOutbound();

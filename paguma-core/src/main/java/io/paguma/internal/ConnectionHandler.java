@@ -91,6 +91,12 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         decode();
     }
 
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (connection != null) connection.flushAfterRead();
+        ctx.fireChannelReadComplete();
+    }
+
     /** Decodes and dispatches whole frames until the buffer runs short or the worker is full. */
     private void decode() {
         try {
