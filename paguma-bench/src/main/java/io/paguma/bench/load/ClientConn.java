@@ -123,12 +123,18 @@ final class ClientConn extends ChannelInboundHandlerAdapter {
         return count;
     }
 
-    /** Sends one request at an intended time, for the open-loop pacer. Returns false if it cannot. */
-    boolean paced(long intendedNanos) {
-        if (!started || !canSend() || !channel.isActive()) return false;
-        send(intendedNanos, gen.options.payload);
-        gen.sent.increment();
-        return true;
+    /**
+     * Open loop: writes {@code count} requests in one buffer, the i-th intended for
+     * {@code first + i * period}; the caller flushes. A connection that cannot send skips them.
+     */
+    void paced(double first, double period, int count) {
+        if (!started || !canSend() || !channel.isActive()) return;
+        int size = gen.options.payload;
+        ByteBuf b = channel.alloc().ioBuffer(count * (HEADER + size));
+        for (int i = 0; i < count; i++) writeFrame(b, size, (long) (first + i * period));
+        channel.write(b, channel.voidPromise());
+        unflushed = true;
+        gen.sent.add(count);
     }
 
     private void writeFrame(ByteBuf b, int size, long intendedNanos) {
