@@ -54,6 +54,8 @@ public final class ChannelConnection implements Connection {
     /** IO thread only: frames encoded but not yet written, and the sends waiting on them. */
     private ByteBuf batch;
     private Batch batchSends;
+    /** IO thread only: a batch was written since the last flush this class made. */
+    private boolean unflushed;
     private volatile boolean closed;
     /** Set on the IO thread by the first close. */
     private boolean closing;
@@ -105,6 +107,8 @@ public final class ChannelConnection implements Connection {
         if (loop.inEventLoop()) {
             if (!outbound.isEmpty()) drainOutbound();
             append(send);
+            // A reply made while this connection's read is handled goes out when the read completes.
+            if (handler.reading()) return send;
         } else {
             outbound.offer(send);
             if (closed) {
@@ -135,8 +139,9 @@ public final class ChannelConnection implements Connection {
      * rather than after every other channel of this turn was read.
      */
     void flushAfterRead() {
-        if (batch != null) {
-            writeBatch();
+        writeBatch();
+        if (unflushed) {
+            unflushed = false;
             channel.flush();
         }
     }
@@ -145,6 +150,7 @@ public final class ChannelConnection implements Connection {
         drainScheduled = 0;
         drainOutbound();
         writeBatch();
+        unflushed = false;
         channel.flush();
     }
 
@@ -209,6 +215,7 @@ public final class ChannelConnection implements Connection {
         ChannelPromise promise = channel.newPromise();
         promise.addListener(sends);
         channel.write(b, promise);
+        unflushed = true;
     }
 
     /** On the IO thread, at close: the batch not yet written fails with the connection. */

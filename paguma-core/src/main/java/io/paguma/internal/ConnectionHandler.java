@@ -37,6 +37,8 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     /** More than the high water mark waits to be written: reading waits for the peer (outbound backpressure). */
     private boolean writeBlocked;
     private boolean draining;
+    /** Between a read's first {@code channelRead} and its {@code channelReadComplete}, which flushes. */
+    private boolean reading;
     /** This IO thread's pending worker wake-ups. */
     private WorkerWakeups wakeups;
 
@@ -88,13 +90,20 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         cumulation = cumulation == null ? in : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(), cumulation, in);
+        reading = true;
         decode();
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        reading = false;
         if (connection != null) connection.flushAfterRead();
         ctx.fireChannelReadComplete();
+    }
+
+    /** On the IO thread: whether replies sent now will be flushed by this read's completion. */
+    boolean reading() {
+        return reading;
     }
 
     /** Decodes and dispatches whole frames until the buffer runs short or the worker is full. */
@@ -207,6 +216,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        reading = false;
         releaseCumulation();
         stalled = null;
         ChannelConnection c = connection;

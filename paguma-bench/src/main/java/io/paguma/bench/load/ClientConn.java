@@ -226,7 +226,10 @@ final class ClientConn extends ChannelInboundHandlerAdapter {
                 int slot = (int) received & mask;
                 String problem = check(in, at, len, id, sizes[slot], received);
                 if (problem != null) gen.mismatch(this, problem + " (request " + received + ")");
-                recorder.recordValue(Math.max(0, now - sentAt[slot]));
+                long intended = sentAt[slot];
+                if (intended >= gen.measureStartNanos) {
+                    recorder.recordValue(Math.max(0, now - intended));
+                }
                 received++;
             }
             in.readerIndex(at + HEADER + len);

@@ -62,6 +62,11 @@ public final class LoadGenerator {
     private final Map<EventExecutor, SingleWriterRecorder> recorders = new HashMap<>();
 
     private volatile Phase phase = Phase.CONNECTING;
+    /**
+     * When the measured part began: only requests intended from then on are recorded, so replies
+     * to warm-up requests (which a cold JVM may have let pile up) do not count.
+     */
+    volatile long measureStartNanos = Long.MAX_VALUE;
     private EventLoopGroup group;
     private Bootstrap bootstrap;
     private AtomicReferenceArray<ClientConn> conns;
@@ -185,10 +190,12 @@ public final class LoadGenerator {
         }
         long start = trafficStart;
         long receivedAtStart = 0;
+        if (!warm) measureStartNanos = Long.MIN_VALUE;
         if (warm) {
             // Measurement starts: drop what warm-up recorded.
             intervals();
             start = System.nanoTime();
+            measureStartNanos = start;
             receivedAtStart = received.sum();
             if (perConnQuota != Long.MAX_VALUE) setQuotas(perConnQuota);
             phase = Phase.MEASURE;

@@ -25,6 +25,7 @@ final class Pacer implements Runnable {
     private final double periodNanos;
     private double next;
     private int cursor;
+    private boolean measuring;
 
     Pacer(LoadGenerator gen, EventLoop loop, List<ClientConn> conns, double ratePerSecond) {
         this.gen = gen;
@@ -42,6 +43,12 @@ final class Pacer implements Runnable {
     public void run() {
         if (!gen.sending() || conns.isEmpty()) return;
         long now = System.nanoTime();
+        long measureStart = gen.measureStartNanos;
+        if (!measuring && measureStart != Long.MAX_VALUE) {
+            // The measured part starts on a fresh schedule: a backlog left by a cold warm-up is dropped.
+            measuring = true;
+            if (next < measureStart) next = measureStart;
+        }
         int n = conns.size();
         while (next <= now) {
             int due = (int) Math.min(CHUNK, (long) ((now - next) / periodNanos) + 1);
