@@ -31,7 +31,12 @@ public interface Codec {
      */
     Message decode(ByteBuf in, int maxPacketSize);
 
-    /** Writes {@code message} as one frame to {@code out}. */
+    /**
+     * Appends {@code message} as one frame to {@code out}, at its writer index. {@code out} may
+     * already hold earlier frames of the same batch: write only after the writer index (the
+     * relative {@code write*} methods, or absolute ones at offsets from the writer index), never
+     * before it. If this throws, whatever was appended is cut off again and only this send fails.
+     */
     void encode(Message message, ByteBuf out);
 
     /** The exact number of bytes {@link #encode} writes for {@code message}. */

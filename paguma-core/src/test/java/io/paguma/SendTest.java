@@ -125,4 +125,91 @@ class SendTest {
             server.stop();
         }
     }
+
+    @Test
+    void onTheIoThreadAFailedEncodeCutsOnlyItsOwnBytesFromTheBatch() throws Exception {
+        // A codec that writes part of a frame before it throws an Error, on the IO thread (workerPoolSize 0),
+        // with good replies before and after it in the same batch.
+        Codec halfWriting = new Codec() {
+            @Override public String name() { return "half-writing"; }
+            @Override public Message decode(io.netty.buffer.ByteBuf in, int max) { return Codecs.LTV_LE.decode(in, max); }
+            @Override public int frameLength(Message m) { return Codecs.LTV_LE.frameLength(m); }
+            @Override public void encode(Message m, io.netty.buffer.ByteBuf out) {
+                if (m.id() == 66) {
+                    out.writeIntLE(12345).writeIntLE(66);
+                    throw new AssertionError("codec bug");
+                }
+                Codecs.LTV_LE.encode(m, out);
+            }
+        };
+        AtomicReference<CompletableFuture<Void>> bad = new AtomicReference<>();
+        Server server = Server.builder().config(Servers.config().workerPoolSize(0).build()).codec(halfWriting)
+                .route(1, r -> {
+                    r.reply(1, "before");
+                    bad.set(r.reply(66, "never"));
+                    r.reply(1, "after");
+                })
+                .build().start();
+        try (FrameSocket s = FrameSocket.connect(server.port())) {
+            s.send(1, "go");
+            assertThat(s.read().text()).isEqualTo("before");
+            assertThat(s.read().text()).isEqualTo("after");
+            assertThatThrownBy(() -> bad.get().get(5, SECONDS)).hasMessageContaining("codec bug");
+            s.send(1, "again");
+            assertThat(s.read().text()).isEqualTo("before");
+        } finally {
+            server.stop();
+        }
+    }
+
+    @Test
+    void onTheIoThreadRepliesLargerThanOneBatchArriveWholeAndInOrder() throws Exception {
+        byte[] big = new byte[5000];
+        for (int i = 0; i < big.length; i++) big[i] = (byte) i;
+        Server server = Server.builder().config(Servers.config().workerPoolSize(0).build())
+                .route(1, r -> {
+                    for (int i = 0; i < 20; i++) r.reply(2, big);   // ~100 KiB: several batch writes in one read
+                    r.reply(1, r.data());
+                })
+                .build().start();
+        try (FrameSocket s = FrameSocket.connect(server.port())) {
+            for (int round = 0; round < 3; round++) {
+                s.send(1, "round " + round);
+                for (int i = 0; i < 20; i++) assertThat(s.read().data()).isEqualTo(big);
+                assertThat(s.read().text()).isEqualTo("round " + round);
+            }
+        } finally {
+            server.stop();
+        }
+    }
+
+    @Test
+    void onTheIoThreadARouterSendingToAnotherConnectionIsFlushed() throws Exception {
+        // One IO thread, no workers: connection A's router pushes to B, which is not reading then.
+        Server server = Server.builder().config(Servers.config().workerPoolSize(0).ioThreads(1).build())
+                .route(1, r -> r.reply(1, r.data()))
+                .route(7, r -> {
+                    for (Connection c : holder.get().connections().all()) {
+                        if (c != r.connection()) c.send(8, r.data());
+                    }
+                })
+                .build().start();
+        holder.set(server);
+        try (FrameSocket a = FrameSocket.connect(server.port()); FrameSocket b = FrameSocket.connect(server.port())) {
+            a.send(1, "a here");
+            assertThat(a.read().text()).isEqualTo("a here");
+            b.send(1, "b here");
+            assertThat(b.read().text()).isEqualTo("b here");
+            for (int i = 0; i < 50; i++) {
+                a.send(7, "push " + i);
+                Message m = b.read();
+                assertThat(m.id()).isEqualTo(8);
+                assertThat(m.text()).isEqualTo("push " + i);
+            }
+        } finally {
+            server.stop();
+        }
+    }
+
+    private final AtomicReference<Server> holder = new AtomicReference<>();
 }

@@ -56,6 +56,8 @@ public final class ChannelConnection implements Connection {
     private Batch batchSends;
     /** IO thread only: a batch was written since the last flush this class made. */
     private boolean unflushed;
+    /** IO thread only: inside append(), whose flush may run send callbacks that send again. */
+    private boolean appending;
     private volatile boolean closed;
     /** Set on the IO thread by the first close. */
     private boolean closing;
@@ -104,12 +106,14 @@ public final class ChannelConnection implements Connection {
             send.completeExceptionally(closedException(null));
             return send;
         }
-        if (loop.inEventLoop()) {
+        if (loop.inEventLoop() && !appending) {
             if (!outbound.isEmpty()) drainOutbound();
             append(send);
-            // A reply made while this connection's read is handled goes out when the read completes.
+            // A reply made while this connection's read is decoded goes out when the read completes.
             if (handler.reading()) return send;
         } else {
+            // Off the IO thread, or re-entered from a callback that a flush inside append() ran:
+            // queue it, so it keeps its place behind the send being appended.
             outbound.offer(send);
             if (closed) {
                 // Closed while we were queueing: the close may already have emptied the queue, so
@@ -138,6 +142,10 @@ public final class ChannelConnection implements Connection {
      * On the IO thread at the end of a read: replies a router made on this thread go out now,
      * rather than after every other channel of this turn was read.
      */
+    boolean hasUnflushed() {
+        return batch != null || unflushed;
+    }
+
     void flushAfterRead() {
         writeBatch();
         if (unflushed) {
@@ -165,6 +173,15 @@ public final class ChannelConnection implements Connection {
 
     /** On the IO thread: encodes one send into the current batch. */
     private void append(PendingSend send) {
+        appending = true;
+        try {
+            appendNow(send);
+        } finally {
+            appending = false;
+        }
+    }
+
+    private void appendNow(PendingSend send) {
         Message message = send.message;
         send.message = null;
         if (closed) {
@@ -175,6 +192,7 @@ public final class ChannelConnection implements Connection {
             // Above the high water mark: let the socket take what it can first, so the limit
             // measures only what the peer really has not read, never a batch not yet flushed.
             writeBatch();
+            unflushed = false;
             channel.flush();
             ChannelOutboundBuffer pending = channel.unsafe().outboundBuffer();
             if (pending != null && pending.totalPendingWriteBytes() > context.config.maxPendingWriteBytes()) {
@@ -188,11 +206,13 @@ public final class ChannelConnection implements Connection {
                 batch = channel.alloc().ioBuffer(Math.max(context.codec.frameLength(message), BATCH_INITIAL_CAPACITY));
             }
             context.codec.encode(message, batch);
-        } catch (RuntimeException e) {
-            // Only this message is lost: what the codec wrote of it is cut off again.
+        } catch (Throwable e) {
+            // Only this message is lost: what the codec wrote of it is cut off again, so the frames
+            // around it stay intact.
             if (batch != null) batch.writerIndex(mark);
             send.completeExceptionally(new EncoderException("codec " + context.codec.name() + " cannot encode "
-                    + message + ": " + e.getMessage(), e));
+                    + message + ": " + e, e));
+            if (e instanceof VirtualMachineError) throw (VirtualMachineError) e;
             return;
         }
         if (batchSends == null) batchSends = new Batch();

@@ -37,10 +37,12 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     /** More than the high water mark waits to be written: reading waits for the peer (outbound backpressure). */
     private boolean writeBlocked;
     private boolean draining;
-    /** Between a read's first {@code channelRead} and its {@code channelReadComplete}, which flushes. */
+    /** While {@code channelRead} decodes: replies made now are flushed when the read completes. */
     private boolean reading;
-    /** This IO thread's pending worker wake-ups. */
-    private WorkerWakeups wakeups;
+    /** What this IO thread does at the end of its turn. */
+    private TurnEnd turnEnd;
+    /** Requests went to the worker since it was last asked to wake. */
+    private boolean handedOver;
 
     ConnectionHandler(ServerContext context) {
         this.context = context;
@@ -59,7 +61,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         long id = context.nextId();
         Worker worker = context.workers == null ? null : context.workers.assign(id);
         connection = new ChannelConnection(id, ctx.channel(), context, this, worker);
-        if (worker != null) wakeups = context.wakeupsFor(ctx.channel().eventLoop());
+        turnEnd = context.turnEndFor(ctx.channel().eventLoop());
         context.manager.add(connection);
         ServerContext.log.debug("{} opened", connection);
         runInOrder(() -> context.runHook(context.onConnStart, connection, "onConnStart"));
@@ -91,17 +93,22 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         cumulation = cumulation == null ? in : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(), cumulation, in);
         reading = true;
-        decode();
+        try {
+            decode();
+        } finally {
+            reading = false;
+        }
+        // Flushed by channelReadComplete; the end of the turn catches a transport that delays it.
+        if (connection.hasUnflushed()) turnEnd.flushLater(connection);
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        reading = false;
         if (connection != null) connection.flushAfterRead();
         ctx.fireChannelReadComplete();
     }
 
-    /** On the IO thread: whether replies sent now will be flushed by this read's completion. */
+    /** On the IO thread: whether replies sent now are flushed when this read completes. */
     boolean reading() {
         return reading;
     }
@@ -122,7 +129,10 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         } finally {
             // One wake-up for everything this turn of the event loop handed over, not one per request.
-            if (wakeups != null) wakeups.wakeLater(connection.worker);
+            if (handedOver) {
+                handedOver = false;
+                turnEnd.wakeLater(connection.worker);
+            }
         }
         if (cumulation == null) return;
         if (!cumulation.isReadable()) {
@@ -142,7 +152,9 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         } else if (draining) {
             // The server is stopping: what was read is handed over whatever the bound, then reading ends.
             worker.enqueue(request);
-        } else if (!worker.tryOffer(request)) {
+        } else if (worker.tryOffer(request)) {
+            handedOver = true;
+        } else {
             stalled = request;
             paused = true;
             updateAutoRead();
@@ -159,6 +171,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         stalled = null;
         paused = false;
+        handedOver = true;
         decode();
         updateAutoRead();
     }
@@ -216,7 +229,6 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        reading = false;
         releaseCumulation();
         stalled = null;
         ChannelConnection c = connection;

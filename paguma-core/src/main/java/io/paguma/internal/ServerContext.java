@@ -26,7 +26,7 @@ public final class ServerContext {
     final RateLimitedLog errorLog;
     private final AtomicLong ids = new AtomicLong(1);
     final WorkerPool workers;
-    private final java.util.concurrent.ConcurrentHashMap<io.netty.channel.EventLoop, WorkerWakeups> wakeups =
+    private final java.util.concurrent.ConcurrentHashMap<io.netty.channel.EventLoop, TurnEnd> turnEnds =
             new java.util.concurrent.ConcurrentHashMap<>();
     volatile boolean stopping;
 
@@ -62,12 +62,12 @@ public final class ServerContext {
         return new ConnectionHandler(this);
     }
 
-    /** True on a worker thread of this server. */
-    /** The pending worker wake-ups of one IO thread. */
-    WorkerWakeups wakeupsFor(io.netty.channel.EventLoop loop) {
-        return wakeups.computeIfAbsent(loop, WorkerWakeups::new);
+    /** What one IO thread defers to the end of its event loop's turn. */
+    TurnEnd turnEndFor(io.netty.channel.EventLoop loop) {
+        return turnEnds.computeIfAbsent(loop, TurnEnd::new);
     }
 
+    /** True on a worker thread of this server. */
     public boolean isWorkerThread() {
         return workers != null && workers.isWorkerThread();
     }

@@ -66,8 +66,8 @@ final class Worker implements Runnable {
     }
 
     /**
-     * Queues a request if there is room; called on IO threads, which call {@link #wake()} once after
-     * a read's worth of requests rather than once per request.
+     * Queues a request if there is room; called on IO threads, which call {@link #wake()} once per
+     * turn of their event loop (see {@link TurnEnd}) rather than once per request.
      */
     boolean tryOffer(Request request) {
         if (queue.size() >= capacity) return false;

@@ -1,0 +1,74 @@
+package io.paguma.internal;
+
+import io.netty.channel.EventLoop;
+import java.util.Arrays;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * Work one IO thread defers to the end of the current turn of its event loop: waking the workers
+ * it handed requests to, and flushing replies made during reads (P8, P9). One task per turn,
+ * which Netty runs after every ready channel of the turn was read.
+ *
+ * <p>Waking a worker per read made the worker preempt the IO thread after every connection's
+ * burst; deferred, each worker gets the whole turn's requests at once. Replies made during a read
+ * are normally flushed by that read's {@code channelReadComplete}; the flush here is the fallback
+ * for a transport that delays it (io_uring schedules another receive first, and cancels it when
+ * reading is paused), and costs nothing when the read completion already flushed. Used on its IO
+ * thread only.
+ */
+final class TurnEnd implements Runnable {
+    private final EventLoop loop;
+    private Worker[] workers = new Worker[4];
+    private int workerCount;
+    private ChannelConnection[] flushes = new ChannelConnection[16];
+    private int flushCount;
+    private boolean scheduled;
+
+    TurnEnd(EventLoop loop) {
+        this.loop = loop;
+    }
+
+    /** Wakes {@code worker} at the end of this turn. */
+    void wakeLater(Worker worker) {
+        for (int i = 0; i < workerCount; i++) {
+            if (workers[i] == worker) return;
+        }
+        if (workerCount == workers.length) workers = Arrays.copyOf(workers, workerCount * 2);
+        workers[workerCount++] = worker;
+        schedule();
+    }
+
+    /** Flushes what {@code connection} wrote during its read at the end of this turn, if still unflushed. */
+    void flushLater(ChannelConnection connection) {
+        if (flushCount == flushes.length) flushes = Arrays.copyOf(flushes, flushCount * 2);
+        flushes[flushCount++] = connection;
+        schedule();
+    }
+
+    private void schedule() {
+        if (scheduled) return;
+        scheduled = true;
+        try {
+            loop.execute(this);
+        } catch (RejectedExecutionException e) {
+            // The IO thread is shutting down: do it now rather than never.
+            run();
+        }
+    }
+
+    @Override
+    public void run() {
+        scheduled = false;
+        for (int i = 0; i < flushCount; i++) {
+            ChannelConnection c = flushes[i];
+            flushes[i] = null;
+            c.flushAfterRead();
+        }
+        flushCount = 0;
+        for (int i = 0; i < workerCount; i++) {
+            workers[i].wake();
+            workers[i] = null;
+        }
+        workerCount = 0;
+    }
+}
