@@ -34,7 +34,7 @@ public final class ChannelConnection implements Connection {
     private static final AtomicIntegerFieldUpdater<ChannelConnection> DRAIN_SCHEDULED =
             AtomicIntegerFieldUpdater.newUpdater(ChannelConnection.class, "drainScheduled");
     /** The first buffer of a batch holds at least this much, so a burst of small replies fits without growing. */
-    private static final int BATCH_INITIAL_CAPACITY = 2048;
+    private static final int BATCH_INITIAL_CAPACITY = 4096;
     /** A batch this large is written out at once (flushed with the rest), so buffers stay bounded. */
     private static final int BATCH_WRITE_THRESHOLD = 32 * 1024;
 
@@ -200,11 +200,14 @@ public final class ChannelConnection implements Connection {
                 return;
             }
         }
-        int mark = batch == null ? 0 : batch.writerIndex();
+        int mark = 0;
         try {
-            if (batch == null) {
-                batch = channel.alloc().ioBuffer(Math.max(context.codec.frameLength(message), BATCH_INITIAL_CAPACITY));
-            }
+            int length = context.codec.frameLength(message);
+            // A frame that does not fit starts a new buffer rather than growing this one: growing
+            // copies every frame already in it (a fifth of the time at 4 KiB payloads).
+            if (batch != null && batch.writableBytes() < length) writeBatch();
+            if (batch == null) batch = channel.alloc().ioBuffer(Math.max(length, BATCH_INITIAL_CAPACITY));
+            mark = batch.writerIndex();
             context.codec.encode(message, batch);
         } catch (Throwable e) {
             // Only this message is lost: what the codec wrote of it is cut off again, so the frames
