@@ -26,7 +26,7 @@ final class SuiteCommand implements Callable<Integer> {
     private static final Runner.Target POOL = new Runner.Target("paguma", null);
 
     @Option(names = "--rounds", defaultValue = "3") int rounds;
-    @Option(names = "--warmup", defaultValue = "3") double warmup;
+    @Option(names = "--warmup", defaultValue = "5") double warmup;
     @Option(names = "--duration", defaultValue = "10") double duration;
     @Option(names = "--only", defaultValue = "payload,connections,latency,memory,c10k",
             description = "sections to run (comma-separated)") String only;
@@ -83,7 +83,7 @@ final class SuiteCommand implements Callable<Integer> {
                 failures += c.failures(t);
                 md.add(String.format(Locale.ROOT, "| %d B | %s | %,.0f | %.1f | %.0f | %s | %s |", payload, name(t),
                         c.medianRate(t), median(c, t, LoadResult::mbPerSec), c.medianP99(t), ratio(c, t),
-                        payload == 128 ? goal(c, t) : ""));
+                        goal(c, t)));
             }
         }
         md.add("");
