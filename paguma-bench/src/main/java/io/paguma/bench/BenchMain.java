@@ -10,6 +10,9 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "paguma bench", mixinStandardHelpOptions = true,
         description = "Paguma benchmarks: servers under test, load generator, side-by-side comparison, JMH.",
+        footer = {"", "  jmh      Run the JMH codec micro-benchmarks; the rest of the line goes to JMH,",
+                "           e.g. 'jmh CodecBenchmark -prof gc' ('jmh -h' for its options).",
+                "", "Method and latest figures: docs/PERFORMANCE.md"},
         subcommands = {ServerCommand.class, LoadCommand.class, CompareCommand.class, SuiteCommand.class})
 public final class BenchMain implements Runnable {
 
@@ -32,6 +35,5 @@ public final class BenchMain implements Runnable {
     @Override
     public void run() {
         new CommandLine(this).usage(System.out);
-        System.out.println("  jmh        Run the JMH micro-benchmarks (arguments go to JMH, e.g. 'jmh CodecBenchmark -prof gc').");
     }
 }
