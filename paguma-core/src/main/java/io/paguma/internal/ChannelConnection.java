@@ -56,6 +56,8 @@ public final class ChannelConnection implements Connection {
     private Batch batchSends;
     /** IO thread only: a batch was written since the last flush this class made. */
     private boolean unflushed;
+    /** IO thread only: already on this IO thread's end-of-turn flush list (see {@link TurnEnd}). */
+    boolean flushQueued;
     /** IO thread only: inside append(), whose flush may run send callbacks that send again. */
     private boolean appending;
     private volatile boolean closed;

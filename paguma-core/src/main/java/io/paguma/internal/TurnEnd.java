@@ -40,6 +40,8 @@ final class TurnEnd implements Runnable {
 
     /** Flushes what {@code connection} wrote during its read at the end of this turn, if still unflushed. */
     void flushLater(ChannelConnection connection) {
+        if (connection.flushQueued) return;
+        connection.flushQueued = true;
         if (flushCount == flushes.length) flushes = Arrays.copyOf(flushes, flushCount * 2);
         flushes[flushCount++] = connection;
         schedule();
@@ -62,6 +64,7 @@ final class TurnEnd implements Runnable {
         for (int i = 0; i < flushCount; i++) {
             ChannelConnection c = flushes[i];
             flushes[i] = null;
+            c.flushQueued = false;
             c.flushAfterRead();
         }
         flushCount = 0;

@@ -39,6 +39,7 @@ final class ClientConn extends ChannelInboundHandlerAdapter {
     long received;
 
     private long quota = Long.MAX_VALUE;
+    private boolean quotaActive;
     private boolean unflushed;
     private boolean closingOnPurpose;
     private long reconnectAtNanos;
@@ -62,12 +63,21 @@ final class ClientConn extends ChannelInboundHandlerAdapter {
         return sent - received;
     }
 
+    /** Count mode: this connection sends {@code quota} more requests (on its event loop). */
     void quota(long quota) {
         this.quota = quota;
+        if (quota != Long.MAX_VALUE && !quotaActive) {
+            quotaActive = true;
+            gen.quotaTaken();
+        }
     }
 
-    long quotaLeft() {
-        return quota == Long.MAX_VALUE ? 1 : quota;
+    /** Tells the generator once this connection's quota is spent and answered, or it closed. */
+    private void reportQuotaIfDone(boolean closed) {
+        if (quotaActive && (closed || quota == 0 && sent == received)) {
+            quotaActive = false;
+            gen.quotaFinished();
+        }
     }
 
     void reconnectAt(long nanos) {
@@ -97,15 +107,6 @@ final class ClientConn extends ChannelInboundHandlerAdapter {
 
     private boolean canSend() {
         return gen.sending() && quota > 0 && !closingOnPurpose;
-    }
-
-    /** Writes one request stamped with {@code intendedNanos}; the caller flushes. */
-    void send(long intendedNanos, int size) {
-        if (!channel.isActive()) return;
-        ByteBuf b = channel.alloc().ioBuffer(HEADER + size);
-        writeFrame(b, size, intendedNanos);
-        channel.write(b, channel.voidPromise());
-        unflushed = true;
     }
 
     /**
@@ -236,6 +237,7 @@ final class ClientConn extends ChannelInboundHandlerAdapter {
             replies++;
         }
         if (!c10k && gen.options.rate == 0 && replies > 0) sendBatch(now, replies);
+        reportQuotaIfDone(false);
         if (c10k && received == sent && replies > 0) afterC10kReplies();
         return replies;
     }
@@ -304,10 +306,6 @@ final class ClientConn extends ChannelInboundHandlerAdapter {
 
     // ---- lifecycle ----
 
-    boolean closingOnPurpose() {
-        return closingOnPurpose;
-    }
-
     void closeOnPurpose() {
         closingOnPurpose = true;
         if (channel != null) channel.close();
@@ -316,6 +314,7 @@ final class ClientConn extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (!closingOnPurpose && !gen.finished()) gen.connectionLost(this);
+        reportQuotaIfDone(true);
         ctx.fireChannelInactive();
     }
 

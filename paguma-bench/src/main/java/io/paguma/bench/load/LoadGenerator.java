@@ -3,7 +3,6 @@ package io.paguma.bench.load;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
@@ -29,6 +28,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -63,6 +63,13 @@ public final class LoadGenerator {
 
     private volatile Phase phase = Phase.CONNECTING;
     /**
+     * Count mode: connections with quota left or replies outstanding, plus one token the controller
+     * holds while it hands the quotas out; {@link #quotasDone} opens when it reaches zero.
+     */
+    private final AtomicInteger quotasPending = new AtomicInteger(1);
+    private final CountDownLatch quotasDone = new CountDownLatch(1);
+    private volatile long quotasDoneNanos;
+    /**
      * When the measured part began: only requests intended from then on are recorded, so replies
      * to warm-up requests (which a cold JVM may have let pile up) do not count.
      */
@@ -90,6 +97,19 @@ public final class LoadGenerator {
 
     SingleWriterRecorder recorderFor(EventLoop loop) {
         return recorders.get(loop);
+    }
+
+    /** A connection got a quota (count mode), on its event loop. */
+    void quotaTaken() {
+        quotasPending.incrementAndGet();
+    }
+
+    /** A connection spent its quota and has every reply, or closed; or the controller's token. */
+    void quotaFinished() {
+        if (quotasPending.decrementAndGet() == 0) {
+            quotasDoneNanos = System.nanoTime();
+            quotasDone.countDown();
+        }
     }
 
     void mismatch(ClientConn conn, String problem) {
@@ -140,8 +160,8 @@ public final class LoadGenerator {
             if (options.scenario == LoadOptions.Scenario.IDLE) {
                 System.out.println("CONNECTED " + open);
                 System.out.flush();
-                long until = System.nanoTime() + seconds(options.durationSeconds);
-                while (System.nanoTime() < until) Thread.sleep(200);
+                // Hold the connections for the run's duration (the runner ends the process sooner).
+                TimeUnit.NANOSECONDS.sleep(seconds(options.durationSeconds));
                 return result(startedAt, 0, 0, new Histogram(3), 0);
             }
             return drive(startedAt);
@@ -200,15 +220,22 @@ public final class LoadGenerator {
             if (perConnQuota != Long.MAX_VALUE) setQuotas(perConnQuota);
             phase = Phase.MEASURE;
         }
+        // Quotas are all handed out: release the token that kept the count from reaching zero early.
+        if (options.count > 0) quotaFinished();
         long end = options.count > 0 ? Long.MAX_VALUE : start + seconds(options.durationSeconds);
         lastTick = start;
         lastReceived = receivedAtStart;
         while (true) {
             long t = System.nanoTime();
             if (t >= end) break;
-            if (options.count > 0 && outstanding() == 0 && allQuotasSpent()) break;
-            // Count mode polls for the end; duration mode wakes once a second for the progress line.
-            Thread.sleep(options.count > 0 ? 5 : Math.max(1, Math.min(1000, TimeUnit.NANOSECONDS.toMillis(end - t))));
+            long wait = Math.max(1, Math.min(1000, TimeUnit.NANOSECONDS.toMillis(end - t)));
+            if (options.count > 0) {
+                // Count mode ends the moment the last connection has spent its quota and had its replies.
+                if (quotasDone.await(wait, TimeUnit.MILLISECONDS)) break;
+            } else {
+                // Duration mode wakes once a second for the progress line.
+                Thread.sleep(wait);
+            }
             t = System.nanoTime();
             if (t - lastTick >= TimeUnit.MILLISECONDS.toNanos(900)) {
                 Histogram interval = intervals();
@@ -221,7 +248,7 @@ public final class LoadGenerator {
             }
         }
         phase = Phase.DRAIN;
-        long stop = System.nanoTime();
+        long stop = quotasDone.getCount() == 0 ? quotasDoneNanos : System.nanoTime();
         total.add(intervals());
         long measured = received.sum() - receivedAtStart;
         if (options.count > 0) measured = perConnQuota * openConnections();
@@ -328,16 +355,6 @@ public final class LoadGenerator {
         onEveryLoop(c -> c.quota(quota));
     }
 
-    private boolean allQuotasSpent() throws InterruptedException {
-        long[] left = {0};
-        onEveryLoop(c -> {
-            synchronized (left) {
-                if (c.channel.isActive()) left[0] += c.quotaLeft();
-            }
-        });
-        return left[0] == 0;
-    }
-
     /** Requests sent but not yet answered, summed on each connection's own event loop. */
     private long outstanding() throws InterruptedException {
         long[] sum = {0};
@@ -410,10 +427,5 @@ public final class LoadGenerator {
 
     private static double round(double v) {
         return Math.round(v * 100) / 100.0;
-    }
-
-    Channel channelOf(int index) {
-        ClientConn c = conns.get(index);
-        return c == null ? null : c.channel;
     }
 }
