@@ -41,4 +41,12 @@ public interface Codec {
 
     /** The exact number of bytes {@link #encode} writes for {@code message}. */
     int frameLength(Message message);
+
+    /**
+     * True when the format carries {@link Message#seq()} on the wire, so that
+     * {@link Connection#request} can match replies to requests. Formats without one decode seq as 0.
+     */
+    default boolean hasSequence() {
+        return false;
+    }
 }

@@ -7,7 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One TCP session (P2, P12). The same type serves the server side and, later, the client side.
+ * One TCP session (P2, P12, T1). The same type serves the server side and the client side ({@link Client}).
  *
  * <p>The framework starts a connection when its socket is accepted and stops it when the socket
  * closes; {@link #close()} stops it from the application. Every method is safe to call from any
@@ -47,6 +47,43 @@ public interface Connection {
     default CompletableFuture<Void> send(int id, String text) {
         return send(new Message(id, text.getBytes(StandardCharsets.UTF_8)));
     }
+
+    /**
+     * Sends {@code message} as a request and completes with the peer's reply (T6): the message goes
+     * out with a new sequence id, and the first message that comes back carrying that id — made by
+     * {@link Request#reply} on the other side — completes the future. Waits at most
+     * {@code requestTimeout} (config).
+     *
+     * <p>The future fails with a {@link java.util.concurrent.TimeoutException} when no reply comes
+     * in time, with {@link ConnectionClosedException} when the connection closes first, and at once
+     * with an {@link IllegalStateException} when the codec carries no sequence id or
+     * {@code maxPendingRequests} requests already wait. Whatever happens, the waiter is removed: no
+     * reply can leak or be awaited forever. The reply is not routed. The future completes on the IO
+     * thread: do not block in its callbacks (use the {@code ...Async} variants for slow work). The
+     * message's own {@code seq} is ignored.
+     */
+    CompletableFuture<Message> request(Message message);
+
+    /** As {@link #request(Message)}, waiting at most {@code timeout} for the reply. */
+    CompletableFuture<Message> request(Message message, java.time.Duration timeout);
+
+    /** Requests with message id {@code id} and payload {@code data}, see {@link #request(Message)}. */
+    default CompletableFuture<Message> request(int id, byte[] data) {
+        return request(new Message(id, data));
+    }
+
+    /** Requests with message id {@code id} and payload {@code data}, waiting at most {@code timeout}. */
+    default CompletableFuture<Message> request(int id, byte[] data, java.time.Duration timeout) {
+        return request(new Message(id, data), timeout);
+    }
+
+    /** Requests with message id {@code id} and UTF-8 {@code text}. */
+    default CompletableFuture<Message> request(int id, String text) {
+        return request(new Message(id, text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** Bytes and messages received and sent on this connection so far (T7); cheap, callable from any thread. */
+    Traffic traffic();
 
     /**
      * Flushes what was sent, then closes. The returned future is {@link #closeFuture()}: it

@@ -71,6 +71,23 @@ public final class PagumaConfig {
     private final int serverFullMsgId;
     private final String serverFullMessage;
     private final Duration warnInterval;
+    private final Duration heartbeatMax;
+    private final Duration heartbeatInterval;
+    private final int heartbeatMsgId;
+    private final boolean heartbeatReply;
+    private final Duration requestTimeout;
+    private final int maxPendingRequests;
+    private final boolean tls;
+    private final String tlsCert;
+    private final String tlsKey;
+    private final String tlsTrust;
+    private final Duration connectTimeout;
+    private final boolean reconnect;
+    private final Duration reconnectBase;
+    private final Duration reconnectMaxDelay;
+    private final int reconnectAttempts;
+    private final double reconnectJitter;
+    private final int offlineQueueSize;
 
     private PagumaConfig(Builder b) {
         this.name = b.name;
@@ -97,6 +114,23 @@ public final class PagumaConfig {
         this.serverFullMsgId = b.serverFullMsgId;
         this.serverFullMessage = b.serverFullMessage;
         this.warnInterval = b.warnInterval;
+        this.heartbeatMax = b.heartbeatMax;
+        this.heartbeatInterval = b.heartbeatInterval;
+        this.heartbeatMsgId = b.heartbeatMsgId;
+        this.heartbeatReply = b.heartbeatReply;
+        this.requestTimeout = b.requestTimeout;
+        this.maxPendingRequests = b.maxPendingRequests;
+        this.tls = b.tls;
+        this.tlsCert = b.tlsCert;
+        this.tlsKey = b.tlsKey;
+        this.tlsTrust = b.tlsTrust;
+        this.connectTimeout = b.connectTimeout;
+        this.reconnect = b.reconnect;
+        this.reconnectBase = b.reconnectBase;
+        this.reconnectMaxDelay = b.reconnectMaxDelay;
+        this.reconnectAttempts = b.reconnectAttempts;
+        this.reconnectJitter = b.reconnectJitter;
+        this.offlineQueueSize = b.offlineQueueSize;
     }
 
     /** The defaults: what a server uses with no file, no environment and no system properties. */
@@ -211,6 +245,57 @@ public final class PagumaConfig {
     /** The shortest interval between two log lines of the same kind of repeated warning. */
     public Duration warnInterval() { return warnInterval; }
 
+    /** Close a connection after this long without any inbound bytes (T1); zero turns the idle timeout off. */
+    public Duration heartbeatMax() { return heartbeatMax; }
+
+    /** Send a heartbeat ping after this long without outbound traffic (B1); zero sends none. */
+    public Duration heartbeatInterval() { return heartbeatInterval; }
+
+    /** The message id of heartbeat pings and pongs (Zinx's default, 99999). */
+    public int heartbeatMsgId() { return heartbeatMsgId; }
+
+    /** Whether a received heartbeat ping is answered with a pong. */
+    public boolean heartbeatReply() { return heartbeatReply; }
+
+    /** How long {@code Connection.request} waits for a reply unless given a timeout. */
+    public Duration requestTimeout() { return requestTimeout; }
+
+    /** The most requests one connection may have waiting for replies; one more fails at once. */
+    public int maxPendingRequests() { return maxPendingRequests; }
+
+    /** Whether connections use TLS (B3). */
+    public boolean tls() { return tls; }
+
+    /** PEM file with the certificate chain (required for a TLS server; a client certificate for a client). */
+    public String tlsCert() { return tlsCert; }
+
+    /** PEM file with the PKCS#8 private key of {@link #tlsCert()}. */
+    public String tlsKey() { return tlsKey; }
+
+    /** PEM file with the certificates to trust: a client's server CAs (empty: the JDK's), or a server's client CAs (set: clients must present a certificate). */
+    public String tlsTrust() { return tlsTrust; }
+
+    /** Client: how long one connection attempt may take. */
+    public Duration connectTimeout() { return connectTimeout; }
+
+    /** Client: whether a lost or failed connection is retried. */
+    public boolean reconnect() { return reconnect; }
+
+    /** Client: the delay before the first retry; it doubles after every failed attempt (T3). */
+    public Duration reconnectBase() { return reconnectBase; }
+
+    /** Client: the longest delay between two attempts. */
+    public Duration reconnectMaxDelay() { return reconnectMaxDelay; }
+
+    /** Client: failed attempts in a row after which the client gives up; 0 never gives up. */
+    public int reconnectAttempts() { return reconnectAttempts; }
+
+    /** Client: each delay is randomly varied by up to this fraction, so many clients do not retry in step. */
+    public double reconnectJitter() { return reconnectJitter; }
+
+    /** Client: messages and requests held while disconnected and sent once connected; 0 fails them at once. */
+    public int offlineQueueSize() { return offlineQueueSize; }
+
     @Override
     public String toString() {
         return "PagumaConfig{name=" + name + ", host=" + host + ", port=" + port + ", maxConn=" + maxConn
@@ -221,7 +306,24 @@ public final class PagumaConfig {
                 + ", keepAlivePeriod=" + keepAlivePeriod + ", soBacklog=" + soBacklog
                 + ", writeBufferLowWaterMark=" + writeBufferLowWaterMark + ", writeBufferHighWaterMark=" + writeBufferHighWaterMark
                 + ", maxPendingWriteBytes=" + maxPendingWriteBytes + ", stopGracePeriod=" + stopGracePeriod + ", closeLinger=" + closeLinger + ", serverFullMsgId=" + Integer.toUnsignedString(serverFullMsgId)
-                + ", serverFullMessage=" + serverFullMessage + ", warnInterval=" + warnInterval + '}';
+                + ", serverFullMessage=" + serverFullMessage + ", warnInterval=" + warnInterval
+                + ", heartbeatMax=" + heartbeatMax
+                + ", heartbeatInterval=" + heartbeatInterval
+                + ", heartbeatMsgId=" + Integer.toUnsignedString(heartbeatMsgId)
+                + ", heartbeatReply=" + heartbeatReply
+                + ", requestTimeout=" + requestTimeout
+                + ", maxPendingRequests=" + maxPendingRequests
+                + ", tls=" + tls
+                + ", tlsCert=" + tlsCert
+                + ", tlsKey=" + tlsKey
+                + ", tlsTrust=" + tlsTrust
+                + ", connectTimeout=" + connectTimeout
+                + ", reconnect=" + reconnect
+                + ", reconnectBase=" + reconnectBase
+                + ", reconnectMaxDelay=" + reconnectMaxDelay
+                + ", reconnectAttempts=" + reconnectAttempts
+                + ", reconnectJitter=" + reconnectJitter
+                + ", offlineQueueSize=" + offlineQueueSize + '}';
     }
 
     /** Builds a {@link PagumaConfig}; every setter has a default, {@link #build()} checks every value. */
@@ -250,6 +352,23 @@ public final class PagumaConfig {
         private int serverFullMsgId = 0;
         private String serverFullMessage = "";
         private Duration warnInterval = Duration.ofSeconds(5);
+        private Duration heartbeatMax = Duration.ZERO;
+        private Duration heartbeatInterval = Duration.ZERO;
+        private int heartbeatMsgId = 99999;
+        private boolean heartbeatReply = true;
+        private Duration requestTimeout = Duration.ofSeconds(10);
+        private int maxPendingRequests = 65536;
+        private boolean tls = false;
+        private String tlsCert = "";
+        private String tlsKey = "";
+        private String tlsTrust = "";
+        private Duration connectTimeout = Duration.ofSeconds(5);
+        private boolean reconnect = true;
+        private Duration reconnectBase = Duration.ofSeconds(3);
+        private Duration reconnectMaxDelay = Duration.ofSeconds(60);
+        private int reconnectAttempts = 0;
+        private double reconnectJitter = 0.2;
+        private int offlineQueueSize = 0;
 
         private Builder() {
         }
@@ -279,6 +398,23 @@ public final class PagumaConfig {
             serverFullMsgId = c.serverFullMsgId;
             serverFullMessage = c.serverFullMessage;
             warnInterval = c.warnInterval;
+            heartbeatMax = c.heartbeatMax;
+            heartbeatInterval = c.heartbeatInterval;
+            heartbeatMsgId = c.heartbeatMsgId;
+            heartbeatReply = c.heartbeatReply;
+            requestTimeout = c.requestTimeout;
+            maxPendingRequests = c.maxPendingRequests;
+            tls = c.tls;
+            tlsCert = c.tlsCert;
+            tlsKey = c.tlsKey;
+            tlsTrust = c.tlsTrust;
+            connectTimeout = c.connectTimeout;
+            reconnect = c.reconnect;
+            reconnectBase = c.reconnectBase;
+            reconnectMaxDelay = c.reconnectMaxDelay;
+            reconnectAttempts = c.reconnectAttempts;
+            reconnectJitter = c.reconnectJitter;
+            offlineQueueSize = c.offlineQueueSize;
         }
 
         public Builder name(String name) { this.name = name; return this; }
@@ -305,6 +441,23 @@ public final class PagumaConfig {
         public Builder serverFullMsgId(int serverFullMsgId) { this.serverFullMsgId = serverFullMsgId; return this; }
         public Builder serverFullMessage(String serverFullMessage) { this.serverFullMessage = serverFullMessage; return this; }
         public Builder warnInterval(Duration warnInterval) { this.warnInterval = warnInterval; return this; }
+        public Builder heartbeatMax(Duration heartbeatMax) { this.heartbeatMax = heartbeatMax; return this; }
+        public Builder heartbeatInterval(Duration heartbeatInterval) { this.heartbeatInterval = heartbeatInterval; return this; }
+        public Builder heartbeatMsgId(int heartbeatMsgId) { this.heartbeatMsgId = heartbeatMsgId; return this; }
+        public Builder heartbeatReply(boolean heartbeatReply) { this.heartbeatReply = heartbeatReply; return this; }
+        public Builder requestTimeout(Duration requestTimeout) { this.requestTimeout = requestTimeout; return this; }
+        public Builder maxPendingRequests(int maxPendingRequests) { this.maxPendingRequests = maxPendingRequests; return this; }
+        public Builder tls(boolean tls) { this.tls = tls; return this; }
+        public Builder tlsCert(String tlsCert) { this.tlsCert = tlsCert; return this; }
+        public Builder tlsKey(String tlsKey) { this.tlsKey = tlsKey; return this; }
+        public Builder tlsTrust(String tlsTrust) { this.tlsTrust = tlsTrust; return this; }
+        public Builder connectTimeout(Duration connectTimeout) { this.connectTimeout = connectTimeout; return this; }
+        public Builder reconnect(boolean reconnect) { this.reconnect = reconnect; return this; }
+        public Builder reconnectBase(Duration reconnectBase) { this.reconnectBase = reconnectBase; return this; }
+        public Builder reconnectMaxDelay(Duration reconnectMaxDelay) { this.reconnectMaxDelay = reconnectMaxDelay; return this; }
+        public Builder reconnectAttempts(int reconnectAttempts) { this.reconnectAttempts = reconnectAttempts; return this; }
+        public Builder reconnectJitter(double reconnectJitter) { this.reconnectJitter = reconnectJitter; return this; }
+        public Builder offlineQueueSize(int offlineQueueSize) { this.offlineQueueSize = offlineQueueSize; return this; }
 
         /** @throws ConfigException naming the first key whose value is out of range */
         public PagumaConfig build() {
@@ -330,6 +483,21 @@ public final class PagumaConfig {
             require(closeLinger != null && !closeLinger.isNegative(), "closeLinger", "must be >= 0", closeLinger);
             require(serverFullMessage != null, "serverFullMessage", "must not be null (use \"\" to send nothing)", null);
             require(warnInterval != null && !warnInterval.isNegative(), "warnInterval", "must be >= 0", warnInterval);
+            require(heartbeatMax != null && !heartbeatMax.isNegative(), "heartbeatMax", "must be >= 0 (0s turns it off)", heartbeatMax);
+            require(heartbeatInterval != null && !heartbeatInterval.isNegative(), "heartbeatInterval", "must be >= 0 (0s turns it off)", heartbeatInterval);
+            require(requestTimeout != null && !requestTimeout.isNegative() && !requestTimeout.isZero(), "requestTimeout", "must be > 0", requestTimeout);
+            require(maxPendingRequests > 0, "maxPendingRequests", "must be > 0", maxPendingRequests);
+            require(tlsCert != null, "tlsCert", "must not be null", null);
+            require(tlsKey != null, "tlsKey", "must not be null", null);
+            require(tlsTrust != null, "tlsTrust", "must not be null", null);
+            require(connectTimeout != null && connectTimeout.toMillis() >= 1, "connectTimeout", "must be at least 1ms", connectTimeout);
+            require(reconnectBase != null && reconnectBase.toMillis() >= 1, "reconnectBase", "must be at least 1ms", reconnectBase);
+            require(reconnectMaxDelay != null && reconnectMaxDelay.compareTo(reconnectBase) >= 0, "reconnectMaxDelay", "must be at least reconnectBase (" + format(reconnectBase) + ")", reconnectMaxDelay);
+            require(reconnectAttempts >= 0, "reconnectAttempts", "must be >= 0 (0: no limit)", reconnectAttempts);
+            require(reconnectJitter >= 0 && reconnectJitter <= 1, "reconnectJitter", "must be between 0 and 1", reconnectJitter);
+            require(offlineQueueSize >= 0, "offlineQueueSize", "must be >= 0", offlineQueueSize);
+            require(tlsCert.isEmpty() == tlsKey.isEmpty(), tlsCert.isEmpty() ? "tlsCert" : "tlsKey",
+                    "must be set together with " + (tlsCert.isEmpty() ? "tlsKey" : "tlsCert"), tlsCert.isEmpty() ? tlsCert : tlsKey);
             require(codec != null, "codec", "must not be null", null);
             try {
                 Codecs.byName(codec);

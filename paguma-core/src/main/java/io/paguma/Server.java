@@ -10,7 +10,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.Future;
 import io.paguma.internal.ChannelConnection;
-import io.paguma.internal.ServerContext;
+import io.paguma.internal.EndpointContext;
 import io.paguma.internal.Transports;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,7 +62,7 @@ public final class Server {
     private final CompletableFuture<StopReport> stopped = new CompletableFuture<>();
     private final Object lock = new Object();
     private State state = State.NEW;
-    private ServerContext context;
+    private EndpointContext context;
     private EventLoopGroup bossGroup;
     private EventLoopGroup ioGroup;
     private Channel serverChannel;
@@ -90,12 +90,13 @@ public final class Server {
         synchronized (lock) {
             if (state != State.NEW) throw new IllegalStateException("server " + config.name() + " was already started");
             Transports.Choice transport = Transports.choose(config.transport());
+            // Made first: a TLS certificate that cannot be loaded fails the start before any thread exists.
+            context = new EndpointContext(config, codec, messageHandler, onConnStart, onConnStop);
             bossGroup = new MultiThreadIoEventLoopGroup(config.bossThreads(),
                     new DefaultThreadFactory("paguma-" + config.name() + "-boss"), transport.ioHandlerFactory());
             ioGroup = new MultiThreadIoEventLoopGroup(config.ioThreads(),
                     new DefaultThreadFactory("paguma-" + config.name() + "-io"), transport.ioHandlerFactory());
-            context = new ServerContext(config, codec, messageHandler, onConnStart, onConnStop);
-            ServerContext ctx = context;
+            EndpointContext ctx = context;
             ServerBootstrap b = new ServerBootstrap()
                     .group(bossGroup, ioGroup)
                     .channel(transport.serverChannel())
@@ -107,7 +108,7 @@ public final class Server {
                     .childHandler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
-                            ch.pipeline().addLast("encoder", ctx.encoder()).addLast("handler", ctx.newHandler());
+                            ctx.initChannel(ch, null, 0);
                         }
                     });
             transport.applyKeepAlive(b, config);
@@ -115,6 +116,7 @@ public final class Server {
                 serverChannel = b.bind(config.host(), config.port()).syncUninterruptibly().channel();
             } catch (Exception e) {
                 releaseThreads(System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
+                context.abandonWorkersNow();
                 state = State.STOPPED;
                 stopped.complete(new StopReport(0, 0, false, Duration.ZERO));
                 String cause = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
@@ -195,7 +197,7 @@ public final class Server {
     }
 
     private boolean isOwnThread() {
-        ServerContext ctx;
+        EndpointContext ctx;
         synchronized (lock) {
             ctx = context;
         }
@@ -344,6 +346,13 @@ public final class Server {
 
     public MessageHandler messageHandler() {
         return messageHandler;
+    }
+
+    /** Bytes and messages in and out over every connection since start, open and closed (T7). */
+    public Traffic traffic() {
+        synchronized (lock) {
+            return context == null ? Traffic.ZERO : context.traffic();
+        }
     }
 
     /** The open connections. */

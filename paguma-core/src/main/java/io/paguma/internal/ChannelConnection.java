@@ -13,7 +13,17 @@ import io.paguma.Connection;
 import io.paguma.ConnectionClosedException;
 import io.paguma.Message;
 
+import io.netty.util.collection.IntObjectHashMap;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.paguma.Traffic;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.nio.channels.ClosedChannelException;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
@@ -33,6 +43,23 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 public final class ChannelConnection implements Connection {
     private static final AtomicIntegerFieldUpdater<ChannelConnection> DRAIN_SCHEDULED =
             AtomicIntegerFieldUpdater.newUpdater(ChannelConnection.class, "drainScheduled");
+    /** The traffic counters are written by the IO thread only and read from anywhere: opaque access, no fence. */
+    private static final VarHandle BYTES_IN;
+    private static final VarHandle BYTES_OUT;
+    private static final VarHandle MESSAGES_IN;
+    private static final VarHandle MESSAGES_OUT;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            BYTES_IN = l.findVarHandle(ChannelConnection.class, "bytesIn", long.class);
+            BYTES_OUT = l.findVarHandle(ChannelConnection.class, "bytesOut", long.class);
+            MESSAGES_IN = l.findVarHandle(ChannelConnection.class, "messagesIn", long.class);
+            MESSAGES_OUT = l.findVarHandle(ChannelConnection.class, "messagesOut", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     /** The first buffer of a batch holds at least this much, so a burst of small replies fits without growing. */
     private static final int BATCH_INITIAL_CAPACITY = 4096;
     /** A batch this large is written out at once (flushed with the rest), so buffers stay bounded. */
@@ -43,7 +70,7 @@ public final class ChannelConnection implements Connection {
     private final EventLoop loop;
     private final InetSocketAddress remote;
     private final InetSocketAddress local;
-    private final ServerContext context;
+    private final EndpointContext context;
     private final ConnectionHandler handler;
     final Worker worker;
     private final ConcurrentHashMap<String, Object> properties = new ConcurrentHashMap<>();
@@ -63,8 +90,20 @@ public final class ChannelConnection implements Connection {
     private volatile boolean closed;
     /** Set on the IO thread by the first close. */
     private boolean closing;
+    /** The last sequence id given to a request; advances by 2 (odd on a client, even on a server). */
+    private final AtomicInteger lastSeq;
+    /** Requests made and not yet completed, to enforce {@code maxPendingRequests}. */
+    private final AtomicInteger pendingCount = new AtomicInteger();
+    /** IO thread only: requests written and waiting for their reply, by sequence id. Made on first use. */
+    private IntObjectHashMap<PendingRequest> pending;
+    private long bytesIn;
+    private long bytesOut;
+    private long messagesIn;
+    private long messagesOut;
+    /** IO thread only: a batch was written since the idle timer last looked. */
+    boolean wroteSinceTick;
 
-    ChannelConnection(long id, Channel channel, ServerContext context, ConnectionHandler handler, Worker worker) {
+    ChannelConnection(long id, Channel channel, EndpointContext context, ConnectionHandler handler, Worker worker) {
         this.id = id;
         this.channel = channel;
         this.loop = channel.eventLoop();
@@ -73,6 +112,7 @@ public final class ChannelConnection implements Connection {
         this.context = context;
         this.handler = handler;
         this.worker = worker;
+        this.lastSeq = new AtomicInteger(context.clientSide ? -1 : 0);
     }
 
     @Override
@@ -104,15 +144,20 @@ public final class ChannelConnection implements Connection {
     public CompletableFuture<Void> send(Message message) {
         if (message == null) throw new NullPointerException("message");
         PendingSend send = new PendingSend(message);
+        enqueue(send);
+        return send;
+    }
+
+    private void enqueue(PendingSend send) {
         if (closed) {
             send.completeExceptionally(closedException(null));
-            return send;
+            return;
         }
         if (loop.inEventLoop() && !appending) {
             if (!outbound.isEmpty()) drainOutbound();
             append(send);
             // A reply made while this connection's read is decoded goes out when the read completes.
-            if (handler.reading()) return send;
+            if (handler.reading()) return;
         } else {
             // Off the IO thread, or re-entered from a callback that a flush inside append() ran:
             // queue it, so it keeps its place behind the send being appended.
@@ -121,11 +166,85 @@ public final class ChannelConnection implements Connection {
                 // Closed while we were queueing: the close may already have emptied the queue, so
                 // fail what is left here rather than leave this future waiting.
                 failQueued();
-                return send;
+                return;
             }
         }
         if (drainScheduled == 0 && DRAIN_SCHEDULED.compareAndSet(this, 0, 1)) submitDrain();
-        return send;
+    }
+
+    @Override
+    public CompletableFuture<Message> request(Message message) {
+        return request(message, context.config.requestTimeout());
+    }
+
+    @Override
+    public CompletableFuture<Message> request(Message message, Duration timeout) {
+        if (message == null) throw new NullPointerException("message");
+        if (timeout == null) throw new NullPointerException("timeout");
+        if (!context.codec.hasSequence()) {
+            return CompletableFuture.failedFuture(new IllegalStateException("codec " + context.codec.name()
+                    + " carries no sequence id, so replies cannot be matched to requests: use a codec that does"
+                    + " (paguma, tron), or send() and a router for the answer"));
+        }
+        if (closed) return CompletableFuture.failedFuture(closedException(null));
+        if (pendingCount.incrementAndGet() > context.config.maxPendingRequests()) {
+            pendingCount.decrementAndGet();
+            return CompletableFuture.failedFuture(new IllegalStateException(this + " has "
+                    + context.config.maxPendingRequests() + " requests waiting for replies"
+                    + " (set paguma.maxPendingRequests to raise it)"));
+        }
+        int seq = nextSeq();
+        PendingRequest request = new PendingRequest(seq, message.id(), Math.max(1, timeout.toNanos()));
+        PendingSend send = new PendingSend(new Message(message.id(), seq, message.data()));
+        send.request = request;
+        enqueue(send);
+        return request;
+    }
+
+    private int nextSeq() {
+        int seq = lastSeq.addAndGet(2);
+        // A server's ids wrap through 0, which means "no sequence id": skip it.
+        return seq != 0 ? seq : lastSeq.addAndGet(2);
+    }
+
+    /** Whether {@code seq} is one this side gives to its requests, so a message carrying it is a reply. */
+    boolean isOwnSeq(int seq) {
+        return seq != 0 && ((seq & 1) == 1) == context.clientSide;
+    }
+
+    /**
+     * On the IO thread: a message carrying one of our sequence ids completes the request waiting
+     * for it. A reply nobody waits for (it came after the timeout) is dropped with a log line: it
+     * is never routed, so two peers cannot answer each other's late replies forever.
+     */
+    void completeReply(Message reply) {
+        PendingRequest request = pending == null ? null : pending.remove(reply.seq());
+        if (request == null) {
+            context.replyLog.warn(this + ": reply with sequence id " + Integer.toUnsignedString(reply.seq())
+                    + " (message id " + Integer.toUnsignedString(reply.id()) + ") matches no waiting request"
+                    + " (late after a timeout, or not a reply); dropped", null);
+            return;
+        }
+        request.registered = false;
+        request.complete(reply);
+    }
+
+    /** Requests made on this connection that have not completed yet (for tests and the admin view). */
+    public int pendingRequests() {
+        return pendingCount.get();
+    }
+
+    /** On the IO thread: counts what one read brought in. */
+    void received(long bytes, long messages) {
+        BYTES_IN.setOpaque(this, bytesIn + bytes);
+        if (messages != 0) MESSAGES_IN.setOpaque(this, messagesIn + messages);
+        context.traffic.received(bytes, messages);
+    }
+
+    @Override
+    public Traffic traffic() {
+        return new Traffic((long) BYTES_IN.getOpaque(this), (long) BYTES_OUT.getOpaque(this),
+                (long) MESSAGES_IN.getOpaque(this), (long) MESSAGES_OUT.getOpaque(this));
     }
 
     /** Hands the drain to the IO thread; {@code drainScheduled} is already set by the caller. */
@@ -202,6 +321,11 @@ public final class ChannelConnection implements Connection {
                 return;
             }
         }
+        if (send.request != null && !register(send.request)) {
+            send.completeExceptionally(new IllegalStateException(this + ": sequence id "
+                    + Integer.toUnsignedString(message.seq()) + " is still waiting for its reply after 2^31 requests"));
+            return;
+        }
         int mark = 0;
         try {
             int length = context.codec.frameLength(message);
@@ -221,8 +345,38 @@ public final class ChannelConnection implements Connection {
             return;
         }
         if (batchSends == null) batchSends = new Batch();
-        batchSends.add(send);
+        batchSends.add(send, batch.writerIndex() - mark);
         if (batch.readableBytes() >= BATCH_WRITE_THRESHOLD) writeBatch();
+    }
+
+    /** On the IO thread: the request's frame is about to be written; its reply is awaited from now. */
+    private boolean register(PendingRequest request) {
+        if (request.isDone()) return true; // cancelled while queued: its frame still goes out, nobody waits
+        if (pending == null) pending = new IntObjectHashMap<>();
+        if (pending.containsKey(request.seq)) return false;
+        pending.put(request.seq, request);
+        request.registered = true;
+        request.timer = loop.schedule(request, request.timeoutNanos, TimeUnit.NANOSECONDS);
+        return true;
+    }
+
+    /** On the IO thread: a request completed some other way than by its reply. */
+    private void unregister(PendingRequest request) {
+        if (!request.registered) return;
+        request.registered = false;
+        if (pending != null && pending.get(request.seq) == request) pending.remove(request.seq);
+    }
+
+    /** On the IO thread, at close: every request still waiting fails. */
+    private void failPending() {
+        if (pending == null || pending.isEmpty()) return;
+        PendingRequest[] waiting = pending.values().toArray(new PendingRequest[0]);
+        pending.clear();
+        ConnectionClosedException cause = closedException(null);
+        for (PendingRequest r : waiting) {
+            r.registered = false;
+            r.completeExceptionally(cause);
+        }
     }
 
     /** On the IO thread: hands the current batch to the channel as one write (not flushed). */
@@ -241,6 +395,7 @@ public final class ChannelConnection implements Connection {
         promise.addListener(sends);
         channel.write(b, promise);
         unflushed = true;
+        wroteSinceTick = true;
     }
 
     /** On the IO thread, at close: the batch not yet written fails with the connection. */
@@ -287,6 +442,8 @@ public final class ChannelConnection implements Connection {
         if (closing) return;
         closing = true;
         handler.discardInput();
+        // Nothing is read from now on, so no reply can come: the requests waiting fail now.
+        failPending();
         drainOutbound();
         writeBatch();
         GracefulClose.close(channel, null, context.config.stopGracePeriod(), context.config.closeLinger());
@@ -302,6 +459,7 @@ public final class ChannelConnection implements Connection {
         closed = true;
         failBatch();
         failQueued();
+        failPending();
     }
 
     /** After {@code onConnStop} has run. */
@@ -362,9 +520,86 @@ public final class ChannelConnection implements Connection {
     /** The future of one send; the message is dropped once encoded. */
     private static final class PendingSend extends CompletableFuture<Void> {
         Message message;
+        /** Set when this send carries a request: a send that fails fails the request too. */
+        PendingRequest request;
 
         PendingSend(Message message) {
             this.message = message;
+        }
+
+        @Override
+        public boolean completeExceptionally(Throwable ex) {
+            if (request != null) request.completeExceptionally(ex);
+            return super.completeExceptionally(ex);
+        }
+    }
+
+    /**
+     * A request waiting for its reply: in {@link #pending} from the moment its frame is written
+     * until the reply, the timeout (its {@code run}), the close of the connection, or a cancel.
+     * Whichever comes first completes it; the others find it done.
+     */
+    private final class PendingRequest extends CompletableFuture<Message> implements Runnable {
+        final int seq;
+        final int id;
+        final long timeoutNanos;
+        /** IO thread only. */
+        boolean registered;
+        ScheduledFuture<?> timer;
+
+        PendingRequest(int seq, int id, long timeoutNanos) {
+            this.seq = seq;
+            this.id = id;
+            this.timeoutNanos = timeoutNanos;
+        }
+
+        /** The timeout, on the IO thread. */
+        @Override
+        public void run() {
+            timer = null;
+            completeExceptionally(new TimeoutException("request with message id " + Integer.toUnsignedString(id)
+                    + " (sequence id " + Integer.toUnsignedString(seq) + ") on " + ChannelConnection.this
+                    + " got no reply within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms"));
+        }
+
+        @Override
+        public boolean complete(Message reply) {
+            if (!super.complete(reply)) return false;
+            done();
+            return true;
+        }
+
+        @Override
+        public boolean completeExceptionally(Throwable ex) {
+            if (!super.completeExceptionally(ex)) return false;
+            done();
+            return true;
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            if (!super.cancel(mayInterruptIfRunning)) return false;
+            done();
+            return true;
+        }
+
+        /** Runs once, by whoever completed it: frees the place and the timer, leaves the table. */
+        private void done() {
+            pendingCount.decrementAndGet();
+            ScheduledFuture<?> t = timer;
+            if (t != null) {
+                timer = null;
+                t.cancel(false);
+            }
+            if (loop.inEventLoop()) {
+                unregister(this);
+            } else {
+                try {
+                    loop.execute(() -> unregister(this));
+                } catch (RejectedExecutionException e) {
+                    // The IO thread is gone and took the table with it.
+                }
+            }
         }
     }
 
@@ -372,15 +607,20 @@ public final class ChannelConnection implements Connection {
     private final class Batch implements ChannelFutureListener {
         private PendingSend[] sends = new PendingSend[8];
         private int size;
+        private long bytes;
 
-        void add(PendingSend send) {
+        void add(PendingSend send, int frameBytes) {
             if (size == sends.length) sends = java.util.Arrays.copyOf(sends, size * 2);
             sends[size++] = send;
+            bytes += frameBytes;
         }
 
         @Override
         public void operationComplete(ChannelFuture future) {
             if (future.isSuccess()) {
+                BYTES_OUT.setOpaque(ChannelConnection.this, bytesOut + bytes);
+                MESSAGES_OUT.setOpaque(ChannelConnection.this, messagesOut + size);
+                context.traffic.sent(bytes, size);
                 for (int i = 0; i < size; i++) sends[i].complete(null);
             } else {
                 Throwable cause = future.cause();

@@ -73,6 +73,23 @@ public final class ConfigLoader {
         k.put("serverFullMsgId", (b, v) -> b.serverFullMsgId(parseUnsignedInt(v)));
         k.put("serverFullMessage", PagumaConfig.Builder::serverFullMessage);
         k.put("warnInterval", (b, v) -> b.warnInterval(parseDuration(v)));
+        k.put("heartbeatMax", (b, v) -> b.heartbeatMax(parseDuration(v)));
+        k.put("heartbeatInterval", (b, v) -> b.heartbeatInterval(parseDuration(v)));
+        k.put("heartbeatMsgId", (b, v) -> b.heartbeatMsgId(parseUnsignedInt(v)));
+        k.put("heartbeatReply", (b, v) -> b.heartbeatReply(parseBoolean(v)));
+        k.put("requestTimeout", (b, v) -> b.requestTimeout(parseDuration(v)));
+        k.put("maxPendingRequests", (b, v) -> b.maxPendingRequests(parseInt(v)));
+        k.put("tls", (b, v) -> b.tls(parseBoolean(v)));
+        k.put("tlsCert", PagumaConfig.Builder::tlsCert);
+        k.put("tlsKey", PagumaConfig.Builder::tlsKey);
+        k.put("tlsTrust", PagumaConfig.Builder::tlsTrust);
+        k.put("connectTimeout", (b, v) -> b.connectTimeout(parseDuration(v)));
+        k.put("reconnect", (b, v) -> b.reconnect(parseBoolean(v)));
+        k.put("reconnectBase", (b, v) -> b.reconnectBase(parseDuration(v)));
+        k.put("reconnectMaxDelay", (b, v) -> b.reconnectMaxDelay(parseDuration(v)));
+        k.put("reconnectAttempts", (b, v) -> b.reconnectAttempts(parseInt(v)));
+        k.put("reconnectJitter", (b, v) -> b.reconnectJitter(parseDouble(v)));
+        k.put("offlineQueueSize", (b, v) -> b.offlineQueueSize(parseInt(v)));
         return java.util.Collections.unmodifiableMap(k);
     }
 
@@ -210,6 +227,14 @@ public final class ConfigLoader {
             return Integer.parseInt(v.trim());
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("expected an integer, got '" + v + "'");
+        }
+    }
+
+    private static double parseDouble(String v) {
+        try {
+            return Double.parseDouble(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("expected a number, got '" + v + "'");
         }
     }
 

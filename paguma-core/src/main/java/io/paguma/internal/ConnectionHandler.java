@@ -9,7 +9,12 @@ import io.paguma.FrameException;
 import io.paguma.Message;
 import io.paguma.Request;
 
+import io.netty.handler.codec.DecoderException;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import javax.net.ssl.SSLException;
 import java.io.IOException;
+import java.util.concurrent.TimeUnit;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 
@@ -27,7 +32,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     /** Compact the cumulation after this many reads that left a partial frame, as Netty's decoders do. */
     private static final int DISCARD_AFTER_READS = 16;
 
-    private final ServerContext context;
+    private final EndpointContext context;
     private ChannelConnection connection;
     private ByteBuf cumulation;
     private int partialReads;
@@ -43,8 +48,15 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private TurnEnd turnEnd;
     /** Requests went to the worker since it was last asked to wake. */
     private boolean handedOver;
+    /** Messages decoded and not yet counted in the traffic counters. */
+    private int decoded;
+    /** The idle timer (T1, B1), when heartbeatMax or heartbeatInterval is set. */
+    private ScheduledFuture<?> idleTimer;
+    private boolean readSinceTick;
+    private long lastRead;
+    private long lastWrite;
 
-    ConnectionHandler(ServerContext context) {
+    ConnectionHandler(EndpointContext context) {
         this.context = context;
     }
 
@@ -63,7 +75,9 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         connection = new ChannelConnection(id, ctx.channel(), context, this, worker);
         turnEnd = context.turnEndFor(ctx.channel().eventLoop());
         context.manager.add(connection);
-        ServerContext.log.debug("{} opened", connection);
+        context.log.debug("{} opened", connection);
+        context.opened(connection);
+        startIdleTimer(ctx);
         runInOrder(() -> context.runHook(context.onConnStart, connection, "onConnStart"));
         // A stop that began after the check above may have missed this connection in its snapshot.
         if (context.stopping) {
@@ -87,8 +101,15 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf in = (ByteBuf) msg;
-        if (connection == null || draining) {
+        if (connection == null) {
             in.release();
+            return;
+        }
+        int bytes = in.readableBytes();
+        readSinceTick = true;
+        if (draining) {
+            in.release();
+            connection.received(bytes, 0);
             return;
         }
         cumulation = cumulation == null ? in : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(), cumulation, in);
@@ -97,6 +118,8 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             decode();
         } finally {
             reading = false;
+            connection.received(bytes, decoded);
+            decoded = 0;
         }
         // Flushed by channelReadComplete; the end of the turn catches a transport that delays it.
         if (connection.hasUnflushed()) turnEnd.flushLater(connection);
@@ -119,7 +142,14 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             while (!paused && cumulation != null && connection.channel().isActive()) {
                 Message message = context.codec.decode(cumulation, context.config.maxPacketSize());
                 if (message == null) break;
-                dispatch(new Request(connection, message));
+                decoded++;
+                if (message.seq() != 0 && connection.isOwnSeq(message.seq()) && context.codec.hasSequence()) {
+                    connection.completeReply(message);
+                } else if (message.id() == context.config.heartbeatMsgId() && context.heartbeatUnrouted) {
+                    heartbeat(message);
+                } else {
+                    dispatch(new Request(connection, message));
+                }
             }
         } catch (FrameException e) {
             closeForBadInput(e.getMessage());
@@ -142,6 +172,62 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         } else if (++partialReads >= DISCARD_AFTER_READS && cumulation.refCnt() == 1) {
             partialReads = 0;
             cumulation.discardSomeReadBytes();
+        }
+    }
+
+    /** A heartbeat nobody routes: it has already counted as traffic; a ping is answered with a pong. */
+    private void heartbeat(Message message) {
+        if (context.config.heartbeatReply() && java.util.Arrays.equals(message.data(), EndpointContext.PING)) {
+            connection.send(new Message(context.config.heartbeatMsgId(), EndpointContext.PONG));
+        }
+    }
+
+    private void startIdleTimer(ChannelHandlerContext ctx) {
+        long tick = context.idleTickNanos;
+        if (tick == 0) return;
+        lastRead = lastWrite = System.nanoTime();
+        idleTimer = ctx.executor().scheduleWithFixedDelay(this::idleTick, tick, tick, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * On the IO thread, every quarter of the shorter heartbeat period: closes a connection that
+     * has received nothing for {@code heartbeatMax}, and pings one that has sent nothing for
+     * {@code heartbeatInterval}. Reads and writes only set a flag; the time is taken here.
+     */
+    private void idleTick() {
+        if (connection == null || !connection.isOpen() || draining) return;
+        long now = System.nanoTime();
+        // Reading paused because our own worker is full is not the peer's silence.
+        if (readSinceTick || paused) {
+            readSinceTick = false;
+            lastRead = now;
+        }
+        if (connection.wroteSinceTick) {
+            connection.wroteSinceTick = false;
+            lastWrite = now;
+        }
+        long max = context.heartbeatMaxNanos;
+        if (max > 0 && now - lastRead >= max) {
+            context.idleLog.warn(connection + " closed: nothing received for "
+                    + TimeUnit.NANOSECONDS.toMillis(now - lastRead) + " ms (heartbeatMax "
+                    + context.config.heartbeatMax().toMillis() + " ms" + (writeBlocked ? "; the peer is not reading either" : "")
+                    + ")", null);
+            cancelIdleTimer();
+            discardInput();
+            connection.close();
+            return;
+        }
+        long interval = context.heartbeatIntervalNanos;
+        if (interval > 0 && now - lastWrite >= interval) {
+            lastWrite = now;
+            connection.send(new Message(context.config.heartbeatMsgId(), EndpointContext.PING));
+        }
+    }
+
+    private void cancelIdleTimer() {
+        if (idleTimer != null) {
+            idleTimer.cancel(false);
+            idleTimer = null;
         }
     }
 
@@ -173,6 +259,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         paused = false;
         handedOver = true;
         decode();
+        countDecoded();
         updateAutoRead();
     }
 
@@ -209,7 +296,14 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         paused = false;
         decode();
+        countDecoded();
         discardInput();
+    }
+
+    private void countDecoded() {
+        if (decoded == 0) return;
+        connection.received(0, decoded);
+        decoded = 0;
     }
 
     /** On the IO thread, when the connection is closing: read and discard everything from now on. */
@@ -230,11 +324,13 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         releaseCumulation();
+        cancelIdleTimer();
         stalled = null;
         ChannelConnection c = connection;
         if (c == null) return;
         c.markClosed();
-        ServerContext.log.debug("{} closed", c);
+        context.closed(c);
+        context.log.debug("{} closed", c);
         runInOrder(() -> {
             try {
                 context.runHook(context.onConnStop, c, "onConnStop");
@@ -256,8 +352,11 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         String who = connection != null ? connection.toString()
                 : "connection from " + ChannelConnection.format((InetSocketAddress) ctx.channel().remoteAddress());
-        if (cause instanceof IOException) {
-            ServerContext.log.debug("{} closed: {}", who, cause.toString());
+        if (cause instanceof DecoderException && cause.getCause() instanceof SSLException) {
+            // A failed handshake (wrong certificate, plain text on a TLS port): one line, no stack.
+            context.errorLog.warn(who + " closed: TLS: " + cause.getCause().getMessage(), null);
+        } else if (cause instanceof IOException) {
+            context.log.debug("{} closed: {}", who, cause.toString());
         } else {
             context.errorLog.warn(who + " closed: unexpected error: " + cause, cause);
         }

@@ -2,6 +2,7 @@ package io.paguma.internal;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.DuplexChannel;
@@ -39,15 +40,29 @@ final class GracefulClose {
                 channel.close();
                 return;
             }
-            ((DuplexChannel) channel).shutdownOutput().addListener(s -> {
-                if (!s.isSuccess()) {
-                    channel.close();
-                    return;
-                }
-                ScheduledFuture<?> lingerEnd = channel.eventLoop().schedule((Runnable) channel::close,
-                        linger.toNanos(), TimeUnit.NANOSECONDS);
-                channel.closeFuture().addListener(c -> lingerEnd.cancel(false));
-            });
+            SslHandler tls = channel.pipeline().get(SslHandler.class);
+            if (tls != null) {
+                // TLS: close_notify first, so the peer sees a clean TLS close rather than a truncation.
+                tls.closeOutbound().addListener(n -> shutdownOutput(channel, linger));
+            } else {
+                shutdownOutput(channel, linger);
+            }
+        });
+    }
+
+    private static void shutdownOutput(Channel channel, Duration linger) {
+        if (!channel.isActive()) {
+            channel.close();
+            return;
+        }
+        ((DuplexChannel) channel).shutdownOutput().addListener(s -> {
+            if (!s.isSuccess()) {
+                channel.close();
+                return;
+            }
+            ScheduledFuture<?> lingerEnd = channel.eventLoop().schedule((Runnable) channel::close,
+                    linger.toNanos(), TimeUnit.NANOSECONDS);
+            channel.closeFuture().addListener(c -> lingerEnd.cancel(false));
         });
     }
 

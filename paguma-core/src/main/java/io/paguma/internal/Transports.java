@@ -1,6 +1,13 @@
 package io.paguma.internal;
 
+import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.kqueue.KQueueSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
@@ -31,25 +38,39 @@ public final class Transports {
     }
 
     /** One resolved transport: its name, the IO handler factory and the server channel class. */
-    public record Choice(String name, IoHandlerFactory ioHandlerFactory, Class<? extends ServerChannel> serverChannel) {
+    public record Choice(String name, IoHandlerFactory ioHandlerFactory, Class<? extends ServerChannel> serverChannel,
+                         Class<? extends Channel> clientChannel) {
 
         /** Sets TCP keep-alive, with the period where the transport can set it, on accepted sockets. */
         public void applyKeepAlive(ServerBootstrap b, PagumaConfig c) {
-            b.childOption(io.netty.channel.ChannelOption.SO_KEEPALIVE, c.keepAlive());
+            keepAliveOptions(c, b::childOption);
+        }
+
+        /** Sets TCP keep-alive, with the period where the transport can set it, on a client's sockets. */
+        public void applyKeepAlive(Bootstrap b, PagumaConfig c) {
+            keepAliveOptions(c, b::option);
+        }
+
+        private interface OptionSink {
+            <T> void set(ChannelOption<T> option, T value);
+        }
+
+        private void keepAliveOptions(PagumaConfig c, OptionSink sink) {
+            sink.set(ChannelOption.SO_KEEPALIVE, c.keepAlive());
             if (!c.keepAlive()) return;
             int seconds = (int) Math.min(Integer.MAX_VALUE, c.keepAlivePeriod().toSeconds());
             switch (name) {
                 case "epoll" -> {
-                    b.childOption(EpollChannelOption.TCP_KEEPIDLE, seconds);
-                    b.childOption(EpollChannelOption.TCP_KEEPINTVL, seconds);
+                    sink.set(EpollChannelOption.TCP_KEEPIDLE, seconds);
+                    sink.set(EpollChannelOption.TCP_KEEPINTVL, seconds);
                 }
                 case "io_uring" -> {
-                    b.childOption(IoUringChannelOption.TCP_KEEPIDLE, seconds);
-                    b.childOption(IoUringChannelOption.TCP_KEEPINTVL, seconds);
+                    sink.set(IoUringChannelOption.TCP_KEEPIDLE, seconds);
+                    sink.set(IoUringChannelOption.TCP_KEEPINTVL, seconds);
                 }
                 case "nio" -> {
-                    b.childOption(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPIDLE), seconds);
-                    b.childOption(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPINTERVAL), seconds);
+                    sink.set(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPIDLE), seconds);
+                    sink.set(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPINTERVAL), seconds);
                 }
                 default -> {
                     // kqueue exposes no per-socket keep-alive period: the system default applies.
@@ -80,19 +101,19 @@ public final class Transports {
     }
 
     private static Choice ioUring() {
-        return new Choice("io_uring", IoUringIoHandler.newFactory(), IoUringServerSocketChannel.class);
+        return new Choice("io_uring", IoUringIoHandler.newFactory(), IoUringServerSocketChannel.class, IoUringSocketChannel.class);
     }
 
     private static Choice epoll() {
-        return new Choice("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class);
+        return new Choice("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class, EpollSocketChannel.class);
     }
 
     private static Choice kqueue() {
-        return new Choice("kqueue", KQueueIoHandler.newFactory(), KQueueServerSocketChannel.class);
+        return new Choice("kqueue", KQueueIoHandler.newFactory(), KQueueServerSocketChannel.class, KQueueSocketChannel.class);
     }
 
     private static Choice nio() {
-        return new Choice("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class);
+        return new Choice("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class);
     }
 
     private static ConfigException unavailable(String name, Throwable cause) {

@@ -11,9 +11,9 @@ final class WorkerPool {
     private final Worker[] workers;
     private final PagumaConfig.WorkerMode mode;
 
-    WorkerPool(String serverName, MessageHandler handler, PagumaConfig config) {
+    WorkerPool(String serverName, MessageHandler handler, PagumaConfig config, int size) {
         this.mode = config.workerMode();
-        this.workers = new Worker[config.workerPoolSize()];
+        this.workers = new Worker[size];
         for (int i = 0; i < workers.length; i++) {
             workers[i] = new Worker("paguma-" + serverName + "-worker-" + i, handler, config.maxWorkerTaskLen());
         }

@@ -1,0 +1,610 @@
+package io.paguma;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.paguma.internal.ChannelConnection;
+import io.paguma.internal.EndpointContext;
+import io.paguma.internal.Tls;
+import io.paguma.internal.Transports;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+/**
+ * A Paguma client (T3): connects to a server and keeps one {@link Connection} to it, with the
+ * same routes and hooks as a server, and reconnects when the connection fails or is lost.
+ *
+ * <pre>{@code
+ * Client client = Client.builder()
+ *     .host("127.0.0.1").port(8999)
+ *     .config(PagumaConfig.builder().codec("paguma").build())
+ *     .route(20, r -> System.out.println(r.text()))      // pushes from the server
+ *     .build();
+ * client.connect().join();
+ * Message reply = client.request(1, "hello".getBytes()).join();
+ * client.close().join();
+ * }</pre>
+ *
+ * <p>Retries follow {@code reconnectBase} doubling up to {@code reconnectMaxDelay}, varied by
+ * {@code reconnectJitter}, for at most {@code reconnectAttempts} attempts in a row (0: forever);
+ * a {@link ClientListener} hears each step. While disconnected, {@link #send} and
+ * {@link #request} fail at once with {@link ConnectionClosedException}, or wait in a queue of
+ * {@code offlineQueueSize} and go out in order once connected. {@link #close()} stops for good:
+ * it flushes what was sent, fails every request still waiting and ends the client's threads.
+ *
+ * <p>The client's config is a {@link PagumaConfig}: {@code host} and {@code port} name the server
+ * ({@code 0.0.0.0} and {@code ::} mean this machine), and the codec must be the server's. Routers
+ * run on one worker thread ({@code workerPoolSize > 0}) or on the IO thread ({@code 0}). Methods
+ * are safe from any thread.
+ */
+public final class Client {
+    private static final Logger log = LoggerFactory.getLogger(Client.class);
+
+    /** Where the client is in its life. */
+    public enum State {
+        /** Built, {@link #connect()} not called yet. */
+        NEW,
+        /** A connection attempt is under way. */
+        CONNECTING,
+        CONNECTED,
+        /** Waiting for the next attempt after a failure or a lost connection. */
+        WAITING,
+        /** Closed, or gave up: nothing more happens. */
+        CLOSED
+    }
+
+    private final PagumaConfig config;
+    private final Codec codec;
+    private final String host;
+    private final MessageHandler messageHandler;
+    private final Consumer<Connection> onConnStart;
+    private final Consumer<Connection> onConnStop;
+    private final List<ClientListener> listeners;
+    private final CompletableFuture<Connection> firstConnect = new CompletableFuture<>();
+    private final CompletableFuture<Void> closed = new CompletableFuture<>();
+    private final Random jitter = new Random();
+    private final Object lock = new Object();
+    /** Guarded by {@link #lock}. */
+    private State state = State.NEW;
+    private final ArrayDeque<Queued> offline = new ArrayDeque<>();
+    private int retries;
+    private Throwable lastCause;
+    private ScheduledFuture<?> retry;
+    private Channel attempt;
+    /** The established connection, or null; read without the lock on every send. */
+    private volatile ChannelConnection current;
+    private EventLoopGroup group;
+    private EventLoop loop;
+    private EndpointContext context;
+    private Bootstrap bootstrap;
+
+    private Client(Builder b) {
+        this.config = b.effectiveConfig();
+        this.codec = b.codec != null ? b.codec : Codecs.byName(config.codec());
+        String h = config.host();
+        this.host = h.equals("0.0.0.0") ? "127.0.0.1" : h.equals("::") ? "::1" : h;
+        this.messageHandler = new MessageHandler(b.routes, b.unknownRouter, config.warnInterval());
+        this.onConnStart = b.onConnStart;
+        this.onConnStop = b.onConnStop;
+        this.listeners = new CopyOnWriteArrayList<>(b.listeners);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Starts connecting (once; later calls return the same future). The future completes with the
+     * first established connection, and fails if the client gives up or is closed before that.
+     * Failed attempts are retried as configured, so it may take a while; use
+     * {@code orTimeout} to bound the wait.
+     */
+    public CompletableFuture<Connection> connect() {
+        synchronized (lock) {
+            if (state != State.NEW) return firstConnect;
+            Transports.Choice transport = Transports.choose(config.transport());
+            context = new EndpointContext(true, config, codec, messageHandler, onConnStart, onConnStop,
+                    Tls.forClient(config), this::opened, this::lost);
+            group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("paguma-" + config.name() + "-client-io"),
+                    transport.ioHandlerFactory());
+            loop = group.next();
+            EndpointContext ctx = context;
+            bootstrap = new Bootstrap()
+                    .group(loop)
+                    .channel(transport.clientChannel())
+                    .option(ChannelOption.TCP_NODELAY, config.tcpNoDelay())
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()))
+                    .option(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                            new WriteBufferWaterMark(config.writeBufferLowWaterMark(), config.writeBufferHighWaterMark()))
+                    .handler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            ctx.initChannel(ch, host, config.port());
+                        }
+                    });
+            transport.applyKeepAlive(bootstrap, config);
+            log.info("client {} connecting to {}:{} (transport {}, codec {}{})", config.name(), host, config.port(),
+                    transport.name(), codec.name(), config.tls() ? ", TLS" : "");
+            attemptLocked();
+        }
+        return firstConnect;
+    }
+
+    /** Under the lock: one connection attempt. */
+    private void attemptLocked() {
+        state = State.CONNECTING;
+        retry = null;
+        ChannelFuture f = bootstrap.connect(host, config.port());
+        attempt = f.channel();
+        f.addListener(done -> {
+            if (!done.isSuccess()) failed(f.channel(), done.cause());
+        });
+    }
+
+    /** On the IO thread: the socket is up; with TLS it counts once the handshake is done. */
+    private void opened(ChannelConnection c) {
+        SslHandler tls = c.channel().pipeline().get(SslHandler.class);
+        if (tls == null) {
+            established(c);
+        } else {
+            // A failed handshake closes the channel, which lost() counts as a failed attempt.
+            tls.handshakeFuture().addListener(f -> {
+                if (f.isSuccess()) established(c);
+                else lastCause = f.cause();
+            });
+        }
+    }
+
+    private void established(ChannelConnection c) {
+        List<Queued> queued;
+        synchronized (lock) {
+            if (state == State.CLOSED || !c.isOpen()) {
+                c.close();
+                return;
+            }
+            retries = 0;
+            attempt = null;
+            state = State.CONNECTED;
+            queued = new ArrayList<>(offline);
+            offline.clear();
+            // What waited goes out first, in order; only then do new sends see the connection.
+            for (Queued q : queued) q.sendOn(c);
+            current = c;
+        }
+        log.info("client {} connected: {}", config.name(), c);
+        firstConnect.complete(c);
+        notifyListeners(l -> l.connected(c));
+    }
+
+    /** On the IO thread: a connection closed, established or not. */
+    private void lost(ChannelConnection c) {
+        boolean wasCurrent;
+        synchronized (lock) {
+            wasCurrent = current == c;
+            if (wasCurrent) current = null;
+        }
+        if (wasCurrent) {
+            log.info("client {}: {} lost", config.name(), c);
+            notifyListeners(l -> l.disconnected(c));
+            synchronized (lock) {
+                if (state == State.CLOSED) return;
+                retries = 0;
+            }
+            scheduleRetry(new ConnectionClosedException(c + " was closed"));
+        } else {
+            // Closed before it was established (a failed TLS handshake): a failed attempt.
+            Throwable cause = lastCause != null ? lastCause : new ConnectionClosedException(c + " closed during set-up");
+            failed(c.channel(), cause);
+        }
+    }
+
+    /** A connection attempt failed (connect refused, timed out, TLS handshake failed). */
+    private void failed(Channel channel, Throwable cause) {
+        synchronized (lock) {
+            if (state == State.CLOSED || attempt != channel) return;
+            attempt = null;
+        }
+        log.info("client {}: connecting to {}:{} failed: {}", config.name(), host, config.port(), cause.toString());
+        scheduleRetry(cause);
+    }
+
+    private void scheduleRetry(Throwable cause) {
+        Duration delay;
+        int n;
+        synchronized (lock) {
+            if (state == State.CLOSED) return;
+            lastCause = cause;
+            if (!config.reconnect() || (config.reconnectAttempts() > 0 && retries >= config.reconnectAttempts())) {
+                giveUpLocked(cause);
+                return;
+            }
+            n = ++retries;
+            delay = Duration.ofNanos(backoffNanos(n, config.reconnectBase(), config.reconnectMaxDelay(),
+                    config.reconnectJitter(), jitter.nextDouble()));
+            state = State.WAITING;
+            retry = loop.schedule(this::retryNow, delay.toNanos(), TimeUnit.NANOSECONDS);
+        }
+        log.info("client {}: reconnecting to {}:{} in {} ms (attempt {})", config.name(), host, config.port(),
+                delay.toMillis(), n);
+        notifyListeners(l -> l.reconnecting(n, delay, cause));
+    }
+
+    private void retryNow() {
+        synchronized (lock) {
+            if (state != State.WAITING) return;
+            attemptLocked();
+        }
+    }
+
+    private void giveUpLocked(Throwable cause) {
+        int attempts = retries;
+        state = State.CLOSED;
+        log.warn("client {}: gave up connecting to {}:{} after {} retries: {}", config.name(), host, config.port(),
+                attempts, cause.toString());
+        failOfflineLocked(new ConnectionClosedException("client " + config.name() + " gave up connecting to "
+                + host + ":" + config.port() + " after " + attempts + " retries: " + cause));
+        firstConnect.completeExceptionally(new ConnectionClosedException("client " + config.name()
+                + " gave up connecting: " + cause));
+        loop.execute(() -> {
+            notifyListeners(l -> l.gaveUp(attempts, cause));
+            shutdown();
+        });
+    }
+
+    /**
+     * The delay before retry {@code retry} (1-based): {@code base * 2^(retry-1)}, capped at
+     * {@code cap}, then varied by up to {@code jitter} either way; {@code random} is uniform in [0, 1).
+     */
+    static long backoffNanos(int retry, Duration base, Duration cap, double jitter, double random) {
+        long capNanos = cap.toNanos();
+        int shift = Math.min(Math.max(retry - 1, 0), 62);
+        long b = base.toNanos();
+        long d = b > (capNanos >> shift) ? capNanos : Math.min(capNanos, b << shift);
+        return Math.max(1, Math.round(d * (1 + jitter * (2 * random - 1))));
+    }
+
+    /** The established connection, or null while disconnected. */
+    public Connection connection() {
+        return current;
+    }
+
+    public State state() {
+        synchronized (lock) {
+            return state;
+        }
+    }
+
+    /** Whether a connection is established right now. */
+    public boolean isConnected() {
+        ChannelConnection c = current;
+        return c != null && c.isOpen();
+    }
+
+    /**
+     * Sends on the current connection, see {@link Connection#send}. While disconnected the message
+     * waits in the offline queue, or fails at once when it is full or has size 0.
+     */
+    public CompletableFuture<Void> send(Message message) {
+        Objects.requireNonNull(message, "message");
+        ChannelConnection c = current;
+        if (c != null) return c.send(message);
+        synchronized (lock) {
+            c = current;
+            if (c == null) return enqueueLocked(new Queued(message, null));
+        }
+        return c.send(message);
+    }
+
+    public CompletableFuture<Void> send(int id, byte[] data) {
+        return send(new Message(id, data));
+    }
+
+    public CompletableFuture<Void> send(int id, String text) {
+        return send(new Message(id, text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * A request on the current connection, see {@link Connection#request}. While disconnected it
+     * waits in the offline queue like a send; its timeout runs from this call.
+     */
+    public CompletableFuture<Message> request(Message message, Duration timeout) {
+        Objects.requireNonNull(message, "message");
+        Objects.requireNonNull(timeout, "timeout");
+        ChannelConnection c = current;
+        if (c != null) return c.request(message, timeout);
+        synchronized (lock) {
+            c = current;
+            if (c == null) return enqueueLocked(new Queued(message, timeout));
+        }
+        return c.request(message, timeout);
+    }
+
+    public CompletableFuture<Message> request(Message message) {
+        return request(message, config.requestTimeout());
+    }
+
+    public CompletableFuture<Message> request(int id, byte[] data) {
+        return request(new Message(id, data));
+    }
+
+    public CompletableFuture<Message> request(int id, byte[] data, Duration timeout) {
+        return request(new Message(id, data), timeout);
+    }
+
+    public CompletableFuture<Message> request(int id, String text) {
+        return request(new Message(id, text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T> CompletableFuture<T> enqueueLocked(Queued q) {
+        if (state == State.CLOSED) {
+            q.future.completeExceptionally(new ConnectionClosedException("client " + config.name() + " is closed"));
+        } else if (offline.size() >= config.offlineQueueSize()) {
+            q.future.completeExceptionally(new ConnectionClosedException("client " + config.name() + " is not connected"
+                    + (config.offlineQueueSize() == 0 ? " (set offlineQueueSize to hold messages until it is)"
+                    : " and its offline queue of " + config.offlineQueueSize() + " is full")));
+        } else {
+            offline.add(q);
+            if (q.timeout != null && loop != null) {
+                q.timer = loop.schedule(() -> expire(q), q.timeout.toNanos(), TimeUnit.NANOSECONDS);
+            }
+        }
+        return (CompletableFuture<T>) q.future;
+    }
+
+    private void expire(Queued q) {
+        synchronized (lock) {
+            if (!offline.remove(q)) return;
+        }
+        q.future.completeExceptionally(new TimeoutException("request with message id "
+                + Integer.toUnsignedString(q.message.id()) + " waited " + q.timeout.toMillis()
+                + " ms for client " + config.name() + " to connect"));
+    }
+
+    private void failOfflineLocked(Throwable cause) {
+        for (Queued q : offline) {
+            if (q.timer != null) q.timer.cancel(false);
+            q.future.completeExceptionally(cause);
+        }
+        offline.clear();
+    }
+
+    /** Totals over every connection this client has had (T7). */
+    public Traffic traffic() {
+        EndpointContext ctx;
+        synchronized (lock) {
+            ctx = context;
+        }
+        return ctx == null ? Traffic.ZERO : ctx.traffic();
+    }
+
+    /**
+     * Stops for good: no more attempts; sends waiting offline fail; the connection flushes what
+     * was sent and closes cleanly (requests still waiting for replies fail with
+     * {@link ConnectionClosedException}); then the client's threads end. The future completes
+     * when all that is done. Safe to call more than once and from any thread, including the
+     * client's own.
+     */
+    public CompletableFuture<Void> close() {
+        ChannelConnection c;
+        Channel connecting;
+        synchronized (lock) {
+            if (state == State.CLOSED) {
+                if (group == null) closed.complete(null);
+                return closed;
+            }
+            boolean started = state != State.NEW;
+            state = State.CLOSED;
+            if (retry != null) retry.cancel(false);
+            ConnectionClosedException cause = new ConnectionClosedException("client " + config.name() + " is closed");
+            failOfflineLocked(cause);
+            firstConnect.completeExceptionally(cause);
+            c = current;
+            current = null;
+            connecting = attempt;
+            attempt = null;
+            if (!started) {
+                closed.complete(null);
+                return closed;
+            }
+        }
+        if (connecting != null) connecting.close();
+        if (c != null) {
+            c.close().whenComplete((v, e) -> shutdown());
+        } else {
+            loop.execute(this::shutdown);
+        }
+        return closed;
+    }
+
+    /** After close or giving up: ends the worker and IO thread, then completes {@link #closed}. */
+    private void shutdown() {
+        Thread t = new Thread(() -> {
+            try {
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+                context.shutdownWorkers(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                closed.complete(null);
+                notifyListeners(ClientListener::closed);
+            }
+        }, "paguma-" + config.name() + "-client-close");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Completes when the client has closed (or given up) and its threads have ended. */
+    public CompletableFuture<Void> closeFuture() {
+        return closed;
+    }
+
+    public PagumaConfig config() {
+        return config;
+    }
+
+    public Codec codec() {
+        return codec;
+    }
+
+    private void notifyListeners(Consumer<ClientListener> event) {
+        for (ClientListener l : listeners) {
+            try {
+                event.accept(l);
+            } catch (Throwable t) {
+                log.warn("client {}: listener threw: {}", config.name(), t.toString(), t);
+            }
+        }
+    }
+
+    /** A send or request made while disconnected. */
+    private static final class Queued {
+        final Message message;
+        /** Null for a send. */
+        final Duration timeout;
+        final long madeAt = System.nanoTime();
+        final CompletableFuture<?> future = new CompletableFuture<>();
+        ScheduledFuture<?> timer;
+
+        Queued(Message message, Duration timeout) {
+            this.message = message;
+            this.timeout = timeout;
+        }
+
+        @SuppressWarnings("unchecked")
+        void sendOn(ChannelConnection c) {
+            if (timer != null) timer.cancel(false);
+            if (future.isDone()) return;
+            if (timeout == null) {
+                CompletableFuture<Void> f = (CompletableFuture<Void>) future;
+                c.send(message).whenComplete((v, e) -> {
+                    if (e != null) f.completeExceptionally(e);
+                    else f.complete(null);
+                });
+            } else {
+                CompletableFuture<Message> f = (CompletableFuture<Message>) future;
+                long left = Math.max(1, timeout.toNanos() - (System.nanoTime() - madeAt));
+                c.request(message, Duration.ofNanos(left)).whenComplete((m, e) -> {
+                    if (e != null) f.completeExceptionally(e);
+                    else f.complete(m);
+                });
+            }
+        }
+    }
+
+    /** Collects the server address, config, routes, hooks and listeners; {@link #build()} makes the client. */
+    public static final class Builder {
+        private PagumaConfig config;
+        private String name;
+        private String host;
+        private Integer port;
+        private Codec codec;
+        private final Map<Integer, Router> routes = new LinkedHashMap<>();
+        private Router unknownRouter;
+        private Consumer<Connection> onConnStart;
+        private Consumer<Connection> onConnStop;
+        private final List<ClientListener> listeners = new ArrayList<>();
+
+        private Builder() {
+        }
+
+        /** Uses {@code config} instead of the defaults; {@link #host}, {@link #port}, {@link #name} apply on top. */
+        public Builder config(PagumaConfig config) {
+            this.config = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /** The client's name, used in logs and thread names. */
+        public Builder name(String name) {
+            this.name = Objects.requireNonNull(name, "name");
+            return this;
+        }
+
+        /** The server's host name or address. */
+        public Builder host(String host) {
+            this.host = Objects.requireNonNull(host, "host");
+            return this;
+        }
+
+        /** The server's port. */
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        /** Uses {@code codec} instead of the one named by the config; it must match the server's. */
+        public Builder codec(Codec codec) {
+            this.codec = Objects.requireNonNull(codec, "codec");
+            return this;
+        }
+
+        /** Routes messages from the server with message id {@code id} to {@code router}. */
+        public Builder route(int id, Router router) {
+            Objects.requireNonNull(router, "router");
+            if (routes.putIfAbsent(id, router) != null) {
+                throw new IllegalArgumentException("message id " + Integer.toUnsignedString(id) + " already has a router");
+            }
+            return this;
+        }
+
+        /** Handles messages whose id has no router (by default they are dropped with a rate-limited warning). */
+        public Builder onUnknownMessage(Router router) {
+            this.unknownRouter = Objects.requireNonNull(router, "router");
+            return this;
+        }
+
+        /** Runs on every new connection, the first and each reconnection, before its first message is handled. */
+        public Builder onConnStart(Consumer<Connection> hook) {
+            this.onConnStart = Objects.requireNonNull(hook, "hook");
+            return this;
+        }
+
+        /** Runs once when a connection has closed. */
+        public Builder onConnStop(Consumer<Connection> hook) {
+            this.onConnStop = Objects.requireNonNull(hook, "hook");
+            return this;
+        }
+
+        /** Adds a listener for connects, losses, retries and close. */
+        public Builder listener(ClientListener listener) {
+            listeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
+        }
+
+        private PagumaConfig effectiveConfig() {
+            PagumaConfig.Builder b = (config != null ? config : PagumaConfig.defaults()).toBuilder();
+            if (name != null) b.name(name);
+            if (host != null) b.host(host);
+            if (port != null) b.port(port);
+            return b.build();
+        }
+
+        /** @throws ConfigException if a config value is out of range */
+        public Client build() {
+            return new Client(this);
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package io.paguma;
+
+import java.time.Duration;
+
+/**
+ * Hears what a {@link Client}'s connection does (T3): connects, losses, scheduled retries,
+ * giving up, close. Every method has an empty default; override what you need. Called on the
+ * client's IO thread: return quickly and never block. An exception thrown here is logged and
+ * otherwise ignored.
+ */
+public interface ClientListener {
+
+    /** A connection is established (after the TLS handshake, with TLS); {@code onConnStart} has run or is queued. */
+    default void connected(Connection connection) {
+    }
+
+    /** The established connection was lost or closed by the server. */
+    default void disconnected(Connection connection) {
+    }
+
+    /**
+     * Attempt {@code attempt} (1, 2, … within this outage) will be made in {@code delay}:
+     * {@code reconnectBase * 2^(attempt-1)}, capped at {@code reconnectMaxDelay}, varied by
+     * {@code reconnectJitter}. {@code cause} is why the link is down.
+     */
+    default void reconnecting(int attempt, Duration delay, Throwable cause) {
+    }
+
+    /** The client stopped trying after {@code attempts} retries ({@code reconnectAttempts}, or {@code reconnect: false}). */
+    default void gaveUp(int attempts, Throwable lastCause) {
+    }
+
+    /** {@link Client#close()} has finished: the connection is closed and every thread has ended. */
+    default void closed() {
+    }
+}

@@ -1,0 +1,190 @@
+package io.paguma.internal;
+
+import io.paguma.Codec;
+import io.paguma.Connection;
+import io.paguma.MessageHandler;
+import io.paguma.PagumaConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.netty.channel.Channel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import io.paguma.Traffic;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * What every connection of one endpoint — a server, or a client across its reconnections —
+ * shares: config, codec, routes, hooks, workers, manager, TLS, traffic totals. The connections of
+ * both sides are the same {@link ChannelConnection} with the same {@link ConnectionHandler}; the
+ * side only decides the parity of the sequence ids its requests use.
+ */
+public final class EndpointContext {
+    static final byte[] PING = {'p', 'i', 'n', 'g'};
+    static final byte[] PONG = {'p', 'o', 'n', 'g'};
+
+    final Logger log;
+    /** True for a client: its requests use odd sequence ids, a server's even ones. */
+    final boolean clientSide;
+
+    final PagumaConfig config;
+    final Codec codec;
+    final MessageHandler handler;
+    final Consumer<Connection> onConnStart;
+    final Consumer<Connection> onConnStop;
+    final DefaultConnectionManager manager;
+    final FrameEncoder encoder;
+    final RateLimitedLog frameLog;
+    final RateLimitedLog refuseLog;
+    final RateLimitedLog errorLog;
+    final RateLimitedLog idleLog;
+    final RateLimitedLog replyLog;
+    final TrafficCounter traffic = new TrafficCounter();
+    /** Null without TLS. */
+    private final SslContext ssl;
+    /** Internal listeners of the client: a connection is set up / has closed (IO thread). */
+    private final Consumer<ChannelConnection> opened;
+    private final Consumer<ChannelConnection> closed;
+    /** Heartbeats are on and no router is registered for {@code heartbeatMsgId}: such messages are heartbeats. */
+    final boolean heartbeatUnrouted;
+    final long heartbeatMaxNanos;
+    final long heartbeatIntervalNanos;
+    /** How often the idle timer looks at a connection; 0 when neither heartbeat setting is on. */
+    final long idleTickNanos;
+    private final AtomicLong ids = new AtomicLong(1);
+    final WorkerPool workers;
+    private final java.util.concurrent.ConcurrentHashMap<io.netty.channel.EventLoop, TurnEnd> turnEnds =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    volatile boolean stopping;
+
+    /** A server's context. */
+    public EndpointContext(PagumaConfig config, Codec codec, MessageHandler handler,
+                           Consumer<Connection> onConnStart, Consumer<Connection> onConnStop) {
+        this(false, config, codec, handler, onConnStart, onConnStop, Tls.forServer(config), null, null);
+    }
+
+    /** A server's or client's context; {@code opened}/{@code closed} may be null. */
+    public EndpointContext(boolean clientSide, PagumaConfig config, Codec codec, MessageHandler handler,
+                           Consumer<Connection> onConnStart, Consumer<Connection> onConnStop, SslContext ssl,
+                           Consumer<ChannelConnection> opened, Consumer<ChannelConnection> closed) {
+        this.clientSide = clientSide;
+        this.log = LoggerFactory.getLogger(clientSide ? "io.paguma.Client" : "io.paguma.Server");
+        this.ssl = ssl;
+        this.opened = opened;
+        this.closed = closed;
+        this.config = config;
+        this.codec = codec;
+        this.handler = handler;
+        this.onConnStart = onConnStart;
+        this.onConnStop = onConnStop;
+        this.manager = new DefaultConnectionManager(config.maxConn());
+        this.encoder = new FrameEncoder(codec);
+        this.frameLog = new RateLimitedLog(log, config.warnInterval());
+        this.refuseLog = new RateLimitedLog(log, config.warnInterval());
+        this.errorLog = new RateLimitedLog(log, config.warnInterval());
+        this.idleLog = new RateLimitedLog(log, config.warnInterval());
+        this.replyLog = new RateLimitedLog(log, config.warnInterval());
+        // Heartbeats exist only where they are configured: elsewhere the id is an ordinary message.
+        this.heartbeatUnrouted = (!config.heartbeatMax().isZero() || !config.heartbeatInterval().isZero())
+                && handler.router(config.heartbeatMsgId()) == null;
+        this.heartbeatMaxNanos = config.heartbeatMax().toNanos();
+        this.heartbeatIntervalNanos = config.heartbeatInterval().toNanos();
+        long shortest = Math.min(heartbeatMaxNanos > 0 ? heartbeatMaxNanos : Long.MAX_VALUE,
+                heartbeatIntervalNanos > 0 ? heartbeatIntervalNanos : Long.MAX_VALUE);
+        // A quarter of the shorter period: an idle close comes at most 25% late, never early.
+        this.idleTickNanos = shortest == Long.MAX_VALUE ? 0 : Math.max(TimeUnit.MILLISECONDS.toNanos(5), shortest / 4);
+        int workerCount = clientSide ? Math.min(1, config.workerPoolSize()) : config.workerPoolSize();
+        this.workers = workerCount > 0
+                ? new WorkerPool(config.name() + (clientSide ? "-client" : ""), handler, config, workerCount) : null;
+    }
+
+    /** Sets up a new channel's pipeline: TLS (when on), then the connection handler. */
+    public void initChannel(Channel ch, String peerHost, int peerPort) {
+        if (ssl != null) {
+            SslHandler tls = clientSide ? ssl.newHandler(ch.alloc(), peerHost, peerPort) : ssl.newHandler(ch.alloc());
+            ch.pipeline().addLast("tls", tls);
+        }
+        ch.pipeline().addLast("encoder", encoder).addLast("handler", newHandler());
+    }
+
+    /** The totals of every connection so far, open and closed. */
+    public Traffic traffic() {
+        return traffic.snapshot();
+    }
+
+    void opened(ChannelConnection c) {
+        if (opened != null) opened.accept(c);
+    }
+
+    void closed(ChannelConnection c) {
+        if (closed != null) closed.accept(c);
+    }
+
+    long nextId() {
+        return ids.getAndIncrement();
+    }
+
+    public DefaultConnectionManager manager() {
+        return manager;
+    }
+
+    public FrameEncoder encoder() {
+        return encoder;
+    }
+
+    /** A handler for one new channel. */
+    public ConnectionHandler newHandler() {
+        return new ConnectionHandler(this);
+    }
+
+    /** What one IO thread defers to the end of its event loop's turn. */
+    TurnEnd turnEndFor(io.netty.channel.EventLoop loop) {
+        return turnEnds.computeIfAbsent(loop, TurnEnd::new);
+    }
+
+    /** True on a worker thread of this server. */
+    public boolean isWorkerThread() {
+        return workers != null && workers.isWorkerThread();
+    }
+
+    /** Marks the server as stopping: connections accepted from now on are closed at once. */
+    public void beginStop() {
+        stopping = true;
+    }
+
+    /** Waits until every queued request has run, or the deadline passes; true if all ran. */
+    public boolean drainWorkers(long deadlineNanos) throws InterruptedException {
+        return workers == null || workers.drain(deadlineNanos);
+    }
+
+    /** After the grace period: interrupts routers still running and drops queued requests; hooks still run. */
+    public void abandonWorkers() {
+        if (workers != null) workers.abandon();
+    }
+
+    /** After an interrupted stop: drop queued requests and let the workers end on their own. */
+    public void abandonWorkersNow() {
+        if (workers != null) {
+            workers.abandon();
+            workers.signalShutdown();
+        }
+    }
+
+    /** Ends the worker threads, waiting up to {@code joinMillis}; returns how many requests were dropped. */
+    public long shutdownWorkers(long joinMillis) throws InterruptedException {
+        return workers == null ? 0 : workers.shutdown(joinMillis);
+    }
+
+    void runHook(Consumer<Connection> hook, ChannelConnection c, String name) {
+        if (hook == null) return;
+        try {
+            hook.accept(c);
+        } catch (Throwable t) {
+            // Even an Error (a StackOverflowError in user code, say) must not kill the worker.
+            log.warn("{}: {} hook threw: {}", c, name, t.toString(), t);
+        }
+    }
+}
