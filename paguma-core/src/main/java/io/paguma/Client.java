@@ -173,7 +173,6 @@ public final class Client {
             // A failed handshake closes the channel, which lost() counts as a failed attempt.
             tls.handshakeFuture().addListener(f -> {
                 if (f.isSuccess()) established(c);
-                else lastCause = f.cause();
             });
         }
     }
@@ -216,7 +215,9 @@ public final class Client {
             scheduleRetry(new ConnectionClosedException(c + " was closed"));
         } else {
             // Closed before it was established (a failed TLS handshake): a failed attempt.
-            Throwable cause = lastCause != null ? lastCause : new ConnectionClosedException(c + " closed during set-up");
+            SslHandler tls = c.channel().pipeline().get(SslHandler.class);
+            Throwable cause = tls != null && tls.handshakeFuture().cause() != null ? tls.handshakeFuture().cause()
+                    : new ConnectionClosedException(c + " closed during set-up");
             failed(c.channel(), cause);
         }
     }
@@ -267,7 +268,7 @@ public final class Client {
         failOfflineLocked(new ConnectionClosedException("client " + config.name() + " gave up connecting to "
                 + host + ":" + config.port() + " after " + attempts + " retries: " + cause));
         firstConnect.completeExceptionally(new ConnectionClosedException("client " + config.name()
-                + " gave up connecting: " + cause));
+                + " gave up connecting: " + (cause.getMessage() != null ? cause.getMessage() : cause.toString())));
         loop.execute(() -> {
             notifyListeners(l -> l.gaveUp(attempts, cause));
             shutdown();
@@ -284,6 +285,16 @@ public final class Client {
         long b = base.toNanos();
         long d = b > (capNanos >> shift) ? capNanos : Math.min(capNanos, b << shift);
         return Math.max(1, Math.round(d * (1 + jitter * (2 * random - 1))));
+    }
+
+    /** The host the client connects to ({@code 0.0.0.0} in the config becomes {@code 127.0.0.1}). */
+    public String host() {
+        return host;
+    }
+
+    /** The server port the client connects to. */
+    public int port() {
+        return config.port();
     }
 
     /** The established connection, or null while disconnected. */

@@ -5,12 +5,15 @@ import java.time.Duration;
 /**
  * Hears what a {@link Client}'s connection does (T3): connects, losses, scheduled retries,
  * giving up, close. Every method has an empty default; override what you need. Called on the
- * client's IO thread: return quickly and never block. An exception thrown here is logged and
+ * client's IO thread or worker: return quickly and never block. An exception thrown here is logged and
  * otherwise ignored.
  */
 public interface ClientListener {
 
-    /** A connection is established (after the TLS handshake, with TLS); {@code onConnStart} has run or is queued. */
+    /**
+     * A connection is established (with TLS, after the handshake) and {@code onConnStart} has run;
+     * what waited in the offline queue has been sent after the hook's own sends.
+     */
     default void connected(Connection connection) {
     }
 

@@ -11,7 +11,9 @@ import io.netty.buffer.ByteBuf;
  * class (public, with a no-argument constructor) in
  * {@code META-INF/services/io.paguma.Codec}.
  *
- * <p>The built-in formats carry no sequence id: they ignore {@link Message#seq()} and decode it as 0.
+ * <p>Of the built-in formats, {@code paguma} and {@code tron} carry the sequence id
+ * ({@link #hasSequence()}); {@code ltv-le}, {@code tlv-be} and {@code length-prefix} ignore
+ * {@link Message#seq()} and decode it as 0.
  *
  * <p>A codec is stateless and shared by all connections of a server; its methods are called on
  * IO threads and must not block.

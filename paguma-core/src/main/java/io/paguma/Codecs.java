@@ -18,7 +18,18 @@ public final class Codecs {
     /** {@code [len u32 BE][data]} (seed 004). Carries no message id: every frame is message id 0. */
     public static final Codec LENGTH_PREFIX = HeaderCodec.lengthPrefix();
 
-    private static final List<Codec> BUILT_IN = List.of(LTV_LE, TLV_BE, LENGTH_PREFIX);
+    /**
+     * {@code [len u32 BE][id u32 BE][seq u32 BE][data]}: Paguma's own format, carrying a sequence id
+     * so {@link Connection#request} can match replies (T6).
+     */
+    public static final Codec PAGUMA = HeaderCodec.paguma();
+    /**
+     * {@code [seq u32 BE][category u32 BE][len u32 BE][data]["\r\n"]}: the TRON packet (seed 001, T2),
+     * category = message id; carries a sequence id; a frame not ending in CR LF closes the connection.
+     */
+    public static final Codec TRON = HeaderCodec.tron();
+
+    private static final List<Codec> BUILT_IN = List.of(LTV_LE, TLV_BE, LENGTH_PREFIX, PAGUMA, TRON);
 
     private Codecs() {
     }

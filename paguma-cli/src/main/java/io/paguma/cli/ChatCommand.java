@@ -82,7 +82,7 @@ final class ChatCommand implements Callable<Integer> {
                     }
                 })
                 .build();
-        print(out, "* connecting to " + client.config().host() + ":" + client.config().port()
+        print(out, "* connecting to " + client.host() + ":" + client.port()
                 + " as " + name + " (type /quit to leave)");
         client.connect();
         try (BufferedReader in = new BufferedReader(new InputStreamReader(input, StandardCharsets.UTF_8))) {

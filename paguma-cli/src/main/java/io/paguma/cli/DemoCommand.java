@@ -42,6 +42,8 @@ final class DemoCommand implements Callable<Integer> {
             case "ltv-le" -> "struct.pack('<II',len(d),1)+d";
             case "tlv-be" -> "struct.pack('>II',1,len(d))+d";
             case "length-prefix" -> "struct.pack('>I',len(d))+d";
+            case "paguma" -> "struct.pack('>III',len(d),1,0)+d";
+            case "tron" -> "struct.pack('>III',0,1,len(d))+d+b'\\r\\n'";
             default -> null;
         };
         if (snippet != null) {

@@ -61,7 +61,7 @@ final class SendCommand implements java.util.concurrent.Callable<Integer> {
                 .config(options.configBuilder().reconnect(false).connectTimeout(wait).build())
                 .route(messageId, r -> firstOnId.complete(r.message()))
                 .build();
-        String where = client.config().host() + ":" + client.config().port();
+        String where = client.host() + ":" + client.port();
         try {
             Connection c;
             try {

@@ -43,6 +43,8 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 public final class ChannelConnection implements Connection {
     private static final AtomicIntegerFieldUpdater<ChannelConnection> DRAIN_SCHEDULED =
             AtomicIntegerFieldUpdater.newUpdater(ChannelConnection.class, "drainScheduled");
+    private static final AtomicIntegerFieldUpdater<PendingRequest> FINISHED =
+            AtomicIntegerFieldUpdater.newUpdater(PendingRequest.class, "finished");
     /** The traffic counters are written by the IO thread only and read from anywhere: opaque access, no fence. */
     private static final VarHandle BYTES_IN;
     private static final VarHandle BYTES_OUT;
@@ -351,7 +353,7 @@ public final class ChannelConnection implements Connection {
 
     /** On the IO thread: the request's frame is about to be written; its reply is awaited from now. */
     private boolean register(PendingRequest request) {
-        if (request.isDone()) return true; // cancelled while queued: its frame still goes out, nobody waits
+        if (request.finished != 0) return true; // cancelled while queued: its frame still goes out, nobody waits
         if (pending == null) pending = new IntObjectHashMap<>();
         if (pending.containsKey(request.seq)) return false;
         pending.put(request.seq, request);
@@ -545,7 +547,8 @@ public final class ChannelConnection implements Connection {
         final long timeoutNanos;
         /** IO thread only. */
         boolean registered;
-        ScheduledFuture<?> timer;
+        volatile ScheduledFuture<?> timer;
+        volatile int finished;
 
         PendingRequest(int seq, int id, long timeoutNanos) {
             this.seq = seq;
@@ -562,23 +565,25 @@ public final class ChannelConnection implements Connection {
                     + " got no reply within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms"));
         }
 
+        // The first to finish frees the place before completing, so whoever sees the future
+        // complete can make the next request in its place.
         @Override
         public boolean complete(Message reply) {
-            if (!super.complete(reply)) return false;
-            done();
-            return true;
+            return finish() && super.complete(reply);
         }
 
         @Override
         public boolean completeExceptionally(Throwable ex) {
-            if (!super.completeExceptionally(ex)) return false;
-            done();
-            return true;
+            return finish() && super.completeExceptionally(ex);
         }
 
         @Override
         public boolean cancel(boolean mayInterruptIfRunning) {
-            if (!super.cancel(mayInterruptIfRunning)) return false;
+            return finish() && super.cancel(mayInterruptIfRunning);
+        }
+
+        private boolean finish() {
+            if (finished != 0 || !FINISHED.compareAndSet(this, 0, 1)) return false;
             done();
             return true;
         }

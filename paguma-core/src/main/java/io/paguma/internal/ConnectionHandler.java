@@ -76,9 +76,13 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         turnEnd = context.turnEndFor(ctx.channel().eventLoop());
         context.manager.add(connection);
         context.log.debug("{} opened", connection);
-        context.opened(connection);
         startIdleTimer(ctx);
-        runInOrder(() -> context.runHook(context.onConnStart, connection, "onConnStart"));
+        ChannelConnection c = connection;
+        runInOrder(() -> {
+            context.runHook(context.onConnStart, c, "onConnStart");
+            // A client publishes the connection (and sends what waited offline) after the hook's own sends.
+            context.opened(c);
+        });
         // A stop that began after the check above may have missed this connection in its snapshot.
         if (context.stopping) {
             stopReading();

@@ -7,8 +7,9 @@ import io.paguma.Message;
 
 /**
  * A format made of a fixed header of unsigned 32-bit fields (payload length, and optionally the
- * message id) followed by the payload. The built-in formats differ only in field order and byte
- * order, so one class serves them all.
+ * message id and the sequence id) followed by the payload and, for {@code tron}, a CR LF
+ * delimiter. The built-in formats differ only in field order, byte order and that delimiter, so
+ * one class serves them all.
  */
 public final class HeaderCodec implements Codec {
     private static final int NONE = -1;
@@ -17,29 +18,50 @@ public final class HeaderCodec implements Codec {
     private final int headerLength;
     private final int lengthOffset;
     private final int idOffset;
+    private final int seqOffset;
     private final boolean littleEndian;
+    /** {@code tron}: every frame ends with CR LF after the payload. */
+    private final boolean crlf;
 
-    private HeaderCodec(String name, int headerLength, int lengthOffset, int idOffset, boolean littleEndian) {
+    private HeaderCodec(String name, int headerLength, int lengthOffset, int idOffset, int seqOffset,
+                        boolean littleEndian, boolean crlf) {
         this.name = name;
         this.headerLength = headerLength;
         this.lengthOffset = lengthOffset;
         this.idOffset = idOffset;
+        this.seqOffset = seqOffset;
         this.littleEndian = littleEndian;
+        this.crlf = crlf;
     }
 
     /** {@code [len u32 LE][id u32 LE][data]}. */
     public static HeaderCodec ltvLe() {
-        return new HeaderCodec("ltv-le", 8, 0, 4, true);
+        return new HeaderCodec("ltv-le", 8, 0, 4, NONE, true, false);
     }
 
     /** {@code [id u32 BE][len u32 BE][data]}. */
     public static HeaderCodec tlvBe() {
-        return new HeaderCodec("tlv-be", 8, 4, 0, false);
+        return new HeaderCodec("tlv-be", 8, 4, 0, NONE, false, false);
     }
 
     /** {@code [len u32 BE][data]}; every frame is message id 0. */
     public static HeaderCodec lengthPrefix() {
-        return new HeaderCodec("length-prefix", 4, 0, NONE, false);
+        return new HeaderCodec("length-prefix", 4, 0, NONE, NONE, false, false);
+    }
+
+    /** {@code [len u32 BE][id u32 BE][seq u32 BE][data]}: Paguma's own format, with a sequence id. */
+    public static HeaderCodec paguma() {
+        return new HeaderCodec("paguma", 12, 0, 4, 8, false, false);
+    }
+
+    /** {@code [seq u32 BE][category u32 BE][len u32 BE][data]["\r\n"]}: the TRON packet (seed 001), category = message id. */
+    public static HeaderCodec tron() {
+        return new HeaderCodec("tron", 12, 8, 4, 0, false, true);
+    }
+
+    @Override
+    public boolean hasSequence() {
+        return seqOffset != NONE;
     }
 
     @Override
@@ -58,12 +80,20 @@ public final class HeaderCodec implements Codec {
             throw new FrameException("frame of " + Integer.toUnsignedString(length) + " bytes exceeds maxPacketSize "
                     + maxPacketSize + " (codec " + name + "; set paguma.maxPacketSize to raise it)");
         }
-        if (readable - headerLength < length) return null;
+        int trailer = crlf ? 2 : 0;
+        if (readable - headerLength - trailer < length) return null;
         int id = idOffset == NONE ? 0 : getInt(in, start + idOffset);
+        int seq = seqOffset == NONE ? 0 : getInt(in, start + seqOffset);
+        int end = start + headerLength + length;
+        if (crlf && (in.getByte(end) != '\r' || in.getByte(end + 1) != '\n')) {
+            throw new FrameException(name + " frame (seq " + Integer.toUnsignedString(seq) + ", id "
+                    + Integer.toUnsignedString(id) + ", " + length + " bytes) does not end with \\r\\n: got 0x"
+                    + hex(in.getByte(end)) + " 0x" + hex(in.getByte(end + 1)));
+        }
         byte[] data = new byte[length];
         in.getBytes(start + headerLength, data);
-        in.readerIndex(start + headerLength + length);
-        return new Message(id, data);
+        in.readerIndex(end + trailer);
+        return new Message(id, seq, data);
     }
 
     @Override
@@ -72,17 +102,23 @@ public final class HeaderCodec implements Codec {
             throw new IllegalArgumentException("codec " + name + " carries no message id: cannot send message id "
                     + Integer.toUnsignedString(message.id()) + " (send with id 0)");
         }
-        out.ensureWritable(headerLength + message.length());
+        out.ensureWritable(frameLength(message));
         int at = out.writerIndex();
         setInt(out, at + lengthOffset, message.length());
         if (idOffset != NONE) setInt(out, at + idOffset, message.id());
+        if (seqOffset != NONE) setInt(out, at + seqOffset, message.seq());
         out.writerIndex(at + headerLength);
         out.writeBytes(message.data());
+        if (crlf) out.writeShort(0x0d0a);
     }
 
     @Override
     public int frameLength(Message message) {
-        return headerLength + message.length();
+        return headerLength + message.length() + (crlf ? 2 : 0);
+    }
+
+    private static String hex(byte b) {
+        return String.format("%02x", b & 0xff);
     }
 
     private int getInt(ByteBuf b, int index) {

@@ -1,0 +1,119 @@
+package io.paguma;
+
+import io.paguma.testing.FrameSocket;
+import io.paguma.testing.Servers;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** The idle timeout (T1) and heartbeats (B1). */
+class HeartbeatTest {
+    private static final int PUSH = 5;
+
+    private final List<Server> servers = new ArrayList<>();
+    private final List<Client> clients = new ArrayList<>();
+    private final ScheduledExecutorService pusher = Executors.newSingleThreadScheduledExecutor();
+
+    @AfterEach
+    void tearDown() {
+        pusher.shutdownNow();
+        for (Client c : clients) c.close().orTimeout(10, TimeUnit.SECONDS).join();
+        for (Server s : servers) s.stop();
+    }
+
+    private Server server(PagumaConfig.Builder config) {
+        Server s = Server.builder().config(config.codec("paguma").build()).build().start();
+        servers.add(s);
+        return s;
+    }
+
+    private Client client(Server server, PagumaConfig.Builder config, Client.Builder b) {
+        Client c = b.config(config.host("127.0.0.1").port(server.port()).codec("paguma").reconnect(false).build()).build();
+        clients.add(c);
+        c.connect().orTimeout(10, TimeUnit.SECONDS).join();
+        return c;
+    }
+
+    @Test
+    void aSilentPeerIsClosedAfterHeartbeatMax() throws Exception {
+        Server server = server(Servers.config().heartbeatMax(Duration.ofMillis(300)));
+        try (FrameSocket silent = FrameSocket.connect(server.port(), Codecs.byName("paguma"))) {
+            long start = System.nanoTime();
+            assertThat(silent.closedByPeer()).isTrue();
+            long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            // Never early; at most a quarter of heartbeatMax late, plus scheduling slack.
+            assertThat(tookMillis).isBetween(290L, 1500L);
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> server.connections().count() == 0);
+    }
+
+    @Test
+    void aPeerThatKeepsSendingIsNotIdle() throws Exception {
+        Server server = Server.builder().config(Servers.config().codec("paguma").heartbeatMax(Duration.ofMillis(300)).build())
+                .route(1, r -> { }).build().start();
+        servers.add(server);
+        try (FrameSocket talker = FrameSocket.connect(server.port(), Codecs.byName("paguma"))) {
+            pusher.scheduleAtFixedRate(() -> {
+                try {
+                    talker.send(1, "still here");
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }, 0, 100, TimeUnit.MILLISECONDS);
+            await().during(Duration.ofMillis(1200)).atMost(Duration.ofSeconds(3))
+                    .until(() -> server.connections().count() == 1);
+        }
+    }
+
+    @Test
+    void aReceiveOnlyClientIsKeptAliveByItsHeartbeatsAndTheDataItReceives() {
+        // The server answers no pings: the client hears only the pushes, and that must be enough.
+        Server server = server(Servers.config().heartbeatMax(Duration.ofMillis(500)).heartbeatReply(false));
+        AtomicInteger received = new AtomicInteger();
+        Client listener = client(server, PagumaConfig.builder().heartbeatInterval(Duration.ofMillis(150))
+                .heartbeatMax(Duration.ofMillis(500)), Client.builder().route(PUSH, r -> received.incrementAndGet()));
+        // A second client sends nothing at all: the server's idle timeout closes it.
+        Client mute = client(server, PagumaConfig.builder(), Client.builder().route(PUSH, r -> { }));
+        Connection listening = listener.connection();
+        Connection muted = mute.connection();
+        pusher.scheduleAtFixedRate(() -> {
+            for (Connection c : server.connections().all()) c.send(PUSH, "tick");
+        }, 0, 100, TimeUnit.MILLISECONDS);
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> !muted.isOpen());
+        await().during(Duration.ofMillis(2000)).atMost(Duration.ofSeconds(3)).until(listening::isOpen);
+        assertThat(listener.connection()).isSameAs(listening);
+        assertThat(received.get()).isGreaterThan(10);
+    }
+
+    @Test
+    void heartbeatsBothWaysKeepAQuietLinkAlive() {
+        Server server = server(Servers.config().heartbeatMax(Duration.ofMillis(600)));
+        Client client = client(server, PagumaConfig.builder().heartbeatInterval(Duration.ofMillis(150))
+                .heartbeatMax(Duration.ofMillis(600)), Client.builder());
+        Connection c = client.connection();
+        await().during(Duration.ofMillis(2000)).atMost(Duration.ofSeconds(3)).until(c::isOpen);
+        // Pings went out and pongs came back; none of them reached a router.
+        assertThat(c.traffic().messagesOut()).isGreaterThanOrEqualTo(5);
+        assertThat(c.traffic().messagesIn()).isGreaterThanOrEqualTo(5);
+        assertThat(server.traffic().messagesIn()).isGreaterThanOrEqualTo(5);
+    }
+
+    @Test
+    void withoutHeartbeatsTheSameQuietLinkIsClosed() {
+        Server server = server(Servers.config().heartbeatMax(Duration.ofMillis(300)));
+        Client client = client(server, PagumaConfig.builder(), Client.builder());
+        Connection c = client.connection();
+        await().atMost(Duration.ofSeconds(5)).until(() -> !c.isOpen());
+    }
+}

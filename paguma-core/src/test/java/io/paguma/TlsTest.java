@@ -1,0 +1,107 @@
+package io.paguma;
+
+import io.paguma.testing.FrameSocket;
+import io.paguma.testing.Servers;
+import org.junit.jupiter.api.Test;
+
+import javax.net.ssl.SSLException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** TLS on server and client (B3), with the self-signed pair in src/test/resources/tls. */
+class TlsTest {
+    private static String pem(String name) {
+        try {
+            return Path.of(TlsTest.class.getResource("/tls/" + name).toURI()).toString();
+        } catch (java.net.URISyntaxException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static Server tlsServer() {
+        return Server.builder()
+                .config(Servers.config().codec("paguma").tls(true).tlsCert(pem("cert.pem")).tlsKey(pem("key.pem")).build())
+                .route(1, r -> r.reply(1, "tls:" + r.text()))
+                .build().start();
+    }
+
+    private static Client client(Server server, String trust, boolean reconnect, ClientListener listener) {
+        return Client.builder()
+                .config(PagumaConfig.builder().host("127.0.0.1").port(server.port()).codec("paguma")
+                        .tls(true).tlsTrust(pem(trust)).reconnect(reconnect)
+                        .reconnectBase(Duration.ofMillis(50)).reconnectAttempts(2).build())
+                .listener(listener)
+                .build();
+    }
+
+    @Test
+    void requestsRoundTripOverTls() {
+        Server server = tlsServer();
+        Client client = client(server, "cert.pem", true, new ClientListener() { });
+        try {
+            client.connect().orTimeout(10, TimeUnit.SECONDS).join();
+            for (int i = 0; i < 100; i++) {
+                assertThat(client.request(1, "hello " + i).orTimeout(10, TimeUnit.SECONDS).join().text()).isEqualTo("tls:hello " + i);
+            }
+            // Bytes are counted before encryption: the frames, not the records.
+            long frames = client.connection().traffic().bytesOut();
+            assertThat(frames).isEqualTo(100L * 12 + java.util.stream.IntStream.range(0, 100).map(i -> ("hello " + i).length()).sum());
+        } finally {
+            client.close().orTimeout(10, TimeUnit.SECONDS).join();
+            server.stop();
+        }
+    }
+
+    @Test
+    void aClientThatDoesNotTrustTheCertificateFailsItsAttemptsAndTheServerCarriesOn() {
+        Server server = tlsServer();
+        List<Throwable> causes = new CopyOnWriteArrayList<>();
+        Client wrong = client(server, "other-cert.pem", true, new ClientListener() {
+            @Override
+            public void reconnecting(int attempt, Duration delay, Throwable cause) {
+                causes.add(cause);
+            }
+        });
+        Client right = client(server, "cert.pem", false, new ClientListener() { });
+        try {
+            assertThatThrownBy(() -> wrong.connect().orTimeout(10, TimeUnit.SECONDS).join())
+                    .hasCauseInstanceOf(ConnectionClosedException.class);
+            assertThat(causes).isNotEmpty();
+            assertThat(causes.get(0)).isInstanceOf(SSLException.class);
+            assertThat(wrong.state()).isEqualTo(Client.State.CLOSED);
+            right.connect().orTimeout(10, TimeUnit.SECONDS).join();
+            assertThat(right.request(1, "still fine").orTimeout(10, TimeUnit.SECONDS).join().text()).isEqualTo("tls:still fine");
+        } finally {
+            wrong.close().orTimeout(10, TimeUnit.SECONDS).join();
+            right.close().orTimeout(10, TimeUnit.SECONDS).join();
+            server.stop();
+        }
+    }
+
+    @Test
+    void plainTextOnATlsPortIsClosedWithoutHarmingOthers() throws Exception {
+        Server server = tlsServer();
+        try (FrameSocket plain = FrameSocket.connect(server.port(), Codecs.byName("paguma"))) {
+            plain.send(1, "not encrypted");
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.connections().count() == 0);
+        } finally {
+            server.stop();
+        }
+    }
+
+    @Test
+    void aTlsServerWithoutACertificateFailsToStartNamingTheKey() {
+        assertThatThrownBy(() -> Server.builder().config(Servers.config().tls(true).build()).build().start())
+                .isInstanceOf(ConfigException.class).hasMessageContaining("tlsCert");
+        assertThatThrownBy(() -> Server.builder().config(Servers.config().tls(true).tlsCert("/nonexistent.pem")
+                .tlsKey("/nonexistent.key").build()).build().start())
+                .isInstanceOf(ConfigException.class).hasMessageContaining("cannot read file");
+    }
+}
