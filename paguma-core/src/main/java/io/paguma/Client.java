@@ -263,8 +263,13 @@ public final class Client {
     private void giveUpLocked(Throwable cause) {
         int attempts = retries;
         state = State.CLOSED;
-        log.warn("client {}: gave up connecting to {}:{} after {} retries: {}", config.name(), host, config.port(),
-                attempts, cause.toString());
+        if (config.reconnect()) {
+            log.warn("client {}: gave up connecting to {}:{} after {} retries: {}", config.name(), host, config.port(),
+                    attempts, cause.toString());
+        } else {
+            log.info("client {}: not reconnecting to {}:{} (reconnect is off): {}", config.name(), host, config.port(),
+                    cause.toString());
+        }
         failOfflineLocked(new ConnectionClosedException("client " + config.name() + " gave up connecting to "
                 + host + ":" + config.port() + " after " + attempts + " retries: " + cause));
         firstConnect.completeExceptionally(new ConnectionClosedException("client " + config.name()

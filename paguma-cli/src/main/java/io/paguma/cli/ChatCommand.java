@@ -41,6 +41,8 @@ final class ChatCommand implements Callable<Integer> {
     /** Where the lines typed come from; standard input unless a test sets it. */
     InputStream input = System.in;
 
+    /** The last line sent: quitting waits (briefly) for it, so piped input is not cut off. */
+    private volatile java.util.concurrent.CompletableFuture<Void> lastSend = java.util.concurrent.CompletableFuture.completedFuture(null);
     private volatile String currentName;
     private volatile String currentRoom;
 
@@ -91,6 +93,8 @@ final class ChatCommand implements Callable<Integer> {
                 if (!handle(client, out, line.strip())) break;
             }
         } finally {
+            // Lines typed (or piped) before the connection was up wait in the offline queue: let them go out.
+            lastSend.handle((v, e) -> null).completeOnTimeout(null, 5, TimeUnit.SECONDS).join();
             client.close().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join();
         }
         return 0;
@@ -118,7 +122,7 @@ final class ChatCommand implements Callable<Integer> {
     }
 
     private void send(Client client, PrintWriter out, int id, String text) {
-        client.send(id, text).exceptionally(e -> {
+        lastSend = client.send(id, text).exceptionally(e -> {
             print(out, "* not sent: " + SendCommand.rootMessage(e));
             return null;
         });
