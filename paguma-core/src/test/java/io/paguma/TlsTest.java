@@ -86,6 +86,31 @@ class TlsTest {
     }
 
     @Test
+    void mutualTlsAcceptsAClientCertificateAndRefusesAClientWithout() {
+        Server server = Server.builder()
+                .config(Servers.config().codec("paguma").tls(true).tlsCert(pem("cert.pem")).tlsKey(pem("key.pem"))
+                        .tlsTrust(pem("cert.pem")).build())
+                .route(1, r -> r.reply(1, "mtls:" + r.text()))
+                .build().start();
+        PagumaConfig.Builder base = PagumaConfig.builder().host("127.0.0.1").port(server.port()).codec("paguma")
+                .tls(true).tlsTrust(pem("cert.pem")).reconnect(false);
+        Client withCert = Client.builder().config(base.tlsCert(pem("cert.pem")).tlsKey(pem("key.pem")).build()).build();
+        Client without = Client.builder().config(base.tlsCert("").tlsKey("").build()).build();
+        try {
+            withCert.connect().orTimeout(10, TimeUnit.SECONDS).join();
+            assertThat(withCert.request(1, "hi").orTimeout(10, TimeUnit.SECONDS).join().text()).isEqualTo("mtls:hi");
+            without.connect();
+            // The server refuses the handshake; with TLS 1.3 the client may only learn it after its side finished.
+            await().atMost(Duration.ofSeconds(10)).until(() -> without.state() == Client.State.CLOSED);
+            assertThat(server.connections().count()).isEqualTo(1);
+        } finally {
+            withCert.close().orTimeout(10, TimeUnit.SECONDS).join();
+            without.close().orTimeout(10, TimeUnit.SECONDS).join();
+            server.stop();
+        }
+    }
+
+    @Test
     void plainTextOnATlsPortIsClosedWithoutHarmingOthers() throws Exception {
         Server server = tlsServer();
         try (FrameSocket plain = FrameSocket.connect(server.port(), Codecs.byName("paguma"))) {
