@@ -134,6 +134,27 @@ class RequestTest {
     }
 
     @Test
+    void aShortTimeoutBehindLongOnesStillFiresOnTime() {
+        Server server = echoServer("paguma", 0);
+        Client client = client(server);
+        List<CompletableFuture<Message>> slow = new ArrayList<>();
+        for (int i = 0; i < 10; i++) slow.add(client.request(SILENT, new byte[0], Duration.ofSeconds(30)));
+        // Many answered requests behind the silent ones: they complete, and are not held back.
+        List<CompletableFuture<Message>> answered = new ArrayList<>();
+        for (int i = 0; i < 2000; i++) answered.add(client.request(ECHO, new byte[]{(byte) i}, Duration.ofSeconds(30)));
+        CompletableFuture.allOf(answered.toArray(new CompletableFuture[0])).orTimeout(20, TimeUnit.SECONDS).join();
+        long start = System.nanoTime();
+        CompletableFuture<Message> quick = client.request(SILENT, new byte[0], Duration.ofMillis(200));
+        assertThatThrownBy(() -> quick.orTimeout(10, TimeUnit.SECONDS).join()).hasCauseInstanceOf(TimeoutException.class);
+        long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertThat(tookMillis).isBetween(190L, 5000L);
+        assertThat(slow).allMatch(f -> !f.isDone());
+        assertThat(pending(client)).isEqualTo(10);
+        slow.forEach(f -> f.cancel(false));
+        assertThat(pending(client)).isZero();
+    }
+
+    @Test
     void aLateReplyIsDroppedNotRouted() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         Server server = server("paguma", 2, Server.builder().route(ECHO, r -> {

@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
         footer = {"", "  jmh      Run the JMH codec micro-benchmarks; the rest of the line goes to JMH,",
                 "           e.g. 'jmh CodecBenchmark -prof gc' ('jmh -h' for its options).",
                 "", "Method and latest figures: docs/PERFORMANCE.md"},
-        subcommands = {ServerCommand.class, LoadCommand.class, CompareCommand.class, SuiteCommand.class})
+        subcommands = {ServerCommand.class, LoadCommand.class, CompareCommand.class, SuiteCommand.class, RequestCommand.class})
 public final class BenchMain implements Runnable {
 
     public static void main(String[] args) throws Exception {

@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.nio.channels.ClosedChannelException;
+import java.util.ArrayDeque;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -98,6 +99,13 @@ public final class ChannelConnection implements Connection {
     private final AtomicInteger pendingCount = new AtomicInteger();
     /** IO thread only: requests written and waiting for their reply, by sequence id. Made on first use. */
     private IntObjectHashMap<PendingRequest> pending;
+    /**
+     * IO thread only: waiting requests in the order of their deadlines, watched by one timer per
+     * connection ({@link #sweepTask}) instead of one per request. Finished requests leave lazily.
+     */
+    private ArrayDeque<PendingRequest> deadlines;
+    private ScheduledFuture<?> sweepTask;
+    private final Runnable sweep = this::sweepTimeouts;
     private long bytesIn;
     private long bytesOut;
     private long messagesIn;
@@ -229,6 +237,7 @@ public final class ChannelConnection implements Connection {
         }
         request.registered = false;
         request.complete(reply);
+        trimDeadlines();
     }
 
     /** Requests made on this connection that have not completed yet (for tests and the admin view). */
@@ -358,8 +367,46 @@ public final class ChannelConnection implements Connection {
         if (pending.containsKey(request.seq)) return false;
         pending.put(request.seq, request);
         request.registered = true;
-        request.timer = loop.schedule(request, request.timeoutNanos, TimeUnit.NANOSECONDS);
+        long deadline = System.nanoTime() + request.timeoutNanos;
+        request.deadline = deadline;
+        if (deadlines == null) deadlines = new ArrayDeque<>();
+        PendingRequest last = deadlines.peekLast();
+        if (last != null && deadline - last.deadline < 0) {
+            // A shorter timeout than the one before it: out of order, so it gets a timer of its own.
+            request.timer = loop.schedule(request, request.timeoutNanos, TimeUnit.NANOSECONDS);
+            return true;
+        }
+        deadlines.addLast(request);
+        // Finished requests stuck behind a slow one are dropped once they outnumber the live ones.
+        if (deadlines.size() > 2 * pending.size() + 64) deadlines.removeIf(r -> r.finished != 0);
+        if (sweepTask == null) sweepTask = loop.schedule(sweep, request.timeoutNanos, TimeUnit.NANOSECONDS);
         return true;
+    }
+
+    /** On the IO thread: drops finished requests from the head of the deadline queue. */
+    private void trimDeadlines() {
+        if (deadlines == null) return;
+        PendingRequest r;
+        while ((r = deadlines.peekFirst()) != null && r.finished != 0) deadlines.pollFirst();
+    }
+
+    /** On the IO thread, at the earliest deadline: fails what has expired, then waits for the next one. */
+    private void sweepTimeouts() {
+        sweepTask = null;
+        if (deadlines == null) return;
+        long now = System.nanoTime();
+        PendingRequest r;
+        while ((r = deadlines.peekFirst()) != null) {
+            if (r.finished != 0) {
+                deadlines.pollFirst();
+            } else if (r.deadline - now > 0) {
+                sweepTask = loop.schedule(sweep, r.deadline - now, TimeUnit.NANOSECONDS);
+                return;
+            } else {
+                deadlines.pollFirst();
+                r.run();
+            }
+        }
     }
 
     /** On the IO thread: a request completed some other way than by its reply. */
@@ -371,6 +418,11 @@ public final class ChannelConnection implements Connection {
 
     /** On the IO thread, at close: every request still waiting fails. */
     private void failPending() {
+        if (sweepTask != null) {
+            sweepTask.cancel(false);
+            sweepTask = null;
+        }
+        if (deadlines != null) deadlines.clear();
         if (pending == null || pending.isEmpty()) return;
         PendingRequest[] waiting = pending.values().toArray(new PendingRequest[0]);
         pending.clear();
@@ -547,7 +599,10 @@ public final class ChannelConnection implements Connection {
         final long timeoutNanos;
         /** IO thread only. */
         boolean registered;
+        /** Its own timer, only when its deadline came before an earlier request's (see {@link #register}). */
         volatile ScheduledFuture<?> timer;
+        /** IO thread only: System.nanoTime() at which it times out. */
+        long deadline;
         volatile int finished;
 
         PendingRequest(int seq, int id, long timeoutNanos) {
