@@ -91,7 +91,8 @@ public final class Client {
     private State state = State.NEW;
     private final ArrayDeque<Queued> offline = new ArrayDeque<>();
     private int retries;
-    private Throwable lastCause;
+    /** When the current connection was established, to tell a stable link from one that drops at once. */
+    private long establishedAt;
     private ScheduledFuture<?> retry;
     private Channel attempt;
     /** The established connection, or null; read without the lock on every send. */
@@ -146,6 +147,13 @@ public final class Client {
                         }
                     });
             transport.applyKeepAlive(bootstrap, config);
+            // Requests queued before connect() get their timers now.
+            for (Queued q : offline) {
+                if (q.timeout != null) {
+                    long left = Math.max(1, q.timeout.toNanos() - (System.nanoTime() - q.madeAt));
+                    q.timer = loop.schedule(() -> expire(q), left, TimeUnit.NANOSECONDS);
+                }
+            }
             log.info("client {} connecting to {}:{} (transport {}, codec {}{})", config.name(), host, config.port(),
                     transport.name(), codec.name(), config.tls() ? ", TLS" : "");
             attemptLocked();
@@ -184,8 +192,8 @@ public final class Client {
                 c.close();
                 return;
             }
-            retries = 0;
             attempt = null;
+            establishedAt = System.nanoTime();
             state = State.CONNECTED;
             queued = new ArrayList<>(offline);
             offline.clear();
@@ -210,7 +218,9 @@ public final class Client {
             notifyListeners(l -> l.disconnected(c));
             synchronized (lock) {
                 if (state == State.CLOSED) return;
-                retries = 0;
+                // A link that held for at least the base delay starts the backoff over; one that drops
+                // at once (a server refusing us after accepting, say) keeps escalating it.
+                if (System.nanoTime() - establishedAt >= config.reconnectBase().toNanos()) retries = 0;
             }
             scheduleRetry(new ConnectionClosedException(c + " was closed"));
         } else {
@@ -237,7 +247,6 @@ public final class Client {
         int n;
         synchronized (lock) {
             if (state == State.CLOSED) return;
-            lastCause = cause;
             if (!config.reconnect() || (config.reconnectAttempts() > 0 && retries >= config.reconnectAttempts())) {
                 giveUpLocked(cause);
                 return;

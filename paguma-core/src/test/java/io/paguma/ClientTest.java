@@ -134,6 +134,22 @@ class ClientTest {
     }
 
     @Test
+    void aServerThatDropsEveryConnectionAtOnceGetsEverLongerDelays() {
+        Server server = Server.builder().config(Servers.config().codec("paguma").build())
+                .onConnStart(Connection::close).build().start();
+        servers.add(server);
+        Events events = new Events();
+        Client client = client(server.port(), PagumaConfig.builder().reconnectBase(Duration.ofMillis(100))
+                .reconnectMaxDelay(Duration.ofSeconds(5)).reconnectAttempts(4), events);
+        client.connect();
+        await().atMost(Duration.ofSeconds(15)).until(() -> events.gaveUpAfter == 4);
+        assertThat(events.retries).extracting(Events.Retry::delay).containsExactly(
+                Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofMillis(400), Duration.ofMillis(800));
+        // Each attempt reached the server; a drop may beat the client's own set-up, so not every one is reported connected.
+        assertThat(events.connected.size()).isBetween(1, 5);
+    }
+
+    @Test
     void closeStopsReconnectingForGood() throws Exception {
         Events events = new Events();
         Client client = client(freePort(), PagumaConfig.builder().reconnectBase(Duration.ofMillis(50)), events);
@@ -209,10 +225,14 @@ class ClientTest {
     @Test
     void aQueuedRequestStillTimesOut() throws Exception {
         Client client = client(freePort(), PagumaConfig.builder().offlineQueueSize(10), new Events());
+        // Made before connect(): its timer starts with the client.
+        CompletableFuture<Message> early = client.request(ECHO, "x".getBytes(), Duration.ofMillis(150));
         client.connect();
         CompletableFuture<Message> f = client.request(ECHO, "x".getBytes(), Duration.ofMillis(150));
-        assertThatThrownBy(() -> f.orTimeout(5, TimeUnit.SECONDS).join()).hasCauseInstanceOf(TimeoutException.class)
-                .hasMessageContaining("to connect");
+        for (CompletableFuture<Message> r : List.of(early, f)) {
+            assertThatThrownBy(() -> r.orTimeout(5, TimeUnit.SECONDS).join()).hasCauseInstanceOf(TimeoutException.class)
+                    .hasMessageContaining("to connect");
+        }
     }
 
     @Test

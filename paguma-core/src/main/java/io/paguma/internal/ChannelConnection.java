@@ -496,10 +496,11 @@ public final class ChannelConnection implements Connection {
         if (closing) return;
         closing = true;
         handler.discardInput();
-        // Nothing is read from now on, so no reply can come: the requests waiting fail now.
-        failPending();
         drainOutbound();
         writeBatch();
+        // Nothing is read from now on, so no reply can come: the requests waiting (including those
+        // just written) fail now rather than when the socket is finally closed.
+        failPending();
         GracefulClose.close(channel, null, context.config.stopGracePeriod(), context.config.closeLinger());
     }
 
