@@ -358,7 +358,10 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
                 : "connection from " + ChannelConnection.format((InetSocketAddress) ctx.channel().remoteAddress());
         if (cause instanceof DecoderException && cause.getCause() instanceof SSLException) {
             // A failed handshake (wrong certificate, plain text on a TLS port): one line, no stack.
-            context.errorLog.warn(who + " closed: TLS: " + cause.getCause().getMessage(), null);
+            String why = String.valueOf(cause.getCause().getMessage());
+            // Netty quotes the offending bytes of a non-TLS record in hex: keep the line short.
+            if (why.length() > 160) why = why.substring(0, 160) + "...";
+            context.errorLog.warn(who + " closed: TLS: " + why, null);
         } else if (cause instanceof IOException) {
             context.log.debug("{} closed: {}", who, cause.toString());
         } else {
