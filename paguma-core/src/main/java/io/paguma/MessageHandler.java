@@ -41,6 +41,11 @@ public final class MessageHandler {
         return routes.get(id);
     }
 
+    /** Whether messages without a router go to an {@code onUnknownMessage} router (rather than being dropped). */
+    public boolean hasUnknownRouter() {
+        return unknownRouter != null;
+    }
+
     /** Runs the router of the request's id: pre, main, post. Never throws. */
     public void handle(Request request) {
         Router router = routes.get(request.id());

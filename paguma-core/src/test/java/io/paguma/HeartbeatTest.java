@@ -110,6 +110,24 @@ class HeartbeatTest {
     }
 
     @Test
+    void anyServerAnswersAPingWithAPongUnlessTheIdHasARouter() throws Exception {
+        Server plain = server(Servers.config());
+        try (FrameSocket peer = FrameSocket.connect(plain.port(), Codecs.byName("paguma"))) {
+            peer.send(99999, "ping");
+            Message pong = peer.read();
+            assertThat(pong.id()).isEqualTo(99999);
+            assertThat(pong.text()).isEqualTo("pong");
+        }
+        Server routed = Server.builder().config(Servers.config().codec("paguma").build())
+                .route(99999, r -> r.reply(99999, "mine: " + r.text())).build().start();
+        servers.add(routed);
+        try (FrameSocket peer = FrameSocket.connect(routed.port(), Codecs.byName("paguma"))) {
+            peer.send(99999, "ping");
+            assertThat(peer.read().text()).isEqualTo("mine: ping");
+        }
+    }
+
+    @Test
     void withoutHeartbeatsTheSameQuietLinkIsClosed() {
         Server server = server(Servers.config().heartbeatMax(Duration.ofMillis(300)));
         Client client = client(server, PagumaConfig.builder(), Client.builder());

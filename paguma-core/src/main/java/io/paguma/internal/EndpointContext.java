@@ -48,7 +48,7 @@ public final class EndpointContext {
     /** Internal listeners of the client: a connection is set up / has closed (IO thread). */
     private final Consumer<ChannelConnection> opened;
     private final Consumer<ChannelConnection> closed;
-    /** Heartbeats are on and no router is registered for {@code heartbeatMsgId}: such messages are heartbeats. */
+    /** Messages with {@code heartbeatMsgId} are heartbeats, not routed (see the constructor). */
     final boolean heartbeatUnrouted;
     final long heartbeatMaxNanos;
     final long heartbeatIntervalNanos;
@@ -87,9 +87,11 @@ public final class EndpointContext {
         this.errorLog = new RateLimitedLog(log, config.warnInterval());
         this.idleLog = new RateLimitedLog(log, config.warnInterval());
         this.replyLog = new RateLimitedLog(log, config.warnInterval());
-        // Heartbeats exist only where they are configured: elsewhere the id is an ordinary message.
-        this.heartbeatUnrouted = (!config.heartbeatMax().isZero() || !config.heartbeatInterval().isZero())
-                && handler.router(config.heartbeatMsgId()) == null;
+        // A router for the id always wins. Otherwise heartbeats are recognised where they are configured,
+        // and where the id would only be dropped anyway; an onUnknownMessage router keeps the id for itself.
+        boolean configured = !config.heartbeatMax().isZero() || !config.heartbeatInterval().isZero();
+        this.heartbeatUnrouted = handler.router(config.heartbeatMsgId()) == null
+                && (configured || !handler.hasUnknownRouter());
         this.heartbeatMaxNanos = config.heartbeatMax().toNanos();
         this.heartbeatIntervalNanos = config.heartbeatInterval().toNanos();
         long shortest = Math.min(heartbeatMaxNanos > 0 ? heartbeatMaxNanos : Long.MAX_VALUE,
