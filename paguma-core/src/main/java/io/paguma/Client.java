@@ -58,7 +58,8 @@ import java.util.function.Consumer;
  * <p>The client's config is a {@link PagumaConfig}: {@code host} and {@code port} name the server
  * ({@code 0.0.0.0} and {@code ::} mean this machine), and the codec must be the server's. Routers
  * run on one worker thread ({@code workerPoolSize > 0}) or on the IO thread ({@code 0}). Methods
- * are safe from any thread.
+ * are safe from any thread. A connected client's IO thread keeps the JVM alive until
+ * {@link #close()}.
  */
 public final class Client {
     private static final Logger log = LoggerFactory.getLogger(Client.class);
