@@ -68,11 +68,11 @@ class RequestTest {
 
     @ParameterizedTest(name = "{0}, workerPoolSize {1}")
     @org.junit.jupiter.params.provider.CsvSource({"paguma,0", "paguma,2", "tron,0", "tron,2"})
-    void thousandsInFlightEachGetTheirOwnReply(String codec, int workers) {
-        Server server = echoServer(codec, workers);
+    void thousandsInFlightAnsweredInRandomOrderEachGetTheirOwnReply(String codec, int workers) {
+        ConcurrentLinkedQueue<Request> held = new ConcurrentLinkedQueue<>();
+        Server server = server(codec, workers, Server.builder().route(ECHO, held::add));
         Client client = client(server);
         int n = 5000;
-        List<CompletableFuture<Message>> replies = new ArrayList<>(n);
         // From several threads at once, so sequence ids are handed out concurrently.
         List<Thread> threads = new ArrayList<>();
         List<List<CompletableFuture<Message>>> perThread = new ArrayList<>();
@@ -81,7 +81,9 @@ class RequestTest {
             List<CompletableFuture<Message>> mine = new ArrayList<>();
             perThread.add(mine);
             threads.add(new Thread(() -> {
-                for (int i = base; i < base + n / 4; i++) mine.add(client.request(ECHO, ("req-" + i).getBytes(StandardCharsets.UTF_8)));
+                for (int i = base; i < base + n / 4; i++) {
+                    mine.add(client.request(ECHO, ("req-" + i).getBytes(StandardCharsets.UTF_8), Duration.ofMinutes(1)));
+                }
             }));
         }
         threads.forEach(Thread::start);
@@ -92,12 +94,20 @@ class RequestTest {
                 throw new AssertionError(e);
             }
         });
+        // Every request has reached the server and none is answered yet: all are in flight at once.
+        await().atMost(Duration.ofSeconds(20)).until(() -> held.size() == n);
+        assertThat(pending(client)).isEqualTo(n);
+        List<Request> answerOrder = new ArrayList<>(held);
+        long seed = System.nanoTime();
+        java.util.Collections.shuffle(answerOrder, new Random(seed));
+        for (Request r : answerOrder) r.reply(ECHO, r.data());
+        List<CompletableFuture<Message>> replies = new ArrayList<>(n);
         perThread.forEach(replies::addAll);
         CompletableFuture.allOf(replies.toArray(new CompletableFuture[0])).orTimeout(30, TimeUnit.SECONDS).join();
         for (int t = 0; t < 4; t++) {
             List<CompletableFuture<Message>> mine = perThread.get(t);
             for (int i = 0; i < mine.size(); i++) {
-                assertThat(mine.get(i).join().text()).isEqualTo("req-" + (t * (n / 4) + i));
+                assertThat(mine.get(i).join().text()).as("seed %d", seed).isEqualTo("req-" + (t * (n / 4) + i));
             }
         }
         assertThat(pending(client)).isZero();
