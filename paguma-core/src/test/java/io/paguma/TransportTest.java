@@ -37,6 +37,25 @@ class TransportTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(value = PagumaConfig.Transport.class, names = {"NIO", "EPOLL", "IO_URING"})
+    void aClientOnEachAvailableTransportTalksToTheServer(PagumaConfig.Transport transport) {
+        assumeTrue(transport != PagumaConfig.Transport.EPOLL || Epoll.isAvailable(), "epoll needs Linux");
+        assumeTrue(transport != PagumaConfig.Transport.IO_URING || IoUring.isAvailable(), "io_uring is not available here");
+        Server server = echo(Servers.config().codec("paguma").build()).start();
+        Client client = Client.builder().config(PagumaConfig.builder().host("127.0.0.1").port(server.port())
+                .codec("paguma").transport(transport).keepAlivePeriod(Duration.ofSeconds(30)).build()).build();
+        try {
+            Connection c = client.connect().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join();
+            assertThat(client.request(1, "via " + transport).orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join().text())
+                    .isEqualTo("via " + transport);
+            assertThat(c.channel().config().getOption(ChannelOption.SO_KEEPALIVE)).isTrue();
+        } finally {
+            client.close().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join();
+            server.stop();
+        }
+    }
+
     @Test
     void ioUringIsOptInAndSaysWhenItIsMissing() throws Exception {
         PagumaConfig config = Servers.config().transport(PagumaConfig.Transport.IO_URING).build();
