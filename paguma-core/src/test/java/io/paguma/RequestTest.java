@@ -274,14 +274,27 @@ class RequestTest {
             Message reply = peer.read();
             assertThat(reply.seq()).isEqualTo(0x7fff_ffff);
             assertThat(reply.text()).isEqualTo("a");
-            // An even one is a reply to a request of the server's; none is waiting, so it is dropped.
-            peer.sendRaw(peer.encode(new Message(ECHO, 4, "stray".getBytes())));
+            // The server has made no request on this connection: an even seq is a request too
+            // (a client numbering 1, 2, 3 ... works).
+            peer.sendRaw(peer.encode(new Message(ECHO, 4, "even".getBytes())));
+            Message even = peer.read();
+            assertThat(even.seq()).isEqualTo(4);
+            assertThat(even.text()).isEqualTo("even");
+            // Once the server has made a request, even seqs are its replies; nobody waits for 6, so it is dropped.
+            CompletableFuture<Message> fromServer = server.connections().all().iterator().next()
+                    .request(9, "ping?".getBytes(), Duration.ofSeconds(10));
+            Message request = peer.read();
+            assertThat(request.id()).isEqualTo(9);
+            assertThat(request.seq() % 2).isZero();
+            peer.sendRaw(peer.encode(new Message(ECHO, request.seq() + 2, "stray".getBytes())));
+            peer.sendRaw(peer.encode(new Message(9, request.seq(), "pong!".getBytes())));
+            assertThat(fromServer.orTimeout(10, TimeUnit.SECONDS).join().text()).isEqualTo("pong!");
             // Sequence id 0: a plain message, routed, replied with seq 0.
             peer.sendRaw(peer.encode(new Message(ECHO, 0, "b".getBytes())));
             Message plain = peer.read();
             assertThat(plain.text()).isEqualTo("b");
             assertThat(plain.seq()).isZero();
         }
-        assertThat(routed).hasValue(2);
+        assertThat(routed).hasValue(3);
     }
 }

@@ -17,15 +17,19 @@ class StrayInputTest {
     void aFloodOfRepliesNobodyWaitsForIsDroppedAndTheConnectionCarriesOn() throws Exception {
         AtomicInteger routed = new AtomicInteger();
         Server server = Server.builder().config(Servers.config().codec("paguma").build())
+                // The server asks each client something, so even sequence ids are its replies from then on.
+                .onConnStart(c -> c.request(9, "who are you?"))
                 .route(1, r -> {
                     routed.incrementAndGet();
                     r.reply(1, r.data());
                 })
                 .build().start();
         try (FrameSocket peer = FrameSocket.connect(server.port(), Codecs.PAGUMA)) {
+            Message question = peer.read();
+            assertThat(question.id()).isEqualTo(9);
             ByteArrayOutputStream flood = new ByteArrayOutputStream();
             // Even sequence ids are the server's: each looks like a reply to a request it never made.
-            for (int i = 1; i <= 10_000; i++) flood.write(peer.encode(new Message(1, i * 2, new byte[8])));
+            for (int i = 1; i <= 10_000; i++) flood.write(peer.encode(new Message(1, question.seq() + i * 2, new byte[8])));
             peer.sendRaw(flood.toByteArray());
             peer.sendRaw(peer.encode(new Message(1, 1, "real".getBytes())));
             Message reply = peer.read();

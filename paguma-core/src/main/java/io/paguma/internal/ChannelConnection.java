@@ -122,7 +122,7 @@ public final class ChannelConnection implements Connection {
         this.context = context;
         this.handler = handler;
         this.worker = worker;
-        this.lastSeq = new AtomicInteger(context.clientSide ? -1 : 0);
+        this.lastSeq = new AtomicInteger(firstSeq());
     }
 
     @Override
@@ -217,9 +217,18 @@ public final class ChannelConnection implements Connection {
         return seq != 0 ? seq : lastSeq.addAndGet(2);
     }
 
-    /** Whether {@code seq} is one this side gives to its requests, so a message carrying it is a reply. */
+    /**
+     * Whether a message carrying {@code seq} is a reply to one of our requests: the seq has this
+     * side's parity and this side has made a request on this connection. Until it has, every
+     * message is routed, so a peer that numbers its own requests 1, 2, 3 … (a plain TRON client)
+     * works with a server that never requests anything from it.
+     */
     boolean isOwnSeq(int seq) {
-        return seq != 0 && ((seq & 1) == 1) == context.clientSide;
+        return seq != 0 && ((seq & 1) == 1) == context.clientSide && lastSeq.get() != firstSeq();
+    }
+
+    private int firstSeq() {
+        return context.clientSide ? -1 : 0;
     }
 
     /**
