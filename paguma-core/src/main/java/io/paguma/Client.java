@@ -475,8 +475,8 @@ public final class Client {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } finally {
-                closed.complete(null);
                 notifyListeners(ClientListener::closed);
+                closed.complete(null);
             }
         }, "paguma-" + config.name() + "-client-close");
         t.setDaemon(true);

@@ -285,6 +285,27 @@ class ClientTest {
         assertThat(events.gaveUp.await(5, TimeUnit.SECONDS)).isTrue();
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 1})
+    void aRouterOfTheClientCanCloseIt(int workers) {
+        Server server = echoServer(0);
+        java.util.concurrent.atomic.AtomicReference<Client> self = new java.util.concurrent.atomic.AtomicReference<>();
+        Events events = new Events();
+        Client client = Client.builder()
+                .config(PagumaConfig.builder().host("127.0.0.1").port(server.port()).codec("paguma").workerPoolSize(workers).build())
+                .route(ECHO, r -> self.get().close())
+                .listener(events)
+                .build();
+        clients.add(client);
+        self.set(client);
+        client.connect().orTimeout(10, TimeUnit.SECONDS).join();
+        client.send(ECHO, "close yourself");
+        client.closeFuture().orTimeout(10, TimeUnit.SECONDS).join();
+        assertThat(client.state()).isEqualTo(Client.State.CLOSED);
+        assertThat(events.closed.getCount()).isZero();
+        await().atMost(Duration.ofSeconds(10)).until(() -> server.connections().count() == 0);
+    }
+
     @Test
     void twoClientsAndTwoServersInOneJvmDoNotInterfere() {
         Server a = echoServer(0);
