@@ -62,8 +62,17 @@ class RequestTest {
         return client(server, PagumaConfig.builder().name("test-client"), Client.builder());
     }
 
+    /** Requests not completed, and (asked on the IO thread) entries in the table of waiters: both must agree. */
     private static int pending(Client c) {
-        return ((ChannelConnection) c.connection()).pendingRequests();
+        ChannelConnection conn = (ChannelConnection) c.connection();
+        try {
+            int table = conn.waitingForReplies();
+            int count = conn.pendingRequests();
+            assertThat(table).as("waiter table vs pending count").isEqualTo(count);
+            return count;
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 
     @ParameterizedTest(name = "{0}, workerPoolSize {1}")

@@ -254,6 +254,11 @@ public final class ChannelConnection implements Connection {
         return pendingCount.get();
     }
 
+    /** The size of the table of requests waiting for replies, read on the IO thread (for tests). */
+    public int waitingForReplies() throws Exception {
+        return loop.submit(() -> pending == null ? 0 : pending.size()).get(10, TimeUnit.SECONDS);
+    }
+
     /** On the IO thread: counts what one read brought in. */
     void received(long bytes, long messages) {
         BYTES_IN.setOpaque(this, bytesIn + bytes);
