@@ -496,8 +496,11 @@ public final class PagumaConfig {
             require(reconnectAttempts >= 0, "reconnectAttempts", "must be >= 0 (0: no limit)", reconnectAttempts);
             require(reconnectJitter >= 0 && reconnectJitter <= 1, "reconnectJitter", "must be between 0 and 1", reconnectJitter);
             require(offlineQueueSize >= 0, "offlineQueueSize", "must be >= 0", offlineQueueSize);
-            require(tlsCert.isEmpty() == tlsKey.isEmpty(), tlsCert.isEmpty() ? "tlsCert" : "tlsKey",
-                    "must be set together with " + (tlsCert.isEmpty() ? "tlsKey" : "tlsCert"), tlsCert.isEmpty() ? tlsCert : tlsKey);
+            if (tlsCert.isEmpty() != tlsKey.isEmpty()) {
+                String missing = tlsCert.isEmpty() ? "tlsCert" : "tlsKey";
+                throw new ConfigException(missing, missing + " must be set together with "
+                        + (tlsCert.isEmpty() ? "tlsKey" : "tlsCert") + " (PEM files of one certificate and its key)");
+            }
             require(codec != null, "codec", "must not be null", null);
             try {
                 Codecs.byName(codec);

@@ -131,6 +131,37 @@ class ConfigTest {
     }
 
     @Test
+    void theClientHeartbeatRequestAndTlsKeysAreReadAndChecked() {
+        PagumaConfig c = PagumaConfig.load(null, Map.of("PAGUMA_HEARTBEAT_MAX", "30s", "PAGUMA_HEARTBEAT_INTERVAL", "10s",
+                "PAGUMA_HEARTBEAT_MSG_ID", "4294967295", "PAGUMA_RECONNECT_JITTER", "0.5", "PAGUMA_OFFLINE_QUEUE_SIZE", "7"),
+                Map.of("paguma.requestTimeout", "250ms", "paguma.tls", "true", "paguma.tlsTrust", "/ca.pem"));
+        assertThat(c.heartbeatMax()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.heartbeatMsgId()).isEqualTo(-1);
+        assertThat(c.reconnectJitter()).isEqualTo(0.5);
+        assertThat(c.offlineQueueSize()).isEqualTo(7);
+        assertThat(c.requestTimeout()).isEqualTo(Duration.ofMillis(250));
+        assertThat(c.tls()).isTrue();
+        assertThat(c.tlsTrust()).isEqualTo("/ca.pem");
+        PagumaConfig d = PagumaConfig.defaults();
+        assertThat(d.heartbeatMax()).isZero();
+        assertThat(d.reconnectBase()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(d.offlineQueueSize()).isZero();
+        assertThatThrownBy(() -> PagumaConfig.load(null, Map.of("PAGUMA_RECONNECT_JITTER", "2"), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("reconnectJitter must be between 0 and 1, got 2.0 (from environment variable PAGUMA_RECONNECT_JITTER)");
+        assertThatThrownBy(() -> PagumaConfig.builder().reconnectBase(Duration.ofSeconds(10)).reconnectMaxDelay(Duration.ofSeconds(5)).build())
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("reconnectMaxDelay must be at least reconnectBase (10s), got 5s");
+        assertThatThrownBy(() -> PagumaConfig.builder().tlsCert("/cert.pem").build())
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("tlsKey must be set together with tlsCert (PEM files of one certificate and its key)");
+        assertThatThrownBy(() -> PagumaConfig.builder().requestTimeout(Duration.ZERO).build())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("requestTimeout must be > 0");
+    }
+
+    @Test
     void aBadValueFailsNamingTheKeyAndWhereItCameFrom() throws IOException {
         assertThatThrownBy(() -> PagumaConfig.load(null, Map.of("PAGUMA_PORT", "ninety"), Map.of()))
                 .isInstanceOf(ConfigException.class)
