@@ -54,6 +54,7 @@ import java.util.function.Consumer;
  * {@link #request} fail at once with {@link ConnectionClosedException}, or wait in a queue of
  * {@code offlineQueueSize} and go out in order once connected. {@link #close()} stops for good:
  * it flushes what was sent, fails every request still waiting and ends the client's threads.
+ * Closing the {@link #connection()} itself counts as a lost connection: the client reconnects.
  *
  * <p>The client's config is a {@link PagumaConfig}: {@code host} and {@code port} name the server
  * ({@code 0.0.0.0} and {@code ::} mean this machine), and the codec must be the server's. Routers
