@@ -222,6 +222,28 @@ class ClientTest {
         assertThat(expires).isNull();
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 1})
+    void onConnStartSendsGoOutBeforeWhatWaitedOffline(int workers) throws Exception {
+        int port = freePort();
+        ConcurrentLinkedQueue<String> received = new ConcurrentLinkedQueue<>();
+        Client client = Client.builder()
+                .config(PagumaConfig.builder().host("127.0.0.1").port(port).codec("paguma").workerPoolSize(workers)
+                        .reconnectBase(Duration.ofMillis(20)).reconnectMaxDelay(Duration.ofMillis(50)).reconnectJitter(0)
+                        .offlineQueueSize(10).build())
+                .onConnStart(c -> c.send(2, "hello from the hook"))
+                .build();
+        clients.add(client);
+        client.send(2, "queued 1");
+        client.send(2, "queued 2");
+        client.connect();
+        Server server = Server.builder().config(Servers.config().port(port).codec("paguma").build())
+                .route(2, r -> received.add(r.text())).build().start();
+        servers.add(server);
+        await().atMost(Duration.ofSeconds(10)).until(() -> received.size() == 3);
+        assertThat(received).containsExactly("hello from the hook", "queued 1", "queued 2");
+    }
+
     @Test
     void aQueuedRequestStillTimesOut() throws Exception {
         Client client = client(freePort(), PagumaConfig.builder().offlineQueueSize(10), new Events());
