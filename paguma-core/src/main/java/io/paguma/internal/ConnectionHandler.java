@@ -5,18 +5,18 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.DecoderException;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.paguma.FrameException;
 import io.paguma.Message;
 import io.paguma.Request;
 
-import io.netty.handler.codec.DecoderException;
-import io.netty.util.concurrent.ScheduledFuture;
-
 import javax.net.ssl.SSLException;
 import java.io.IOException;
-import java.util.concurrent.TimeUnit;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The inbound side of one connection: frames bytes with the codec (P6, R2), dispatches each
@@ -181,7 +181,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     /** A heartbeat nobody routes: it has already counted as traffic; a ping is answered with a pong. */
     private void heartbeat(Message message) {
-        if (context.config.heartbeatReply() && java.util.Arrays.equals(message.data(), EndpointContext.PING)) {
+        if (context.config.heartbeatReply() && Arrays.equals(message.data(), EndpointContext.PING)) {
             connection.send(new Message(context.config.heartbeatMsgId(), EndpointContext.PONG));
         }
     }

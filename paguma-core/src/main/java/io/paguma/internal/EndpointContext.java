@@ -1,16 +1,15 @@
 package io.paguma.internal;
 
+import io.netty.channel.Channel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import io.paguma.Codec;
 import io.paguma.Connection;
 import io.paguma.MessageHandler;
 import io.paguma.PagumaConfig;
+import io.paguma.Traffic;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import io.netty.channel.Channel;
-import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslHandler;
-import io.paguma.Traffic;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
