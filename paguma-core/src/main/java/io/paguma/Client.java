@@ -188,7 +188,6 @@ public final class Client {
     }
 
     private void established(ChannelConnection c) {
-        List<Queued> queued;
         synchronized (lock) {
             if (state == State.CLOSED || !c.isOpen()) {
                 c.close();
@@ -197,10 +196,14 @@ public final class Client {
             attempt = null;
             establishedAt = System.nanoTime();
             state = State.CONNECTED;
-            queued = new ArrayList<>(offline);
-            offline.clear();
-            // What waited goes out first, in order; only then do new sends see the connection.
-            for (Queued q : queued) q.sendOn(c);
+            // What waited goes out first, in order; only then do new sends see the connection. A send
+            // made from a callback that these sends complete (this thread holds the lock) joins the
+            // queue behind them and goes out in the next pass.
+            while (!offline.isEmpty()) {
+                List<Queued> queued = new ArrayList<>(offline);
+                offline.clear();
+                for (Queued q : queued) q.sendOn(c);
+            }
             current = c;
         }
         log.info("client {} connected: {}", config.name(), c);
