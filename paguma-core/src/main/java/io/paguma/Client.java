@@ -152,7 +152,7 @@ public final class Client {
             // Requests queued before connect() get their timers now.
             for (Queued q : offline) {
                 if (q.timeout != null) {
-                    long left = Math.max(1, q.timeout.toNanos() - (System.nanoTime() - q.madeAt));
+                    long left = Math.max(1, ChannelConnection.timeoutNanos(q.timeout) - (System.nanoTime() - q.madeAt));
                     q.timer = loop.schedule(() -> expire(q), left, TimeUnit.NANOSECONDS);
                 }
             }
@@ -399,7 +399,7 @@ public final class Client {
         } else {
             offline.add(q);
             if (q.timeout != null && loop != null) {
-                q.timer = loop.schedule(() -> expire(q), q.timeout.toNanos(), TimeUnit.NANOSECONDS);
+                q.timer = loop.schedule(() -> expire(q), ChannelConnection.timeoutNanos(q.timeout), TimeUnit.NANOSECONDS);
             }
         }
         return (CompletableFuture<T>) q.future;
@@ -536,7 +536,7 @@ public final class Client {
                 });
             } else {
                 CompletableFuture<Message> f = (CompletableFuture<Message>) future;
-                long left = Math.max(1, timeout.toNanos() - (System.nanoTime() - madeAt));
+                long left = Math.max(1, ChannelConnection.timeoutNanos(timeout) - (System.nanoTime() - madeAt));
                 c.request(message, Duration.ofNanos(left)).whenComplete((m, e) -> {
                     if (e != null) f.completeExceptionally(e);
                     else f.complete(m);

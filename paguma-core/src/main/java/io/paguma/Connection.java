@@ -64,7 +64,7 @@ public interface Connection {
      */
     CompletableFuture<Message> request(Message message);
 
-    /** As {@link #request(Message)}, waiting at most {@code timeout} for the reply. */
+    /** As {@link #request(Message)}, waiting at most {@code timeout} (up to 365 days) for the reply. */
     CompletableFuture<Message> request(Message message, java.time.Duration timeout);
 
     /** Requests with message id {@code id} and payload {@code data}, see {@link #request(Message)}. */

@@ -174,6 +174,16 @@ class RequestTest {
     }
 
     @Test
+    void anEndlessTimeoutIsHeldToAYearAndStillWorks() {
+        Server server = echoServer("paguma", 0);
+        Client client = client(server);
+        CompletableFuture<Message> forever = client.request(SILENT, new byte[0], java.time.temporal.ChronoUnit.FOREVER.getDuration());
+        assertThat(client.request(ECHO, "next".getBytes(), Duration.ofSeconds(10)).orTimeout(10, TimeUnit.SECONDS).join().text()).isEqualTo("next");
+        assertThat(forever).isNotDone();
+        assertThat(pending(client)).isEqualTo(1);
+    }
+
+    @Test
     void aLateReplyIsDroppedNotRouted() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         Server server = server("paguma", 2, Server.builder().route(ECHO, r -> {

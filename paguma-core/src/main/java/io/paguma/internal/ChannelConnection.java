@@ -62,6 +62,7 @@ public final class ChannelConnection implements Connection {
             throw new ExceptionInInitializerError(e);
         }
     }
+    private static final Duration MAX_TIMEOUT = Duration.ofDays(365);
     /** The first buffer of a batch holds at least this much, so a burst of small replies fits without growing. */
     private static final int BATCH_INITIAL_CAPACITY = 4096;
     /** A batch this large is written out at once (flushed with the rest), so buffers stay bounded. */
@@ -203,11 +204,17 @@ public final class ChannelConnection implements Connection {
                     + " (set paguma.maxPendingRequests to raise it)"));
         }
         int seq = nextSeq();
-        PendingRequest request = new PendingRequest(seq, message.id(), Math.max(1, timeout.toNanos()));
+        PendingRequest request = new PendingRequest(seq, message.id(), timeoutNanos(timeout));
         PendingSend send = new PendingSend(new Message(message.id(), seq, message.data()));
         send.request = request;
         enqueue(send);
         return request;
+    }
+
+    /** Timeouts are held to [1 ns, 365 days], so deadlines can be compared without overflow. */
+    public static long timeoutNanos(Duration timeout) {
+        if (timeout.compareTo(MAX_TIMEOUT) > 0) return MAX_TIMEOUT.toNanos();
+        return Math.max(1, timeout.toNanos());
     }
 
     private int nextSeq() {
