@@ -59,7 +59,7 @@ class HeartbeatTest {
 
     @Test
     void aPeerThatKeepsSendingIsNotIdle() throws Exception {
-        Server server = Server.builder().config(Servers.config().codec("paguma").heartbeatMax(Duration.ofMillis(300)).build())
+        Server server = Server.builder().config(Servers.config().codec("paguma").heartbeatMax(Duration.ofMillis(800)).build())
                 .route(1, r -> { }).build().start();
         servers.add(server);
         try (FrameSocket talker = FrameSocket.connect(server.port(), Codecs.byName("paguma"))) {
@@ -70,7 +70,7 @@ class HeartbeatTest {
                     throw new java.io.UncheckedIOException(e);
                 }
             }, 0, 100, TimeUnit.MILLISECONDS);
-            await().during(Duration.ofMillis(1200)).atMost(Duration.ofSeconds(3))
+            await().during(Duration.ofMillis(2000)).atMost(Duration.ofSeconds(4))
                     .until(() -> server.connections().count() == 1);
         }
     }
@@ -78,10 +78,10 @@ class HeartbeatTest {
     @Test
     void aReceiveOnlyClientIsKeptAliveByItsHeartbeatsAndTheDataItReceives() {
         // The server answers no pings: the client hears only the pushes, and that must be enough.
-        Server server = server(Servers.config().heartbeatMax(Duration.ofMillis(500)).heartbeatReply(false));
+        Server server = server(Servers.config().heartbeatMax(Duration.ofMillis(1000)).heartbeatReply(false));
         AtomicInteger received = new AtomicInteger();
-        Client listener = client(server, PagumaConfig.builder().heartbeatInterval(Duration.ofMillis(150))
-                .heartbeatMax(Duration.ofMillis(500)), Client.builder().route(PUSH, r -> received.incrementAndGet()));
+        Client listener = client(server, PagumaConfig.builder().heartbeatInterval(Duration.ofMillis(200))
+                .heartbeatMax(Duration.ofMillis(1000)), Client.builder().route(PUSH, r -> received.incrementAndGet()));
         // A second client sends nothing at all: the server's idle timeout closes it.
         Client mute = client(server, PagumaConfig.builder(), Client.builder().route(PUSH, r -> { }));
         Connection listening = listener.connection();
@@ -91,18 +91,18 @@ class HeartbeatTest {
         }, 0, 100, TimeUnit.MILLISECONDS);
 
         await().atMost(Duration.ofSeconds(5)).until(() -> !muted.isOpen());
-        await().during(Duration.ofMillis(2000)).atMost(Duration.ofSeconds(3)).until(listening::isOpen);
+        await().during(Duration.ofMillis(2500)).atMost(Duration.ofSeconds(4)).until(listening::isOpen);
         assertThat(listener.connection()).isSameAs(listening);
         assertThat(received.get()).isGreaterThan(10);
     }
 
     @Test
     void heartbeatsBothWaysKeepAQuietLinkAlive() {
-        Server server = server(Servers.config().heartbeatMax(Duration.ofMillis(600)));
-        Client client = client(server, PagumaConfig.builder().heartbeatInterval(Duration.ofMillis(150))
-                .heartbeatMax(Duration.ofMillis(600)), Client.builder());
+        Server server = server(Servers.config().heartbeatMax(Duration.ofMillis(1000)));
+        Client client = client(server, PagumaConfig.builder().heartbeatInterval(Duration.ofMillis(200))
+                .heartbeatMax(Duration.ofMillis(1000)), Client.builder());
         Connection c = client.connection();
-        await().during(Duration.ofMillis(2000)).atMost(Duration.ofSeconds(3)).until(c::isOpen);
+        await().during(Duration.ofMillis(2500)).atMost(Duration.ofSeconds(4)).until(c::isOpen);
         // Pings went out and pongs came back; none of them reached a router.
         assertThat(c.traffic().messagesOut()).isGreaterThanOrEqualTo(5);
         assertThat(c.traffic().messagesIn()).isGreaterThanOrEqualTo(5);
