@@ -28,7 +28,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 /**
@@ -43,6 +42,10 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 public final class ChannelConnection implements Connection {
     private static final AtomicIntegerFieldUpdater<ChannelConnection> DRAIN_SCHEDULED =
             AtomicIntegerFieldUpdater.newUpdater(ChannelConnection.class, "drainScheduled");
+    private static final AtomicIntegerFieldUpdater<ChannelConnection> LAST_SEQ =
+            AtomicIntegerFieldUpdater.newUpdater(ChannelConnection.class, "lastSeq");
+    private static final AtomicIntegerFieldUpdater<ChannelConnection> PENDING_COUNT =
+            AtomicIntegerFieldUpdater.newUpdater(ChannelConnection.class, "pendingCount");
     private static final AtomicIntegerFieldUpdater<PendingRequest> FINISHED =
             AtomicIntegerFieldUpdater.newUpdater(PendingRequest.class, "finished");
     /** The traffic counters are written by the IO thread only and read from anywhere: opaque access, no fence. */
@@ -94,9 +97,9 @@ public final class ChannelConnection implements Connection {
     /** Set on the IO thread by the first close. */
     private boolean closing;
     /** The last sequence id given to a request; advances by 2 (odd on a client, even on a server). */
-    private final AtomicInteger lastSeq;
+    private volatile int lastSeq;
     /** Requests made and not yet completed, to enforce {@code maxPendingRequests}. */
-    private final AtomicInteger pendingCount = new AtomicInteger();
+    private volatile int pendingCount;
     /** IO thread only: requests written and waiting for their reply, by sequence id. Made on first use. */
     private IntObjectHashMap<PendingRequest> pending;
     /**
@@ -105,7 +108,7 @@ public final class ChannelConnection implements Connection {
      */
     private ArrayDeque<PendingRequest> deadlines;
     private ScheduledFuture<?> sweepTask;
-    private final Runnable sweep = this::sweepTimeouts;
+    private Runnable sweep;
     private long bytesIn;
     private long bytesOut;
     private long messagesIn;
@@ -122,7 +125,7 @@ public final class ChannelConnection implements Connection {
         this.context = context;
         this.handler = handler;
         this.worker = worker;
-        this.lastSeq = new AtomicInteger(firstSeq());
+        this.lastSeq = firstSeq();
     }
 
     @Override
@@ -197,8 +200,8 @@ public final class ChannelConnection implements Connection {
                     + " (paguma, tron), or send() and a router for the answer"));
         }
         if (closed) return CompletableFuture.failedFuture(closedException(null));
-        if (pendingCount.incrementAndGet() > context.config.maxPendingRequests()) {
-            pendingCount.decrementAndGet();
+        if (PENDING_COUNT.incrementAndGet(this) > context.config.maxPendingRequests()) {
+            PENDING_COUNT.decrementAndGet(this);
             return CompletableFuture.failedFuture(new IllegalStateException(this + " has "
                     + context.config.maxPendingRequests() + " requests waiting for replies"
                     + " (set paguma.maxPendingRequests to raise it)"));
@@ -218,9 +221,9 @@ public final class ChannelConnection implements Connection {
     }
 
     private int nextSeq() {
-        int seq = lastSeq.addAndGet(2);
+        int seq = LAST_SEQ.addAndGet(this, 2);
         // A server's ids wrap through 0, which means "no sequence id": skip it.
-        return seq != 0 ? seq : lastSeq.addAndGet(2);
+        return seq != 0 ? seq : LAST_SEQ.addAndGet(this, 2);
     }
 
     /**
@@ -230,7 +233,7 @@ public final class ChannelConnection implements Connection {
      * works with a server that never requests anything from it.
      */
     boolean isOwnSeq(int seq) {
-        return seq != 0 && ((seq & 1) == 1) == context.clientSide && lastSeq.get() != firstSeq();
+        return seq != 0 && ((seq & 1) == 1) == context.clientSide && lastSeq != firstSeq();
     }
 
     private int firstSeq() {
@@ -257,7 +260,7 @@ public final class ChannelConnection implements Connection {
 
     /** Requests made on this connection that have not completed yet (for tests and the admin view). */
     public int pendingRequests() {
-        return pendingCount.get();
+        return pendingCount;
     }
 
     /** The size of the table of requests waiting for replies, read on the IO thread (for tests). */
@@ -399,7 +402,10 @@ public final class ChannelConnection implements Connection {
         deadlines.addLast(request);
         // Finished requests stuck behind a slow one are dropped once they outnumber the live ones.
         if (deadlines.size() > 2 * pending.size() + 64) deadlines.removeIf(r -> r.finished != 0);
-        if (sweepTask == null) sweepTask = loop.schedule(sweep, request.timeoutNanos, TimeUnit.NANOSECONDS);
+        if (sweepTask == null) {
+            if (sweep == null) sweep = this::sweepTimeouts;
+            sweepTask = loop.schedule(sweep, request.timeoutNanos, TimeUnit.NANOSECONDS);
+        }
         return true;
     }
 
@@ -666,7 +672,7 @@ public final class ChannelConnection implements Connection {
 
         /** Runs once, by whoever completed it: frees the place and the timer, leaves the table. */
         private void done() {
-            pendingCount.decrementAndGet();
+            PENDING_COUNT.decrementAndGet(ChannelConnection.this);
             ScheduledFuture<?> t = timer;
             if (t != null) {
                 timer = null;
