@@ -163,6 +163,39 @@ class SendTest {
     }
 
     @Test
+    void aFrameLengthThatThrowsFailsOnlyItsOwnSendAndKeepsEarlierFrames() throws Exception {
+        // frameLength (asked before anything is written) rejects id 66; on the IO thread the three
+        // replies share one batch: the first and third must arrive, only the second may fail.
+        Codec picky = new Codec() {
+            @Override public String name() { return "picky"; }
+            @Override public Message decode(io.netty.buffer.ByteBuf in, int max) { return Codecs.LTV_LE.decode(in, max); }
+            @Override public int frameLength(Message m) {
+                if (m.id() == 66) throw new IllegalArgumentException("id 66 is not allowed");
+                return Codecs.LTV_LE.frameLength(m);
+            }
+            @Override public void encode(Message m, io.netty.buffer.ByteBuf out) { Codecs.LTV_LE.encode(m, out); }
+        };
+        List<CompletableFuture<Void>> sends = new CopyOnWriteArrayList<>();
+        Server server = Server.builder().config(Servers.config().workerPoolSize(0).build()).codec(picky)
+                .route(1, r -> {
+                    sends.add(r.reply(1, "first"));
+                    sends.add(r.reply(66, "rejected"));
+                    sends.add(r.reply(1, "third"));
+                })
+                .build().start();
+        try (FrameSocket s = FrameSocket.connect(server.port())) {
+            s.send(1, "go");
+            assertThat(s.read().text()).isEqualTo("first");
+            assertThat(s.read().text()).isEqualTo("third");
+            assertThat(sends.get(0).get(5, SECONDS)).isNull();
+            assertThatThrownBy(() -> sends.get(1).get(5, SECONDS)).hasMessageContaining("id 66 is not allowed");
+            assertThat(sends.get(2).get(5, SECONDS)).isNull();
+        } finally {
+            server.stop();
+        }
+    }
+
+    @Test
     void onTheIoThreadRepliesLargerThanOneBatchArriveWholeAndInOrder() throws Exception {
         byte[] big = new byte[5000];
         for (int i = 0; i < big.length; i++) big[i] = (byte) i;

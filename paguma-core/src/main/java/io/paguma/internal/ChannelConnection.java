@@ -98,6 +98,12 @@ public final class ChannelConnection implements Connection {
     private boolean closing;
     /** The last sequence id given to a request; advances by 2 (odd on a client, even on a server). */
     private volatile int lastSeq;
+    /**
+     * Set by the first request made on this connection: from then on a message with this side's
+     * parity is a reply. A flag of its own, so no value of the wrapping counter can be mistaken
+     * for "no request made yet".
+     */
+    private volatile boolean requested;
     /** Requests made and not yet completed, to enforce {@code maxPendingRequests}. */
     private volatile int pendingCount;
     /** IO thread only: requests written and waiting for their reply, by sequence id. Made on first use. */
@@ -107,7 +113,11 @@ public final class ChannelConnection implements Connection {
      * connection ({@link #sweepTask}) instead of one per request. Finished requests leave lazily.
      */
     private ArrayDeque<PendingRequest> deadlines;
+    /** IO thread only: the sweep's timer and the deadline it is set for; null when none is set. */
     private ScheduledFuture<?> sweepTask;
+    private long sweepAt;
+    /** IO thread only: a sweep is running; it sets the next timer itself when it is done. */
+    private boolean sweeping;
     private Runnable sweep;
     private long bytesIn;
     private long bytesOut;
@@ -206,6 +216,7 @@ public final class ChannelConnection implements Connection {
                     + context.config.maxPendingRequests() + " requests waiting for replies"
                     + " (set paguma.maxPendingRequests to raise it)"));
         }
+        if (!requested) requested = true;
         int seq = nextSeq();
         PendingRequest request = new PendingRequest(seq, message.id(), timeoutNanos(timeout));
         PendingSend send = new PendingSend(new Message(message.id(), seq, message.data()));
@@ -222,8 +233,20 @@ public final class ChannelConnection implements Connection {
 
     private int nextSeq() {
         int seq = LAST_SEQ.addAndGet(this, 2);
-        // A server's ids wrap through 0, which means "no sequence id": skip it.
+        // The ids wrap after 2^31 requests; a server's pass through 0, which means "no sequence
+        // id": skip it. A client's are odd and never 0.
         return seq != 0 ? seq : LAST_SEQ.addAndGet(this, 2);
+    }
+
+    /**
+     * For tests: the next request gets sequence id {@code last + 2}, so the wrap of the counter
+     * can be reached without 2^31 requests. {@code last} must have this side's parity.
+     */
+    public void startSequenceAfter(int last) {
+        if (((last & 1) == 1) != context.clientSide) {
+            throw new IllegalArgumentException("sequence id " + Integer.toUnsignedString(last) + " has the other side's parity");
+        }
+        lastSeq = last;
     }
 
     /**
@@ -233,7 +256,7 @@ public final class ChannelConnection implements Connection {
      * works with a server that never requests anything from it.
      */
     boolean isOwnSeq(int seq) {
-        return seq != 0 && ((seq & 1) == 1) == context.clientSide && lastSeq != firstSeq();
+        return seq != 0 && ((seq & 1) == 1) == context.clientSide && requested;
     }
 
     private int firstSeq() {
@@ -360,27 +383,37 @@ public final class ChannelConnection implements Connection {
                     + Integer.toUnsignedString(message.seq()) + " is still waiting for its reply after 2^31 requests"));
             return;
         }
-        int mark = 0;
+        int length;
         try {
-            int length = context.codec.frameLength(message);
-            // A frame that does not fit starts a new buffer rather than growing this one: growing
-            // copies every frame already in it (a fifth of the time at 4 KiB payloads).
-            if (batch != null && batch.writableBytes() < length) writeBatch();
-            if (batch == null) batch = channel.alloc().ioBuffer(Math.max(length, BATCH_INITIAL_CAPACITY));
-            mark = batch.writerIndex();
+            length = context.codec.frameLength(message);
+        } catch (Throwable e) {
+            // Nothing of this message was written: the batch is left as it is.
+            failEncode(send, message, e);
+            return;
+        }
+        // A frame that does not fit starts a new buffer rather than growing this one: growing
+        // copies every frame already in it (a fifth of the time at 4 KiB payloads).
+        if (batch != null && batch.writableBytes() < length) writeBatch();
+        if (batch == null) batch = channel.alloc().ioBuffer(Math.max(length, BATCH_INITIAL_CAPACITY));
+        int mark = batch.writerIndex();
+        try {
             context.codec.encode(message, batch);
         } catch (Throwable e) {
             // Only this message is lost: what the codec wrote of it is cut off again, so the frames
-            // around it stay intact.
-            if (batch != null) batch.writerIndex(mark);
-            send.completeExceptionally(new EncoderException("codec " + context.codec.name() + " cannot encode "
-                    + message + ": " + e, e));
-            if (e instanceof VirtualMachineError) throw (VirtualMachineError) e;
+            // before it in the batch stay intact.
+            batch.writerIndex(mark);
+            failEncode(send, message, e);
             return;
         }
         if (batchSends == null) batchSends = new Batch();
         batchSends.add(send, batch.writerIndex() - mark);
         if (batch.readableBytes() >= BATCH_WRITE_THRESHOLD) writeBatch();
+    }
+
+    private void failEncode(PendingSend send, Message message, Throwable e) {
+        send.completeExceptionally(new EncoderException("codec " + context.codec.name() + " cannot encode "
+                + message + ": " + e, e));
+        if (e instanceof VirtualMachineError) throw (VirtualMachineError) e;
     }
 
     /** On the IO thread: the request's frame is about to be written; its reply is awaited from now. */
@@ -396,17 +429,33 @@ public final class ChannelConnection implements Connection {
         PendingRequest last = deadlines.peekLast();
         if (last != null && deadline - last.deadline < 0) {
             // A shorter timeout than the one before it: out of order, so it gets a timer of its own.
+            // Set and cancelled on this thread only (see unregister), so a cancel from another
+            // thread cannot miss it.
             request.timer = loop.schedule(request, request.timeoutNanos, TimeUnit.NANOSECONDS);
             return true;
         }
         deadlines.addLast(request);
         // Finished requests stuck behind a slow one are dropped once they outnumber the live ones.
         if (deadlines.size() > 2 * pending.size() + 64) deadlines.removeIf(r -> r.finished != 0);
-        if (sweepTask == null) {
-            if (sweep == null) sweep = this::sweepTimeouts;
-            sweepTask = loop.schedule(sweep, request.timeoutNanos, TimeUnit.NANOSECONDS);
-        }
+        armSweep(deadline);
         return true;
+    }
+
+    /**
+     * On the IO thread: makes sure the sweep runs by {@code deadline}. A timer already set for that
+     * time or earlier is kept; one set later (for a longer request that has since been answered) is
+     * moved forward. During a sweep nothing is set: the sweep sets the timer for the head of the
+     * queue when it is done, so there is never more than one.
+     */
+    private void armSweep(long deadline) {
+        if (sweeping) return;
+        if (sweepTask != null) {
+            if (deadline - sweepAt >= 0) return;
+            sweepTask.cancel(false);
+        }
+        if (sweep == null) sweep = this::sweepTimeouts;
+        sweepAt = deadline;
+        sweepTask = loop.schedule(sweep, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     }
 
     /** On the IO thread: drops finished requests from the head of the deadline queue. */
@@ -422,21 +471,35 @@ public final class ChannelConnection implements Connection {
         if (deadlines == null) return;
         long now = System.nanoTime();
         PendingRequest r;
-        while ((r = deadlines.peekFirst()) != null) {
-            if (r.finished != 0) {
-                deadlines.pollFirst();
-            } else if (r.deadline - now > 0) {
-                sweepTask = loop.schedule(sweep, r.deadline - now, TimeUnit.NANOSECONDS);
-                return;
-            } else {
-                deadlines.pollFirst();
-                r.run();
+        // A timeout's callbacks may make new requests on this thread: they join the queue, and the
+        // timer for whatever is first once the expired are gone is set below, once.
+        sweeping = true;
+        try {
+            while ((r = deadlines.peekFirst()) != null) {
+                if (r.finished != 0) {
+                    deadlines.pollFirst();
+                } else if (r.deadline - now > 0) {
+                    break;
+                } else {
+                    deadlines.pollFirst();
+                    r.run();
+                }
             }
+        } finally {
+            sweeping = false;
         }
+        trimDeadlines();
+        r = deadlines.peekFirst();
+        if (r != null && sweepTask == null) armSweep(r.deadline);
     }
 
     /** On the IO thread: a request completed some other way than by its reply. */
     private void unregister(PendingRequest request) {
+        ScheduledFuture<?> t = request.timer;
+        if (t != null) {
+            request.timer = null;
+            t.cancel(false);
+        }
         if (!request.registered) return;
         request.registered = false;
         if (pending != null && pending.get(request.seq) == request) pending.remove(request.seq);
@@ -626,8 +689,11 @@ public final class ChannelConnection implements Connection {
         final long timeoutNanos;
         /** IO thread only. */
         boolean registered;
-        /** Its own timer, only when its deadline came before an earlier request's (see {@link #register}). */
-        volatile ScheduledFuture<?> timer;
+        /**
+         * IO thread only: its own timer, only when its deadline came before an earlier request's
+         * (see {@link #register}); cancelled by {@link #unregister}, which runs after every completion.
+         */
+        ScheduledFuture<?> timer;
         /** IO thread only: System.nanoTime() at which it times out. */
         long deadline;
         volatile int finished;
@@ -670,14 +736,9 @@ public final class ChannelConnection implements Connection {
             return true;
         }
 
-        /** Runs once, by whoever completed it: frees the place and the timer, leaves the table. */
+        /** Runs once, by whoever completed it: frees the place; on the IO thread, the timer and the table entry. */
         private void done() {
             PENDING_COUNT.decrementAndGet(ChannelConnection.this);
-            ScheduledFuture<?> t = timer;
-            if (t != null) {
-                timer = null;
-                t.cancel(false);
-            }
             if (loop.inEventLoop()) {
                 unregister(this);
             } else {
