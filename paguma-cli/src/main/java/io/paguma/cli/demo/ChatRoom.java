@@ -14,6 +14,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Routers of different connections run concurrently on the workers; rooms are concurrent sets
  * changed inside {@code compute} so a room is removed exactly when its last member leaves.
+ *
+ * <p>Everything relayed ends up on other people's terminals: names and room names that could hide
+ * or reorder text are refused, and said text is cleaned and cut, see {@link ChatText}.
  */
 public final class ChatRoom {
     /** Client → server: set my name. */
@@ -29,7 +32,9 @@ public final class ChatRoom {
 
     private static final String NAME = "name";
     private static final String ROOM = "room";
+    /** Names and room names: at most this many code points. */
     private static final int MAX_NAME = 32;
+    /** Said text: longer is cut to this many code points. */
     private static final int MAX_TEXT = 1000;
 
     private final Map<String, Set<Connection>> rooms = new ConcurrentHashMap<>();
@@ -46,7 +51,7 @@ public final class ChatRoom {
 
     public void nick(Request r) {
         String name = r.text().strip();
-        if (name.isEmpty() || name.length() > MAX_NAME || !name.chars().allMatch(ch -> ch > ' ' && ch != 0x7f)) {
+        if (!ChatText.isName(name, MAX_NAME)) {
             r.reply(EVENT, "a name is 1 to " + MAX_NAME + " visible characters without spaces");
             return;
         }
@@ -58,8 +63,8 @@ public final class ChatRoom {
 
     public void join(Request r) {
         String room = r.text().strip();
-        if (room.isEmpty() || room.length() > MAX_NAME) {
-            r.reply(EVENT, "a room name is 1 to " + MAX_NAME + " characters");
+        if (!ChatText.isRoomName(room, MAX_NAME)) {
+            r.reply(EVENT, "a room name is 1 to " + MAX_NAME + " visible characters or spaces");
             return;
         }
         Connection c = r.connection();
@@ -80,8 +85,7 @@ public final class ChatRoom {
             r.reply(EVENT, "join a room first (message " + JOIN + ")");
             return;
         }
-        String text = r.text();
-        if (text.length() > MAX_TEXT) text = text.substring(0, MAX_TEXT);
+        String text = ChatText.forOthers(r.text(), MAX_TEXT);
         broadcast(room, "[" + room + "] " + c.property(NAME) + ": " + text);
     }
 
