@@ -4,6 +4,7 @@ import io.paguma.Client;
 import io.paguma.ClientListener;
 import io.paguma.Connection;
 import io.paguma.cli.demo.ChatRoom;
+import io.paguma.cli.demo.ChatText;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -56,7 +57,8 @@ final class ChatCommand implements Callable<Integer> {
                 .config(options.configBuilder()
                         .reconnectBase(Duration.ofSeconds(1)).reconnectMaxDelay(Duration.ofSeconds(10))
                         .offlineQueueSize(100).build())
-                .route(ChatRoom.EVENT, r -> print(out, r.text()))
+                // Whatever the server sends is escaped: a control character would be obeyed by the terminal.
+                .route(ChatRoom.EVENT, r -> print(out, ChatText.escapeForTerminal(r.text())))
                 .onConnStart(c -> {
                     // Every (re)connection starts as a guest: say who we are and where we were.
                     c.send(ChatRoom.NICK, currentName);

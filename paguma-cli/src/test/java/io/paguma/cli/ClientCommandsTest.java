@@ -2,6 +2,7 @@ package io.paguma.cli;
 
 import io.paguma.PagumaConfig;
 import io.paguma.Server;
+import io.paguma.cli.demo.ChatRoom;
 import io.paguma.cli.demo.DemoServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -115,6 +116,44 @@ class ClientCommandsTest {
             typing.write("/quit\n".getBytes(StandardCharsets.UTF_8));
             typing.flush();
             assertThat(chat.get(10, TimeUnit.SECONDS)).isZero();
+        } finally {
+            typing.close();
+            server.stop();
+        }
+    }
+
+    /**
+     * A client must not trust the server: a hostile one answers the name with a line that would
+     * clear the screen, start new lines (a fake "* connected" line) and reverse the rest. The chat
+     * prints it on one line with the controls written as escapes.
+     */
+    @Test
+    void chatPrintsControlCharactersEscaped() throws Exception {
+        String hostile = "hi\u001B[2J\r\n* connected to bank\u0085\u009B31m\u202Eevil\u2028THE END";
+        Server server = Server.builder()
+                .config(PagumaConfig.builder().name("hostile").host("127.0.0.1").port(0).codec("ltv-le")
+                        .workerPoolSize(1).ioThreads(1).build())
+                .route(ChatRoom.NICK, r -> r.reply(ChatRoom.EVENT, hostile))
+                .build().start();
+        PipedOutputStream typing = new PipedOutputStream();
+        PipedInputStream input = new PipedInputStream(typing);
+        StringWriter out = new StringWriter();
+        CommandLine cli = new CommandLine(new Main());
+        cli.setOut(new PrintWriter(out, true));
+        ((ChatCommand) cli.getSubcommands().get("chat").getCommand()).input = input;
+        CompletableFuture<Integer> chat = CompletableFuture.supplyAsync(() ->
+                Main.run(cli, "chat", "--port", String.valueOf(server.port()), "--name", "alice"));
+        try {
+            String escaped = "hi\\u001b[2J\\u000d\\u000a* connected to bank\\u0085\\u009b31m\\u202eevil\\u2028THE END";
+            await().atMost(Duration.ofSeconds(10)).until(() -> out.toString().contains("THE END"));
+            typing.write("/quit\n".getBytes(StandardCharsets.UTF_8));
+            typing.flush();
+            assertThat(chat.get(10, TimeUnit.SECONDS)).isZero();
+            assertThat(out.toString().lines()).contains(escaped);
+            assertThat(out.toString().codePoints().filter(cp -> cp != '\n' && cp != '\r')
+                    .filter(cp -> Character.isISOControl(cp) || Character.getType(cp) == Character.FORMAT
+                            || cp == 0x2028 || cp == 0x2029))
+                    .isEmpty();
         } finally {
             typing.close();
             server.stop();
