@@ -19,6 +19,7 @@ import io.paguma.internal.Transports;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -29,6 +30,9 @@ import java.util.Objects;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -89,6 +93,11 @@ public final class Client {
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final Random jitter = new Random();
     private final Object lock = new Object();
+    /**
+     * Delivers listener events and completes {@link #connect()}'s future, one at a time in the
+     * order of the state changes, on one thread of its own (made on first use, ended by close).
+     */
+    private final ThreadPoolExecutor events;
     /** Guarded by {@link #lock}. */
     private State state = State.NEW;
     private final ArrayDeque<Queued> offline = new ArrayDeque<>();
@@ -113,6 +122,8 @@ public final class Client {
         this.onConnStart = b.onConnStart;
         this.onConnStop = b.onConnStop;
         this.listeners = new CopyOnWriteArrayList<>(b.listeners);
+        this.events = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
+                new DefaultThreadFactory("paguma-" + config.name() + "-client-events", true));
     }
 
     public static Builder builder() {
@@ -123,7 +134,9 @@ public final class Client {
      * Starts connecting (once; later calls return the same future). The future completes with the
      * first established connection, and fails if the client gives up or is closed before that.
      * Failed attempts are retried as configured, so it may take a while; use
-     * {@code orTimeout} to bound the wait.
+     * {@code orTimeout} to bound the wait. The future completes on the client's event thread
+     * (never its IO thread), after which the {@code connected} listeners run: a continuation may
+     * block, e.g. on a request, though it delays the client's later events while it does.
      */
     public CompletableFuture<Connection> connect() {
         synchronized (lock) {
@@ -158,23 +171,31 @@ public final class Client {
             }
             log.info("client {} connecting to {}:{} (transport {}, codec {}{})", config.name(), host, config.port(),
                     transport.name(), codec.name(), config.tls() ? ", TLS" : "");
-            attemptLocked();
+            state = State.CONNECTING;
+            loop.execute(this::attempt);
         }
         return firstConnect;
     }
 
-    /** Under the lock: one connection attempt. */
-    private void attemptLocked() {
-        state = State.CONNECTING;
-        retry = null;
-        ChannelFuture f = bootstrap.connect(host, config.port());
-        attempt = f.channel();
-        f.addListener(done -> {
-            if (!done.isSuccess()) failed(f.channel(), done.cause());
-        });
+    /**
+     * On the IO thread, with the state CONNECTING: one connection attempt. The host name is looked
+     * up here, before the lock is taken, so a slow lookup never holds up {@link #send},
+     * {@link #state} or {@link #close}.
+     */
+    private void attempt() {
+        InetSocketAddress address = new InetSocketAddress(host, config.port());
+        synchronized (lock) {
+            if (state != State.CONNECTING) return;
+            // With the address resolved, connect only hands the channel to the IO thread.
+            ChannelFuture f = bootstrap.connect(address);
+            attempt = f.channel();
+            f.addListener(done -> {
+                if (!done.isSuccess()) failed(f.channel(), done.cause());
+            });
+        }
     }
 
-    /** On the IO thread: the socket is up; with TLS it counts once the handshake is done. */
+    /** The socket is up (IO thread or worker, after onConnStart); with TLS it counts once the handshake is done. */
     private void opened(ChannelConnection c) {
         SslHandler tls = c.channel().pipeline().get(SslHandler.class);
         if (tls == null) {
@@ -187,54 +208,83 @@ public final class Client {
         }
     }
 
+    /**
+     * The attempt's connection is up. What waited offline goes out first, in order, outside the
+     * lock (a send's callbacks may call back into the client); sends made meanwhile join the
+     * queue and go out in the next pass. Only then is the connection published to new senders
+     * and the state CONNECTED. If the connection is lost meanwhile, {@link #lost} counts it as
+     * a failed attempt and this gives up on it.
+     */
     private void established(ChannelConnection c) {
+        List<Queued> queued;
         synchronized (lock) {
-            if (state == State.CLOSED || !c.isOpen()) {
+            if (state != State.CONNECTING || attempt != c.channel() || !c.isOpen()) {
                 c.close();
                 return;
             }
-            attempt = null;
-            establishedAt = System.nanoTime();
-            state = State.CONNECTED;
-            // What waited goes out first, in order; only then do new sends see the connection. A send
-            // made from a callback that these sends complete (this thread holds the lock) joins the
-            // queue behind them and goes out in the next pass.
-            while (!offline.isEmpty()) {
-                List<Queued> queued = new ArrayList<>(offline);
-                offline.clear();
-                for (Queued q : queued) q.sendOn(c);
-            }
-            current = c;
+            queued = takeOfflineLocked();
         }
-        log.info("client {} connected: {}", config.name(), c);
-        firstConnect.complete(c);
-        notifyListeners(l -> l.connected(c));
+        try {
+            while (true) {
+                for (Queued q : queued) q.sendOn(c);
+                synchronized (lock) {
+                    if (state != State.CONNECTING || attempt != c.channel()) {
+                        // Closed, or lost while the queue went out: what was sent fails with the connection.
+                        c.close();
+                        return;
+                    }
+                    if (offline.isEmpty()) {
+                        attempt = null;
+                        establishedAt = System.nanoTime();
+                        current = c;
+                        state = State.CONNECTED;
+                        post(() -> {
+                            log.info("client {} connected: {}", config.name(), c);
+                            firstConnect.complete(c);
+                            notifyListeners("connected", l -> l.connected(c));
+                        });
+                        return;
+                    }
+                    queued = takeOfflineLocked();
+                }
+            }
+        } catch (Throwable t) {
+            // Never CONNECTED without a connection: drop this one; its loss is a failed attempt.
+            log.error("client {}: setting up {} failed: {}", config.name(), c, t.toString(), t);
+            c.close();
+            if (t instanceof VirtualMachineError) throw (VirtualMachineError) t;
+        }
+    }
+
+    private List<Queued> takeOfflineLocked() {
+        List<Queued> queued = new ArrayList<>(offline);
+        offline.clear();
+        return queued;
     }
 
     /** On the IO thread: a connection closed, established or not. */
     private void lost(ChannelConnection c) {
-        boolean wasCurrent;
         synchronized (lock) {
-            wasCurrent = current == c;
-            if (wasCurrent) current = null;
-        }
-        if (wasCurrent) {
-            log.info("client {}: {} lost", config.name(), c);
-            notifyListeners(l -> l.disconnected(c));
-            synchronized (lock) {
+            if (current == c) {
+                current = null;
+                post(() -> {
+                    log.info("client {}: {} lost", config.name(), c);
+                    notifyListeners("disconnected", l -> l.disconnected(c));
+                });
                 if (state == State.CLOSED) return;
                 // A link that held for at least the base delay starts the backoff over; one that drops
                 // at once (a server refusing us after accepting, say) keeps escalating it.
                 if (System.nanoTime() - establishedAt >= config.reconnectBase().toNanos()) retries = 0;
+                scheduleRetryLocked(new ConnectionClosedException(c + " was closed"));
+                return;
             }
-            scheduleRetry(new ConnectionClosedException(c + " was closed"));
-        } else {
-            // Closed before it was established (a failed TLS handshake): a failed attempt.
-            SslHandler tls = c.channel().pipeline().get(SslHandler.class);
-            Throwable cause = tls != null && tls.handshakeFuture().cause() != null ? tls.handshakeFuture().cause()
-                    : new ConnectionClosedException(c + " closed during set-up");
-            failed(c.channel(), cause);
         }
+        // Closed before it was established (a failed TLS handshake, or lost while the offline
+        // queue went out): a failed attempt.
+        SslHandler tls = c.channel().pipeline().get(SslHandler.class);
+        Throwable cause = tls != null && tls.handshakeFuture().cause() != null ? tls.handshakeFuture().cause()
+                : new ConnectionClosedException(c + " closed during set-up");
+        failed(c.channel(), cause);
     }
 
     /** A connection attempt failed (connect refused, timed out, TLS handshake failed). */
@@ -242,36 +292,35 @@ public final class Client {
         synchronized (lock) {
             if (state == State.CLOSED || attempt != channel) return;
             attempt = null;
+            log.info("client {}: connecting to {}:{} failed: {}", config.name(), host, config.port(), cause.toString());
+            scheduleRetryLocked(cause);
         }
-        log.info("client {}: connecting to {}:{} failed: {}", config.name(), host, config.port(), cause.toString());
-        scheduleRetry(cause);
     }
 
-    private void scheduleRetry(Throwable cause) {
-        Duration delay;
-        int n;
-        synchronized (lock) {
-            if (state == State.CLOSED) return;
-            if (!config.reconnect() || (config.reconnectAttempts() > 0 && retries >= config.reconnectAttempts())) {
-                giveUpLocked(cause);
-                return;
-            }
-            n = ++retries;
-            delay = Duration.ofNanos(backoffNanos(n, config.reconnectBase(), config.reconnectMaxDelay(),
-                    config.reconnectJitter(), jitter.nextDouble()));
-            state = State.WAITING;
-            retry = loop.schedule(this::retryNow, delay.toNanos(), TimeUnit.NANOSECONDS);
+    private void scheduleRetryLocked(Throwable cause) {
+        if (state == State.CLOSED) return;
+        if (!config.reconnect() || (config.reconnectAttempts() > 0 && retries >= config.reconnectAttempts())) {
+            giveUpLocked(cause);
+            return;
         }
+        int n = ++retries;
+        Duration delay = Duration.ofNanos(backoffNanos(n, config.reconnectBase(), config.reconnectMaxDelay(),
+                config.reconnectJitter(), jitter.nextDouble()));
+        state = State.WAITING;
+        retry = loop.schedule(this::retryNow, delay.toNanos(), TimeUnit.NANOSECONDS);
         log.info("client {}: reconnecting to {}:{} in {} ms (attempt {})", config.name(), host, config.port(),
                 delay.toMillis(), n);
-        notifyListeners(l -> l.reconnecting(n, delay, cause));
+        post(() -> notifyListeners("reconnecting", l -> l.reconnecting(n, delay, cause)));
     }
 
+    /** On the IO thread, when the retry's delay is over. */
     private void retryNow() {
         synchronized (lock) {
             if (state != State.WAITING) return;
-            attemptLocked();
+            state = State.CONNECTING;
+            retry = null;
         }
+        attempt();
     }
 
     private void giveUpLocked(Throwable cause) {
@@ -284,14 +333,17 @@ public final class Client {
             log.info("client {}: not reconnecting to {}:{} (reconnect is off): {}", config.name(), host, config.port(),
                     cause.toString());
         }
-        failOfflineLocked(new ConnectionClosedException("client " + config.name() + " gave up connecting to "
-                + host + ":" + config.port() + " after " + attempts + " retries: " + cause));
-        firstConnect.completeExceptionally(new ConnectionClosedException("client " + config.name()
-                + " gave up connecting: " + (cause.getMessage() != null ? cause.getMessage() : cause.toString())));
-        loop.execute(() -> {
-            notifyListeners(l -> l.gaveUp(attempts, cause));
-            shutdown();
+        List<Queued> waiting = takeOfflineLocked();
+        ConnectionClosedException failure = new ConnectionClosedException("client " + config.name() + " gave up connecting to "
+                + host + ":" + config.port() + " after " + attempts + " retries: " + cause);
+        ConnectionClosedException connectFailure = new ConnectionClosedException("client " + config.name()
+                + " gave up connecting: " + (cause.getMessage() != null ? cause.getMessage() : cause.toString()));
+        post(() -> {
+            fail(waiting, failure);
+            firstConnect.completeExceptionally(connectFailure);
+            notifyListeners("gaveUp", l -> l.gaveUp(attempts, cause));
         });
+        shutdown();
     }
 
     /**
@@ -401,10 +453,22 @@ public final class Client {
             if (q.timeout != null && loop != null) {
                 q.timer = loop.schedule(() -> expire(q), ChannelConnection.timeoutNanos(q.timeout), TimeUnit.NANOSECONDS);
             }
+            // A cancel frees the place in the queue, or the request's waiter once it has been sent.
+            q.future.whenComplete((v, e) -> {
+                if (q.future.isCancelled()) cancelled(q);
+            });
         }
         return (CompletableFuture<T>) q.future;
     }
 
+    private void cancelled(Queued q) {
+        synchronized (lock) {
+            offline.remove(q);
+        }
+        q.cancelInner();
+    }
+
+    /** On the IO thread, when a request has waited offline for its whole timeout. */
     private void expire(Queued q) {
         synchronized (lock) {
             if (!offline.remove(q)) return;
@@ -414,12 +478,12 @@ public final class Client {
                 + " ms for client " + config.name() + " to connect"));
     }
 
-    private void failOfflineLocked(Throwable cause) {
-        for (Queued q : offline) {
+    /** Fails sends and requests taken from the offline queue; never called with the lock held. */
+    private static void fail(List<Queued> queued, Throwable cause) {
+        for (Queued q : queued) {
             if (q.timer != null) q.timer.cancel(false);
             q.future.completeExceptionally(cause);
         }
-        offline.clear();
     }
 
     /** Totals over every connection this client has had (T7). */
@@ -435,42 +499,51 @@ public final class Client {
      * Stops for good: no more attempts; sends waiting offline fail; the connection flushes what
      * was sent and closes cleanly (requests still waiting for replies fail with
      * {@link ConnectionClosedException}); then the client's threads end. The future completes
-     * when all that is done. Safe to call more than once and from any thread, including the
-     * client's own.
+     * when all that is done, after the {@code closed} listeners have run. Safe to call more than
+     * once and from any thread, including the client's own (but do not wait for the future
+     * there: it needs those threads to end).
      */
     public CompletableFuture<Void> close() {
         ChannelConnection c;
         Channel connecting;
+        List<Queued> waiting;
+        boolean started;
+        ConnectionClosedException cause = new ConnectionClosedException("client " + config.name() + " is closed");
         synchronized (lock) {
-            if (state == State.CLOSED) {
-                if (group == null) closed.complete(null);
-                return closed;
-            }
-            boolean started = state != State.NEW;
+            if (state == State.CLOSED) return closed;
+            started = state != State.NEW;
             state = State.CLOSED;
             if (retry != null) retry.cancel(false);
-            ConnectionClosedException cause = new ConnectionClosedException("client " + config.name() + " is closed");
-            failOfflineLocked(cause);
-            firstConnect.completeExceptionally(cause);
+            waiting = takeOfflineLocked();
             c = current;
             current = null;
             connecting = attempt;
             attempt = null;
-            if (!started) {
-                closed.complete(null);
-                return closed;
+            if (started) {
+                post(() -> firstConnect.completeExceptionally(cause));
             }
+        }
+        // Outside the lock: these complete futures whose callbacks may call back into the client.
+        fail(waiting, cause);
+        if (!started) {
+            firstConnect.completeExceptionally(cause);
+            events.shutdown();
+            closed.complete(null);
+            return closed;
         }
         if (connecting != null) connecting.close();
         if (c != null) {
             c.close().whenComplete((v, e) -> shutdown());
         } else {
-            loop.execute(this::shutdown);
+            shutdown();
         }
         return closed;
     }
 
-    /** After close or giving up: ends the worker and IO thread, then completes {@link #closed}. */
+    /**
+     * After close or giving up: ends the worker and IO thread, then delivers {@code closed} on the
+     * event thread after every earlier event, then completes {@link #closed}.
+     */
     private void shutdown() {
         Thread t = new Thread(() -> {
             try {
@@ -479,7 +552,14 @@ public final class Client {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } finally {
-                notifyListeners(ClientListener::closed);
+                post(() -> notifyListeners("closed", ClientListener::closed));
+                events.shutdown();
+                try {
+                    // A listener that blocks (on this very future, say) holds this up for a while, not forever.
+                    events.awaitTermination(5, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
                 closed.complete(null);
             }
         }, "paguma-" + config.name() + "-client-close");
@@ -500,12 +580,30 @@ public final class Client {
         return codec;
     }
 
-    private void notifyListeners(Consumer<ClientListener> event) {
+    /**
+     * Hands an event to the event thread. Called with the lock held, so events are queued in the
+     * order of the state changes they report; they run without it.
+     */
+    private void post(Runnable event) {
+        try {
+            events.execute(event);
+        } catch (RejectedExecutionException e) {
+            // Only after the final closed event: nothing is left to hear it.
+        }
+    }
+
+    /** On the event thread: runs one event on every listener; one that throws does not stop the others. */
+    private void notifyListeners(String event, Consumer<ClientListener> call) {
         for (ClientListener l : listeners) {
             try {
-                event.accept(l);
-            } catch (Throwable t) {
-                log.warn("client {}: listener threw: {}", config.name(), t.toString(), t);
+                call.accept(l);
+            } catch (VirtualMachineError e) {
+                log.error("client {}: listener {} threw in {}: {}", config.name(), l, event, e.toString(), e);
+                throw e;
+            } catch (Error e) {
+                log.error("client {}: listener {} threw in {}: {}", config.name(), l, event, e.toString(), e);
+            } catch (RuntimeException e) {
+                log.warn("client {}: listener {} threw in {}: {}", config.name(), l, event, e.toString(), e);
             }
         }
     }
@@ -518,6 +616,8 @@ public final class Client {
         final long madeAt = System.nanoTime();
         final CompletableFuture<?> future = new CompletableFuture<>();
         ScheduledFuture<?> timer;
+        /** The request made on the connection for a queued request, so a cancel reaches its waiter. */
+        private volatile CompletableFuture<Message> inner;
 
         Queued(Message message, Duration timeout) {
             this.message = message;
@@ -537,11 +637,21 @@ public final class Client {
             } else {
                 CompletableFuture<Message> f = (CompletableFuture<Message>) future;
                 long left = Math.max(1, ChannelConnection.timeoutNanos(timeout) - (System.nanoTime() - madeAt));
-                c.request(message, Duration.ofNanos(left)).whenComplete((m, e) -> {
+                CompletableFuture<Message> r = c.request(message, Duration.ofNanos(left));
+                inner = r;
+                // Cancelled between the check above and now: the cancel did not see inner yet.
+                if (f.isCancelled()) r.cancel(false);
+                r.whenComplete((m, e) -> {
                     if (e != null) f.completeExceptionally(e);
                     else f.complete(m);
                 });
             }
+        }
+
+        void cancelInner() {
+            if (timer != null) timer.cancel(false);
+            CompletableFuture<Message> r = inner;
+            if (r != null) r.cancel(false);
         }
     }
 

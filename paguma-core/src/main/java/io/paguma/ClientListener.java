@@ -5,8 +5,11 @@ import java.time.Duration;
 /**
  * Hears what a {@link Client}'s connection does (T3): connects, losses, scheduled retries,
  * giving up, close. Every method has an empty default; override what you need. Called on the
- * client's IO thread or worker: return quickly and never block. An exception thrown here is logged and
- * otherwise ignored.
+ * client's event thread, one event at a time, in the order of the client's state changes (so
+ * {@code disconnected} never overtakes the {@code connected} before it); {@code connect()}'s future
+ * completes there too. Blocking here delays the client's later events, not its IO. An exception
+ * thrown here is logged (an {@link Error} at ERROR) and otherwise ignored; a
+ * {@link VirtualMachineError} is rethrown after it is logged.
  */
 public interface ClientListener {
 

@@ -79,7 +79,9 @@ public final class EndpointContext {
         this.handler = handler;
         this.onConnStart = onConnStart;
         this.onConnStop = onConnStop;
-        this.manager = new DefaultConnectionManager(config.maxConn());
+        // maxConn bounds what a server accepts. A client has one connection at a time, and its next
+        // one may open while the last one's onConnStop still runs: it must never refuse itself.
+        this.manager = new DefaultConnectionManager(clientSide ? Integer.MAX_VALUE : config.maxConn());
         this.encoder = new FrameEncoder(codec);
         this.frameLog = new RateLimitedLog(log, config.warnInterval());
         this.refuseLog = new RateLimitedLog(log, config.warnInterval());
