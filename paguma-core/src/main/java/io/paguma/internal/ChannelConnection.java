@@ -70,6 +70,11 @@ public final class ChannelConnection implements Connection {
     private static final int BATCH_INITIAL_CAPACITY = 4096;
     /** A batch this large is written out at once (flushed with the rest), so buffers stay bounded. */
     private static final int BATCH_WRITE_THRESHOLD = 32 * 1024;
+    /**
+     * Sends taken from the queue by one drain task. Senders on other threads that keep pace with
+     * the IO thread would otherwise hold it in one task for as long as they send.
+     */
+    private static final int DRAIN_SLICE = 4096;
 
     private final long id;
     private final Channel channel;
@@ -176,14 +181,13 @@ public final class ChannelConnection implements Connection {
             send.completeExceptionally(closedException(null));
             return;
         }
-        if (loop.inEventLoop() && !appending) {
-            if (!outbound.isEmpty()) drainOutbound();
+        if (loop.inEventLoop() && !appending && outbound.isEmpty()) {
             append(send);
             // A reply made while this connection's read is decoded goes out when the read completes.
             if (handler.reading()) return;
         } else {
-            // Off the IO thread, or re-entered from a callback that a flush inside append() ran:
-            // queue it, so it keeps its place behind the send being appended.
+            // Off the IO thread, re-entered from a callback that a flush inside append() ran, or
+            // behind sends still queued: queue it, so it keeps its place behind them.
             outbound.offer(send);
             if (closed) {
                 // Closed while we were queueing: the close may already have emptied the queue, so
@@ -334,19 +338,26 @@ public final class ChannelConnection implements Connection {
 
     private void drainAndFlush() {
         drainScheduled = 0;
-        drainOutbound();
+        boolean more = drainOutbound(DRAIN_SLICE);
         writeBatch();
         unflushed = false;
         channel.flush();
+        // Senders kept pace: the rest is taken by another task, after whatever else waits for this thread.
+        if (more && drainScheduled == 0 && DRAIN_SCHEDULED.compareAndSet(this, 0, 1)) submitDrain();
     }
 
     /**
-     * The queue has one consumer at a time: the IO thread, or after close a sender failing what is
-     * left. The lock is taken once per batch, never per message, and is uncontended but at close.
+     * Takes at most {@code max} sends from the queue; returns whether more are left. The queue has
+     * one consumer at a time: the IO thread, or after close a sender failing what is left. The
+     * lock is taken once per slice, never per message, and is uncontended but at close.
      */
-    private synchronized void drainOutbound() {
-        PendingSend s;
-        while ((s = outbound.poll()) != null) append(s);
+    private synchronized boolean drainOutbound(int max) {
+        for (int n = 0; n < max; n++) {
+            PendingSend s = outbound.poll();
+            if (s == null) return false;
+            append(s);
+        }
+        return !outbound.isEmpty();
     }
 
     /** On the IO thread: encodes one send into the current batch. */
@@ -362,7 +373,7 @@ public final class ChannelConnection implements Connection {
     private void appendNow(PendingSend send) {
         Message message = send.message;
         send.message = null;
-        if (closed) {
+        if (closed || closing) {
             send.completeExceptionally(closedException(null));
             return;
         }
@@ -585,7 +596,8 @@ public final class ChannelConnection implements Connection {
         if (closing) return;
         closing = true;
         handler.discardInput();
-        drainOutbound();
+        // What was sent before the close goes out; later sends fail (appendNow), however fast they come.
+        drainOutbound(outbound.size());
         writeBatch();
         // Nothing is read from now on, so no reply can come: the requests waiting (including those
         // just written) fail now rather than when the socket is finally closed.
