@@ -16,8 +16,21 @@ import java.util.Map;
  *
  * <p>{@link #handle} is called by the framework on the connection's worker (or IO) thread: a
  * message with no router is dropped with a rate-limited warning, or given to the unknown-message
- * router when one is set; a step that throws is logged with the connection id and skips the steps
- * after it, and the connection and worker carry on.
+ * router when one is set; a step that throws skips the steps after it and is logged with the
+ * connection (id and address), the message id and the step:
+ * <ul>
+ *   <li>an {@link Exception}: a rate-limited WARN line (a peer can trigger it at will); the
+ *       connection and the worker carry on;</li>
+ *   <li>any other {@link Error} ({@code AssertionError}, {@code LinkageError} such as
+ *       {@code NoClassDefFoundError}, ...): an ERROR line every time, never rate-limited; the
+ *       connection and the worker carry on;</li>
+ *   <li>a {@link VirtualMachineError} ({@code OutOfMemoryError}, {@code StackOverflowError},
+ *       {@code InternalError}): an ERROR line every time, then the connection is closed (its state
+ *       after the error is unknown) and the error is rethrown to the thread running the router.
+ *       A worker logs it and carries on with its next task, so every other connection on it is
+ *       still served; on an IO thread ({@code workerPoolSize: 0}) Netty's pipeline catches it and
+ *       the event loop carries on the same way.</li>
+ * </ul>
  */
 public final class MessageHandler {
     private static final Logger log = LoggerFactory.getLogger(MessageHandler.class);
@@ -46,7 +59,10 @@ public final class MessageHandler {
         return unknownRouter != null;
     }
 
-    /** Runs the router of the request's id: pre, main, post. Never throws. */
+    /**
+     * Runs the router of the request's id: pre, main, post. Throws only a {@link VirtualMachineError}
+     * a step threw, after logging it and closing the request's connection (see the class comment).
+     */
     public void handle(Request request) {
         Router router = routes.get(request.id());
         if (router == null) {
@@ -67,11 +83,32 @@ public final class MessageHandler {
             step = "postHandle";
             router.postHandle(request);
         } catch (Throwable t) {
-            // Even an Error (a StackOverflowError from a runaway parser, say) stays with this request:
-            // letting it escape would kill the worker and stall every connection pinned to it.
             Connection c = request.connection();
-            failureLog.warn(c + ": router for message id "
-                    + Integer.toUnsignedString(request.id()) + " threw in " + step + ": " + t, t);
+            String line = c + ": router for message id " + Integer.toUnsignedString(request.id())
+                    + " threw in " + step + ": " + t;
+            if (!(t instanceof Error)) {
+                failureLog.warn(line, t);
+                return;
+            }
+            // An Error is never rate-limited: it is rare, and an OutOfMemoryError held back by the
+            // limiter would vanish without a trace.
+            log.error(line, t);
+            if (t instanceof VirtualMachineError) {
+                closeQuietly(c);
+                throw (VirtualMachineError) t;
+            }
+            // Any other Error (an AssertionError, a NoClassDefFoundError) stays with this request:
+            // the connection and the worker carry on.
+        }
+    }
+
+    /** Best effort, while the JVM may be short of memory: the error being rethrown matters more. */
+    private static void closeQuietly(Connection c) {
+        if (c == null) return;
+        try {
+            c.close();
+        } catch (Throwable ignored) {
+            // The caller rethrows the original error.
         }
     }
 }

@@ -181,12 +181,31 @@ public final class EndpointContext {
         return workers == null ? 0 : workers.shutdown(joinMillis);
     }
 
+    /**
+     * Runs a lifecycle hook on the connection's worker (or IO thread). What it throws is logged with
+     * the connection and the hook's name: an {@link Exception} at WARN, any {@link Error} at ERROR
+     * every time (never rate-limited), and the connection and thread carry on. A
+     * {@link VirtualMachineError} is also rethrown, after closing the connection (its state is
+     * unknown): a worker logs it and carries on with its next task (see {@link Worker}); on an IO
+     * thread, Netty's pipeline catches it and the event loop carries on. The steps after the hook
+     * in the same task are skipped, except where they are in a {@code finally} (those of
+     * {@code onConnStop}, which release the connection).
+     */
     void runHook(Consumer<Connection> hook, ChannelConnection c, String name) {
         if (hook == null) return;
         try {
             hook.accept(c);
+        } catch (VirtualMachineError e) {
+            log.error("{}: {} hook threw: {}", c, name, e.toString(), e);
+            try {
+                c.close();
+            } catch (Throwable ignored) {
+                // Best effort while the JVM may be short of memory: the error matters more.
+            }
+            throw e;
+        } catch (Error e) {
+            log.error("{}: {} hook threw: {}", c, name, e.toString(), e);
         } catch (Throwable t) {
-            // Even an Error (a StackOverflowError in user code, say) must not kill the worker.
             log.warn("{}: {} hook threw: {}", c, name, t.toString(), t);
         }
     }

@@ -20,6 +20,15 @@ import java.util.concurrent.locks.LockSupport;
  * nothing grows without bound. Lifecycle steps (a connection's hooks) and the requests a stopping
  * server hands over bypass the bound: there are at most a few per connection, and they must keep
  * their place among the connection's requests.
+ *
+ * <p>Errors: a task that throws never ends the worker. {@link MessageHandler#handle} and the hooks
+ * (see {@code EndpointContext.runHook}) log what they catch themselves and rethrow only a
+ * {@link VirtualMachineError} ({@code OutOfMemoryError}, {@code StackOverflowError}), having closed
+ * the connection it was thrown for. The worker logs that it caught it, at ERROR, and carries on
+ * with its next task: its thread is the only one serving the connections pinned to it, so letting
+ * it die would stall all of them, and once the stack has unwound (a StackOverflowError) or the
+ * failed allocation's garbage is gone (most OutOfMemoryErrors) the other connections can still be
+ * served. If the JVM cannot recover, that is for the JVM to decide, not for this loop.
  */
 final class Worker implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
@@ -137,7 +146,18 @@ final class Worker implements Runnable {
             // Wake waiting connections as soon as a task leaves the queue, before it runs: a long
             // router must not keep the others paused while its queue is already half empty.
             if (!waiters.isEmpty() && queue.size() <= lowMark) wakeWaiters();
+            runGuarded(task);
+        }
+    }
+
+    /** Runs one task; a VirtualMachineError it throws is logged and goes no further (see the class comment). */
+    private void runGuarded(Object task) {
+        try {
             runTask(task);
+        } catch (VirtualMachineError e) {
+            // Already logged with its stack and connection where it was thrown; say what happens next.
+            log.error("{}: {} escaped a task; the worker carries on with its next task",
+                    thread.getName(), e.toString());
         }
     }
 
@@ -148,17 +168,24 @@ final class Worker implements Runnable {
                 return;
             }
             state = BUSY;
-            handler.handle((Request) task);
-            if (!STATE.compareAndSet(this, BUSY, IDLE)) {
-                // abandon() interrupted this router: wait until it is done, then clear the flag so
-                // the interrupt cannot reach the next task.
-                while (state == INTERRUPTING) Thread.onSpinWait();
-                Thread.interrupted();
-                state = IDLE;
+            try {
+                handler.handle((Request) task);
+            } finally {
+                if (!STATE.compareAndSet(this, BUSY, IDLE)) {
+                    // abandon() interrupted this router: wait until it is done, then clear the flag so
+                    // the interrupt cannot reach the next task.
+                    while (state == INTERRUPTING) Thread.onSpinWait();
+                    Thread.interrupted();
+                    state = IDLE;
+                }
             }
         } else {
             try {
                 ((Runnable) task).run();
+            } catch (VirtualMachineError e) {
+                throw e;
+            } catch (Error e) {
+                log.error("{}: task failed: {}", thread.getName(), e.toString(), e);
             } catch (Throwable t) {
                 log.warn("{}: task failed: {}", thread.getName(), t.toString(), t);
             }
@@ -168,7 +195,7 @@ final class Worker implements Runnable {
     /** After the worker thread has ended: the caller becomes the (single) consumer, one at a time. */
     private synchronized void runLeftovers() {
         Object task;
-        while ((task = queue.poll()) != null) runTask(task);
+        while ((task = queue.poll()) != null) runGuarded(task);
     }
 
     /**
