@@ -8,6 +8,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * The table from message id to {@link Router} (P7), and the template that runs a router's steps
@@ -45,8 +46,10 @@ public final class MessageHandler {
         routes.forEach(table::put);
         this.routes = table;
         this.unknownRouter = unknownRouter;
-        this.unknownLog = new RateLimitedLog(log, warnInterval);
-        this.failureLog = new RateLimitedLog(log, warnInterval);
+        // Summaries of held-back warnings run here: a daemon thread only while one is pending.
+        ScheduledExecutorService summaries = RateLimitedLog.newScheduler("router");
+        this.unknownLog = new RateLimitedLog(log, warnInterval, summaries);
+        this.failureLog = new RateLimitedLog(log, warnInterval, summaries);
     }
 
     /** The router of {@code id}, or null. */

@@ -11,6 +11,7 @@ import io.paguma.Traffic;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -83,11 +84,14 @@ public final class EndpointContext {
         // one may open while the last one's onConnStop still runs: it must never refuse itself.
         this.manager = new DefaultConnectionManager(clientSide ? Integer.MAX_VALUE : config.maxConn());
         this.encoder = new FrameEncoder(codec);
-        this.frameLog = new RateLimitedLog(log, config.warnInterval());
-        this.refuseLog = new RateLimitedLog(log, config.warnInterval());
-        this.errorLog = new RateLimitedLog(log, config.warnInterval());
-        this.idleLog = new RateLimitedLog(log, config.warnInterval());
-        this.replyLog = new RateLimitedLog(log, config.warnInterval());
+        // One scheduler for the summaries of this endpoint's warnings: a daemon thread that exists
+        // only while a summary is pending, so nothing needs shutting down when the endpoint ends.
+        ScheduledExecutorService summaries = RateLimitedLog.newScheduler(config.name() + (clientSide ? "-client" : ""));
+        this.frameLog = new RateLimitedLog(log, config.warnInterval(), summaries);
+        this.refuseLog = new RateLimitedLog(log, config.warnInterval(), summaries);
+        this.errorLog = new RateLimitedLog(log, config.warnInterval(), summaries);
+        this.idleLog = new RateLimitedLog(log, config.warnInterval(), summaries);
+        this.replyLog = new RateLimitedLog(log, config.warnInterval(), summaries);
         // A router for the id always wins. Otherwise heartbeats are recognised where they are configured,
         // and where the id would only be dropped anyway; an onUnknownMessage router keeps the id for itself.
         boolean configured = !config.heartbeatMax().isZero() || !config.heartbeatInterval().isZero();
