@@ -327,6 +327,11 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        // Our own closes discard input first (draining); paused input may hold whole frames.
+        if (connection != null && !draining && !paused && cumulation != null && cumulation.isReadable()) {
+            context.frameLog.warn(connection + " closed by the peer with " + cumulation.readableBytes()
+                    + " bytes of an incomplete frame", null);
+        }
         releaseCumulation();
         cancelIdleTimer();
         stalled = null;
