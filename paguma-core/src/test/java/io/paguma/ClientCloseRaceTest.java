@@ -15,11 +15,14 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * No orphaned waiters: sends and requests from several threads race with the client's close, the
  * server's close of the connection and the client's own reconnects, at random moments. Every
- * future must complete, and no connection may keep a waiter.
+ * future must complete, and no connection may keep a waiter. Listeners and future callbacks call
+ * back into the client (state, send, request, sometimes close): nothing may deadlock, and the
+ * listener must hear its events on one thread, in an order the client's states allow.
  */
 class ClientCloseRaceTest {
 
@@ -43,6 +46,21 @@ class ClientCloseRaceTest {
     private static void runRound(Server server, Random random, long seed, int round) throws Exception {
         Queue<CompletableFuture<?>> futures = new ConcurrentLinkedQueue<>();
         Queue<ChannelConnection> connections = new ConcurrentLinkedQueue<>();
+        Queue<String> events = new ConcurrentLinkedQueue<>();
+        java.util.Set<String> listenerThreads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        Client[] self = new Client[1];
+        long callbackSeed = random.nextLong();
+        // Called from listeners and future callbacks: calls back into the client.
+        java.util.function.Consumer<String> callBack = where -> {
+            Client c = self[0];
+            switch ((int) Math.floorMod(callbackSeed ^ where.hashCode() ^ System.nanoTime(), 5L)) {
+                case 0 -> c.state();
+                case 1 -> futures.add(c.send(1, new byte[1]));
+                case 2 -> futures.add(c.request(1, new byte[1], Duration.ofSeconds(5)));
+                case 3 -> c.isConnected();
+                default -> c.traffic();
+            }
+        };
         Client client = Client.builder()
                 .config(PagumaConfig.builder().host("127.0.0.1").port(server.port()).codec("paguma")
                         .reconnectBase(Duration.ofMillis(5)).reconnectJitter(0)
@@ -51,9 +69,37 @@ class ClientCloseRaceTest {
                     @Override
                     public void connected(Connection connection) {
                         connections.add((ChannelConnection) connection);
+                        heard("connected");
+                    }
+
+                    @Override
+                    public void disconnected(Connection connection) {
+                        heard("disconnected");
+                    }
+
+                    @Override
+                    public void reconnecting(int attempt, Duration delay, Throwable cause) {
+                        heard("reconnecting");
+                    }
+
+                    @Override
+                    public void gaveUp(int attempts, Throwable lastCause) {
+                        heard("gaveUp");
+                    }
+
+                    @Override
+                    public void closed() {
+                        heard("closed");
+                    }
+
+                    private void heard(String event) {
+                        events.add(event);
+                        listenerThreads.add(Thread.currentThread().getName());
+                        if (!event.equals("closed")) callBack.accept(event);
                     }
                 })
                 .build();
+        self[0] = client;
         client.connect();
         int threads = 3;
         CountDownLatch start = new CountDownLatch(1);
@@ -67,7 +113,15 @@ class ClientCloseRaceTest {
                     for (int i = 0; i < 300; i++) {
                         switch (r.nextInt(4)) {
                             case 0 -> futures.add(client.send(1, new byte[r.nextInt(64)]));
-                            case 1 -> futures.add(client.request(1, new byte[r.nextInt(64)], Duration.ofSeconds(5)));
+                            case 1 -> {
+                                CompletableFuture<Message> f = client.request(1, new byte[r.nextInt(64)], Duration.ofSeconds(5));
+                                futures.add(f);
+                                // Its callback (IO thread, event thread or this one) calls back into the client.
+                                if (r.nextInt(4) == 0) futures.add(f.handle((m, e) -> {
+                                    callBack.accept("request callback");
+                                    return null;
+                                }));
+                            }
                             // Unanswered: only a close or the timeout can end it.
                             case 2 -> futures.add(client.request(2, new byte[0], Duration.ofMillis(50 + r.nextInt(200))));
                             default -> {
@@ -102,6 +156,28 @@ class ClientCloseRaceTest {
                 }).join();
         for (ChannelConnection c : connections) {
             assertThat(c.pendingRequests()).as("waiters left on %s, seed %d round %d", c, seed, round).isZero();
+        }
+        // The listener heard everything on one thread, in an order the states allow, ending with closed.
+        await().atMost(Duration.ofSeconds(10)).until(() -> events.contains("closed"));
+        List<String> heard = new ArrayList<>(events);
+        assertThat(listenerThreads).as("listener threads, seed %d round %d", seed, round).hasSize(1);
+        assertThat(heard.get(heard.size() - 1)).as("last event of %s, seed %d round %d", heard, seed, round).isEqualTo("closed");
+        boolean up = false;
+        for (int i = 0; i < heard.size() - 1; i++) {
+            String e = heard.get(i);
+            String where = "event " + i + " of " + heard + ", seed " + seed + " round " + round;
+            switch (e) {
+                case "connected" -> {
+                    assertThat(up).as("connected while connected: %s", where).isFalse();
+                    up = true;
+                }
+                case "disconnected" -> {
+                    assertThat(up).as("disconnected while not connected: %s", where).isTrue();
+                    up = false;
+                }
+                case "reconnecting", "gaveUp" -> assertThat(up).as("%s while connected: %s", e, where).isFalse();
+                default -> throw new AssertionError("unexpected " + where);
+            }
         }
     }
 }
