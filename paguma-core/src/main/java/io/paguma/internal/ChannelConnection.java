@@ -570,7 +570,8 @@ public final class ChannelConnection implements Connection {
             closing = true;
             context.errorLog.warn(this + " closed: " + reason, null);
             handler.discardInput();
-            channel.close();
+            // Reset, not FIN: a peer cut off mid-stream must be able to tell it did not get everything.
+            GracefulClose.reset(channel);
         }
         send.completeExceptionally(new ConnectionClosedException(this + " closed: " + reason));
     }

@@ -66,8 +66,11 @@ final class GracefulClose {
         });
     }
 
-    /** The writes could not finish: close with a reset so the cut is visible to the peer. */
-    private static void reset(Channel channel) {
+    /**
+     * The writes could not finish: close with a reset (SO_LINGER 0) so the cut is visible to the
+     * peer, which would otherwise read a truncated stream followed by a clean FIN. On the IO thread.
+     */
+    static void reset(Channel channel) {
         if (!channel.isActive()) return;
         try {
             channel.config().setOption(ChannelOption.SO_LINGER, 0);
