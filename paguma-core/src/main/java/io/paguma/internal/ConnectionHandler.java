@@ -338,6 +338,9 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         ChannelConnection c = connection;
         if (c == null) return;
         c.markClosed();
+        // The socket is closed: its maxConn place is free now, not only once onConnStop has run
+        // (which may wait behind the connection's requests on a busy worker).
+        context.manager.release(c);
         context.closed(c);
         context.log.debug("{} closed", c);
         runInOrder(() -> {

@@ -9,7 +9,11 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** {@link ConnectionManager} over a concurrent map, with a reservation count for {@code maxConn}. */
+/**
+ * {@link ConnectionManager} over a concurrent map, with a reservation count for {@code maxConn}: a
+ * place is taken when a socket is accepted and given back when it closes; the connection stays
+ * listed until its {@code onConnStop} has run.
+ */
 public final class DefaultConnectionManager implements ConnectionManager {
     private final ConcurrentHashMap<Long, ChannelConnection> connections = new ConcurrentHashMap<>();
     private final AtomicInteger reserved = new AtomicInteger();
@@ -36,9 +40,18 @@ public final class DefaultConnectionManager implements ConnectionManager {
         connections.put(c.id(), c);
     }
 
-    /** Removes {@code c} and gives its place back. */
+    /**
+     * Gives back the place {@code c} took: called once, when its socket has closed (on its IO
+     * thread), so a place is free again as soon as the socket is, even while {@code onConnStop} is
+     * still to run. {@code maxConn} thus bounds open sockets, not connections listed here.
+     */
+    void release(ChannelConnection c) {
+        reserved.decrementAndGet();
+    }
+
+    /** Removes {@code c} from the list, after its {@code onConnStop} has run; its place was released before. */
     void remove(ChannelConnection c) {
-        if (connections.remove(c.id(), c)) reserved.decrementAndGet();
+        connections.remove(c.id(), c);
     }
 
     @Override
