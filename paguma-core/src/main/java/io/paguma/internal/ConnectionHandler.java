@@ -4,6 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -28,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  * queue is full the decoded request is held, reading stops, and the worker resumes it once it has
  * drained: memory per connection stays bounded and nothing is dropped.
  */
-public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
+public final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Runnable {
     /** Compact the cumulation after this many reads that left a partial frame, as Netty's decoders do. */
     private static final int DISCARD_AFTER_READS = 16;
 
@@ -55,6 +57,16 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private boolean readSinceTick;
     private long lastRead;
     private long lastWrite;
+    /**
+     * Worker mode: progress marks. After a turn that handed requests over, this handler is queued
+     * on the worker as a mark (at most one at a time) behind them; when every mark has run, none of
+     * this connection's requests is still queued or running. So a peer that sends FIN after its
+     * replies came back is closed at once, not behind other connections' work on the worker.
+     */
+    private int marksQueued;
+    private volatile int marksRun;
+    /** IO thread: requests were handed over since the last mark was queued. */
+    private boolean unmarked;
 
     ConnectionHandler(EndpointContext context) {
         this.context = context;
@@ -165,6 +177,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             // One wake-up for everything this turn of the event loop handed over, not one per request.
             if (handedOver) {
                 handedOver = false;
+                markHandOver();
                 turnEnd.wakeLater(connection.worker);
             }
         }
@@ -177,6 +190,28 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             partialReads = 0;
             cumulation.discardSomeReadBytes();
         }
+    }
+
+    /** On the IO thread, after requests went to the worker: queue a mark behind them unless one is on its way. */
+    private void markHandOver() {
+        if (marksRun == marksQueued) {
+            marksQueued++;
+            unmarked = false;
+            connection.worker.enqueue(this);
+        } else {
+            unmarked = true;
+        }
+    }
+
+    /** The progress mark, run by the connection's worker (one thread at a time). */
+    @Override
+    public void run() {
+        marksRun = marksRun + 1;
+    }
+
+    /** On the IO thread: whether a request of this connection may still be queued or running on its worker. */
+    private boolean requestsOnWorker() {
+        return connection.worker != null && (unmarked || marksRun != marksQueued);
     }
 
     /** A heartbeat nobody routes: it has already counted as traffic; a ping is answered with a pong. */
@@ -241,6 +276,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             context.handler.handle(request);
         } else if (draining) {
             // The server is stopping: what was read is handed over whatever the bound, then reading ends.
+            unmarked = true;
             worker.enqueue(request);
         } else if (worker.tryOffer(request)) {
             handedOver = true;
@@ -302,6 +338,35 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         decode();
         countDecoded();
         discardInput();
+    }
+
+    /**
+     * The peer shut down its writing side (FIN; half-closure is allowed on every channel, see
+     * {@link EndpointContext#initChannel}): it sends nothing more, but may still read. Every whole
+     * frame it sent (and a request held back by backpressure) is handed to the router as on a
+     * stop; a partial frame can never complete and is dropped. Then the connection is closed
+     * gracefully behind its requests — on the worker, after the last of them, so their replies
+     * are queued first and {@link ChannelConnection#close()} flushes them before the FIN.
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) inputShutdown(ctx);
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    private void inputShutdown(ChannelHandlerContext ctx) {
+        if (connection == null || draining) {
+            // Refused, or already closing: once our FIN is out too, nothing is left to wait for.
+            if (ctx.channel() instanceof DuplexChannel d && d.isOutputShutdown()) ctx.close();
+            return;
+        }
+        cancelIdleTimer();
+        stopReading();
+        ChannelConnection c = connection;
+        // Behind the requests still on the worker, so their replies are queued before the close
+        // flushes; with none there (or no worker), at once.
+        if (requestsOnWorker()) c.worker.enqueue((Runnable) c::close);
+        else c.close();
     }
 
     private void countDecoded() {

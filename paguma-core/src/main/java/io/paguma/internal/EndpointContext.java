@@ -110,6 +110,9 @@ public final class EndpointContext {
 
     /** Sets up a new channel's pipeline: TLS (when on), then the connection handler. */
     public void initChannel(Channel ch, String peerHost, int peerPort) {
+        // A peer's FIN ends only its side: the requests it sent still run and their replies go out
+        // before we close (ConnectionHandler.userEventTriggered), as for `nc -N` or shutdownOutput().
+        ch.config().setOption(io.netty.channel.ChannelOption.ALLOW_HALF_CLOSURE, true);
         if (ssl != null) {
             SslHandler tls = clientSide ? ssl.newHandler(ch.alloc(), peerHost, peerPort) : ssl.newHandler(ch.alloc());
             ch.pipeline().addLast("tls", tls);

@@ -56,7 +56,8 @@ final class GracefulClose {
             return;
         }
         ((DuplexChannel) channel).shutdownOutput().addListener(s -> {
-            if (!s.isSuccess()) {
+            // The peer has already ended its side (half-closure): both directions are done.
+            if (!s.isSuccess() || ((DuplexChannel) channel).isInputShutdown()) {
                 channel.close();
                 return;
             }
