@@ -251,8 +251,9 @@ public final class Server {
             // workers that are still there to run it.
             releaseThreads(System.nanoTime() + HOOK_WAIT_NANOS);
             long dropped = context.shutdownWorkers(TimeUnit.NANOSECONDS.toMillis(HOOK_WAIT_NANOS));
+            // The IO threads have ended: every connection has counted what it discarded.
             StopReport report = new StopReport(closedCount, dropped, expired || dropped > 0,
-                    Duration.ofNanos(System.nanoTime() - begin));
+                    Duration.ofNanos(System.nanoTime() - begin), context.discardedRequests(), context.discardedBytes());
             log.info("server {} stopped: {}", config.name(), report);
             return report;
         } catch (InterruptedException e) {

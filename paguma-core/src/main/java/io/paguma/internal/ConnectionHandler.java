@@ -44,6 +44,13 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
     /** More than the high water mark waits to be written: reading waits for the peer (outbound backpressure). */
     private boolean writeBlocked;
     private boolean draining;
+    /**
+     * The server stopped reading requests (stop): input from now on is still decoded, only to count
+     * the requests that will get no reply (StopReport.requestsDiscarded); a partial frame left at
+     * the end counts as bytes. {@link #countingBytesOnly} once the input cannot be framed any more.
+     */
+    private boolean counting;
+    private boolean countingBytesOnly;
     /** While {@code channelRead} decodes: replies made now are flushed when the read completes. */
     private boolean reading;
     /** What this IO thread does at the end of its turn. */
@@ -118,13 +125,20 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf in = (ByteBuf) msg;
         if (connection == null) {
+            // Refused, or accepted while the server was stopping.
+            if (context.stopping) context.discardedBytes.add(in.readableBytes());
             in.release();
             return;
         }
         int bytes = in.readableBytes();
         readSinceTick = true;
         if (draining) {
-            in.release();
+            if (counting) {
+                cumulation = cumulation == null ? in : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(), cumulation, in);
+                countDiscarded();
+            } else {
+                in.release();
+            }
             connection.received(bytes, 0);
             return;
         }
@@ -328,6 +342,14 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
      */
     void stopReading() {
         if (connection == null || draining) return;
+        handOverBuffered();
+        // A stop (not a peer's FIN): what arrives from now on is counted, not silently dropped.
+        counting = context.stopping;
+        discardInput();
+    }
+
+    /** Reads no more: hands a request held back by backpressure and every whole frame buffered to the router. */
+    private void handOverBuffered() {
         draining = true;
         if (stalled != null) {
             Request held = stalled;
@@ -337,7 +359,46 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
         paused = false;
         decode();
         countDecoded();
-        discardInput();
+    }
+
+    private void logIncompleteFrame() {
+        context.frameLog.warn(connection + " closed by the peer with " + cumulation.readableBytes()
+                + " bytes of an incomplete frame", null);
+    }
+
+    /** On the IO thread, after the stop began: counts and drops the whole frames buffered. */
+    private void countDiscarded() {
+        if (cumulation == null) return;
+        long frames = 0;
+        if (!countingBytesOnly) {
+            try {
+                for (;;) {
+                    Message m = context.codec.decode(cumulation, context.config.maxPacketSize());
+                    if (m == null) break;
+                    frames++;
+                }
+            } catch (RuntimeException unframeable) {
+                // A bad frame: nothing after it can be framed; the rest counts as bytes.
+                countingBytesOnly = true;
+            }
+        }
+        if (frames > 0) context.discardedRequests.add(frames);
+        if (countingBytesOnly) {
+            context.discardedBytes.add(cumulation.readableBytes());
+            cumulation.skipBytes(cumulation.readableBytes());
+        }
+        if (!cumulation.isReadable()) {
+            cumulation.release();
+            cumulation = null;
+        } else if (cumulation.refCnt() == 1) {
+            cumulation.discardSomeReadBytes();
+        }
+    }
+
+    /** At the end: a partial frame left over after the stop began counts as discarded bytes. */
+    private void countLeftover() {
+        if (counting && cumulation != null) context.discardedBytes.add(cumulation.readableBytes());
+        counting = false;
     }
 
     /**
@@ -361,7 +422,11 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
             return;
         }
         cancelIdleTimer();
-        stopReading();
+        handOverBuffered();
+        // What is left can never become a frame: say so, once, rather than drop it silently.
+        if (cumulation != null && cumulation.isReadable()) logIncompleteFrame();
+        counting = context.stopping;
+        discardInput();
         ChannelConnection c = connection;
         // Behind the requests still on the worker, so their replies are queued before the close
         // flushes; with none there (or no worker), at once.
@@ -380,7 +445,8 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
         draining = true;
         stalled = null;
         paused = false;
-        releaseCumulation();
+        if (counting) countDiscarded();
+        else releaseCumulation();
         if (connection != null) updateAutoRead();
     }
 
@@ -394,9 +460,9 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
     public void channelInactive(ChannelHandlerContext ctx) {
         // Our own closes discard input first (draining); paused input may hold whole frames.
         if (connection != null && !draining && !paused && cumulation != null && cumulation.isReadable()) {
-            context.frameLog.warn(connection + " closed by the peer with " + cumulation.readableBytes()
-                    + " bytes of an incomplete frame", null);
+            logIncompleteFrame();
         }
+        countLeftover();
         releaseCumulation();
         cancelIdleTimer();
         stalled = null;
@@ -445,6 +511,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
+        countLeftover();
         releaseCumulation();
     }
 

@@ -59,6 +59,9 @@ public final class EndpointContext {
     private final java.util.concurrent.ConcurrentHashMap<io.netty.channel.EventLoop, TurnEnd> turnEnds =
             new java.util.concurrent.ConcurrentHashMap<>();
     volatile boolean stopping;
+    /** Whole frames, and bytes of partial or unframeable input, that arrived after the stop began and were dropped unread. */
+    final java.util.concurrent.atomic.LongAdder discardedRequests = new java.util.concurrent.atomic.LongAdder();
+    final java.util.concurrent.atomic.LongAdder discardedBytes = new java.util.concurrent.atomic.LongAdder();
 
     /** A server's context. */
     public EndpointContext(PagumaConfig config, Codec codec, MessageHandler handler,
@@ -163,6 +166,16 @@ public final class EndpointContext {
     /** Marks the server as stopping: connections accepted from now on are closed at once. */
     public void beginStop() {
         stopping = true;
+    }
+
+    /** Requests (whole frames) that arrived after the stop began and were discarded; read once the IO threads have ended. */
+    public long discardedRequests() {
+        return discardedRequests.sum();
+    }
+
+    /** Bytes that arrived after the stop began and formed no whole frame (a partial or unframeable tail, refused input). */
+    public long discardedBytes() {
+        return discardedBytes.sum();
     }
 
     /** Waits until every queued request has run, or the deadline passes; true if all ran. */
