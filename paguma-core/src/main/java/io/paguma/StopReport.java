@@ -11,9 +11,10 @@ import java.time.Duration;
  * @param requestsDropped   received requests still queued when the grace period ran out (0 on a clean stop)
  * @param graceExpired      whether the grace period ran out before everything drained
  * @param took              how long the stop took
- * @param requestsDiscarded whole frames that arrived after the server had stopped reading requests, discarded unrun
+ * @param requestsDiscarded whole frames that arrived after the server had stopped reading requests (including on
+ *                          connections accepted by the kernel but closed at once because the stop had begun), discarded unrun
  * @param bytesDiscarded    bytes that arrived after the stop began and formed no whole frame (a partial
- *                          frame at the end, input after a bad frame, input on connections refused during the stop)
+ *                          frame at the end, input after a bad frame)
  */
 public record StopReport(int connectionsClosed, long requestsDropped, boolean graceExpired, Duration took,
                          long requestsDiscarded, long bytesDiscarded) {

@@ -125,9 +125,15 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf in = (ByteBuf) msg;
         if (connection == null) {
-            // Refused, or accepted while the server was stopping.
-            if (context.stopping) context.discardedBytes.add(in.readableBytes());
-            in.release();
+            // Refused, or accepted while the server was stopping: during a stop, what it sent is
+            // counted as discarded like on any other connection.
+            if (context.stopping) {
+                counting = true;
+                cumulation = cumulation == null ? in : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(), cumulation, in);
+                countDiscarded();
+            } else {
+                in.release();
+            }
             return;
         }
         int bytes = in.readableBytes();

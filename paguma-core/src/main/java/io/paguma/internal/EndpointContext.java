@@ -173,7 +173,7 @@ public final class EndpointContext {
         return discardedRequests.sum();
     }
 
-    /** Bytes that arrived after the stop began and formed no whole frame (a partial or unframeable tail, refused input). */
+    /** Bytes that arrived after the stop began and formed no whole frame (a partial or unframeable tail). */
     public long discardedBytes() {
         return discardedBytes.sum();
     }
