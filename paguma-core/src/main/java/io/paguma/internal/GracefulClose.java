@@ -35,16 +35,22 @@ final class GracefulClose {
         ScheduledFuture<?> flushDeadline = channel.eventLoop().schedule(() -> reset(channel),
                 flushTimeout.toNanos(), TimeUnit.NANOSECONDS);
         flushed.addListener(f -> {
-            flushDeadline.cancel(false);
             if (!f.isSuccess() || !(channel instanceof DuplexChannel) || !channel.isActive()) {
+                flushDeadline.cancel(false);
                 channel.close();
                 return;
             }
             SslHandler tls = channel.pipeline().get(SslHandler.class);
             if (tls != null) {
                 // TLS: close_notify first, so the peer sees a clean TLS close rather than a truncation.
-                tls.closeOutbound().addListener(n -> shutdownOutput(channel, linger));
+                // Its write completes only once the socket takes it: a peer that stopped reading may
+                // never let it, so the flush deadline keeps running until it has (then: reset).
+                tls.closeOutbound().addListener(n -> {
+                    flushDeadline.cancel(false);
+                    shutdownOutput(channel, linger);
+                });
             } else {
+                flushDeadline.cancel(false);
                 shutdownOutput(channel, linger);
             }
         });
@@ -78,6 +84,10 @@ final class GracefulClose {
         } catch (RuntimeException unsupported) {
             // A transport without SO_LINGER: a plain close is the best we can do.
         }
+        SslHandler tls = channel.pipeline().get(SslHandler.class);
+        // TLS would first try to flush a close_notify for up to 3 s (Netty's default): this close
+        // is a reset because nothing more can be flushed, so it must not wait for that.
+        if (tls != null) tls.setCloseNotifyFlushTimeout(1, TimeUnit.MILLISECONDS);
         channel.close();
     }
 }
