@@ -63,4 +63,39 @@ class DrainFairnessTest {
             server.stop();
         }
     }
+
+    @Test
+    void sendsQueuedBeforeACloseAreWrittenEvenBeyondOneDrainSlice() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger received = new java.util.concurrent.atomic.AtomicInteger();
+        Server server = Server.builder().config(Servers.config().codec("paguma").build())
+                .route(2, r -> received.incrementAndGet())
+                .build().start();
+        Client client = Client.builder().config(PagumaConfig.builder().name("close-drain").host("127.0.0.1")
+                .port(server.port()).codec("paguma").reconnect(false).build()).build();
+        try {
+            client.connect().orTimeout(10, TimeUnit.SECONDS).join();
+            ChannelConnection c = (ChannelConnection) client.connection();
+            // Hold the IO thread so that more than one drain slice is queued before the close.
+            java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(1);
+            c.channel().eventLoop().execute(() -> {
+                try {
+                    hold.await(20, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            int n = 10_000;
+            List<java.util.concurrent.CompletableFuture<Void>> sends = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) sends.add(c.send(new Message(2, new byte[8])));
+            c.close();
+            hold.countDown();
+            long failed = sends.stream().map(f -> f.handle((v, e) -> e)).map(java.util.concurrent.CompletableFuture::join)
+                    .filter(java.util.Objects::nonNull).count();
+            assertThat(failed).as("sends made before close() that failed").isZero();
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> received.get() == n);
+        } finally {
+            client.close().orTimeout(20, TimeUnit.SECONDS).join();
+            server.stop();
+        }
+    }
 }

@@ -42,6 +42,8 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 public final class ChannelConnection implements Connection {
     private static final AtomicIntegerFieldUpdater<ChannelConnection> DRAIN_SCHEDULED =
             AtomicIntegerFieldUpdater.newUpdater(ChannelConnection.class, "drainScheduled");
+    private static final AtomicIntegerFieldUpdater<ChannelConnection> CONSUMING =
+            AtomicIntegerFieldUpdater.newUpdater(ChannelConnection.class, "consuming");
     private static final AtomicIntegerFieldUpdater<ChannelConnection> LAST_SEQ =
             AtomicIntegerFieldUpdater.newUpdater(ChannelConnection.class, "lastSeq");
     private static final AtomicIntegerFieldUpdater<ChannelConnection> PENDING_COUNT =
@@ -89,6 +91,8 @@ public final class ChannelConnection implements Connection {
     private final Queue<PendingSend> outbound = PlatformDependent.newMpscQueue(8, 1 << 30);
     private final Runnable drainTask = this::drainAndFlush;
     private volatile int drainScheduled;
+    /** 1 while a thread takes sends from {@link #outbound} (its single consumer); nobody waits for it. */
+    private volatile int consuming;
     /** IO thread only: frames encoded but not yet written, and the sends waiting on them. */
     private ByteBuf batch;
     private Batch batchSends;
@@ -348,16 +352,21 @@ public final class ChannelConnection implements Connection {
 
     /**
      * Takes at most {@code max} sends from the queue; returns whether more are left. The queue has
-     * one consumer at a time: the IO thread, or after close a sender failing what is left. The
-     * lock is taken once per slice, never per message, and is uncontended but at close.
+     * one consumer at a time ({@link #consuming}): the IO thread, or after close a sender failing
+     * what is left, in which case that sender takes everything and this returns false.
      */
-    private synchronized boolean drainOutbound(int max) {
-        for (int n = 0; n < max; n++) {
-            PendingSend s = outbound.poll();
-            if (s == null) return false;
-            append(s);
+    private boolean drainOutbound(int max) {
+        if (!CONSUMING.compareAndSet(this, 0, 1)) return false;
+        try {
+            for (int n = 0; n < max; n++) {
+                PendingSend s = outbound.poll();
+                if (s == null) return false;
+                append(s);
+            }
+            return !outbound.isEmpty();
+        } finally {
+            consuming = 0;
         }
-        return !outbound.isEmpty();
     }
 
     /** On the IO thread: encodes one send into the current batch. */
@@ -576,9 +585,22 @@ public final class ChannelConnection implements Connection {
         send.completeExceptionally(new ConnectionClosedException(this + " closed: " + reason));
     }
 
-    private synchronized void failQueued() {
-        PendingSend s;
-        while ((s = outbound.poll()) != null) s.completeExceptionally(closedException(null));
+    /**
+     * After close: fails whatever is queued. Whoever holds {@link #consuming} empties the queue;
+     * a caller that cannot get it leaves its send to the holder, which looks again after letting
+     * go. Nobody ever waits for the flag, so futures completed here (and their callbacks, which
+     * may send on other connections) cannot deadlock with another connection's close.
+     */
+    private void failQueued() {
+        while (CONSUMING.compareAndSet(this, 0, 1)) {
+            try {
+                PendingSend s;
+                while ((s = outbound.poll()) != null) s.completeExceptionally(closedException(null));
+            } finally {
+                consuming = 0;
+            }
+            if (outbound.isEmpty()) return;
+        }
     }
 
     @Override
@@ -595,10 +617,11 @@ public final class ChannelConnection implements Connection {
     /** On the IO thread: read no more requests, write what is queued, then close cleanly (see {@link GracefulClose}). */
     void flushThenClose() {
         if (closing) return;
-        closing = true;
         handler.discardInput();
-        // What was sent before the close goes out; later sends fail (appendNow), however fast they come.
+        // What was sent before the close goes out, however many drain slices it fills; sends queued
+        // from now on (by this drain's callbacks, or by senders that keep pace) fail in appendNow.
         drainOutbound(outbound.size());
+        closing = true;
         writeBatch();
         // Nothing is read from now on, so no reply can come: the requests waiting (including those
         // just written) fail now rather than when the socket is finally closed.
