@@ -186,6 +186,12 @@ public final class Client {
         InetSocketAddress address = new InetSocketAddress(host, config.port());
         synchronized (lock) {
             if (state != State.CONNECTING) return;
+            if (address.isUnresolved()) {
+                // Not handed to Netty, whose resolver would look it up again, under the lock.
+                log.info("client {}: connecting to {}:{} failed: unknown host", config.name(), host, config.port());
+                scheduleRetryLocked(new java.net.UnknownHostException(host));
+                return;
+            }
             // With the address resolved, connect only hands the channel to the IO thread.
             ChannelFuture f = bootstrap.connect(address);
             attempt = f.channel();
@@ -224,9 +230,10 @@ public final class Client {
             }
             queued = takeOfflineLocked();
         }
+        int sent = 0;
         try {
             while (true) {
-                for (Queued q : queued) q.sendOn(c);
+                for (sent = 0; sent < queued.size(); sent++) queued.get(sent).sendOn(c);
                 synchronized (lock) {
                     if (state != State.CONNECTING || attempt != c.channel()) {
                         // Closed, or lost while the queue went out: what was sent fails with the connection.
@@ -252,6 +259,11 @@ public final class Client {
             // Never CONNECTED without a connection: drop this one; its loss is a failed attempt.
             log.error("client {}: setting up {} failed: {}", config.name(), c, t.toString(), t);
             c.close();
+            // What this pass had not sent yet is no longer in the queue: fail it rather than leave it waiting.
+            ConnectionClosedException cause = new ConnectionClosedException("client " + config.name() + ": setting up "
+                    + c + " failed: " + t);
+            cause.initCause(t);
+            fail(queued.subList(Math.min(sent, queued.size()), queued.size()), cause);
             if (t instanceof VirtualMachineError) throw (VirtualMachineError) t;
         }
     }

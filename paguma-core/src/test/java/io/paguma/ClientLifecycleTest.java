@@ -231,6 +231,25 @@ class ClientLifecycleTest {
         assertThat(client.state()).isEqualTo(Client.State.CONNECTED);
     }
 
+    @Test
+    void anUnknownHostIsAFailedAttemptThatIsRetried() {
+        List<Throwable> causes = new CopyOnWriteArrayList<>();
+        Client client = Client.builder().config(PagumaConfig.builder().name("unknown-host").host("no-such-host.invalid")
+                        .port(9).codec("paguma").reconnectBase(Duration.ofMillis(20)).reconnectJitter(0).build())
+                .listener(new ClientListener() {
+                    @Override
+                    public void reconnecting(int attempt, Duration delay, Throwable cause) {
+                        causes.add(cause);
+                    }
+                })
+                .build();
+        clients.add(client);
+        client.connect();
+        await().atMost(Duration.ofSeconds(20)).until(() -> causes.size() >= 2);
+        assertThat(causes).allMatch(c -> c instanceof java.net.UnknownHostException, "UnknownHostException");
+        assertThat(client.state()).isIn(Client.State.WAITING, Client.State.CONNECTING);
+    }
+
     private static int closedPort() {
         try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
