@@ -217,7 +217,8 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
         if (marksRun == marksQueued) {
             marksQueued++;
             unmarked = false;
-            connection.worker.enqueue(this);
+            // Woken with the requests at the end of this turn, not now.
+            connection.worker.enqueueQuietly(this);
         } else {
             unmarked = true;
         }

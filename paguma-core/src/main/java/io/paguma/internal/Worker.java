@@ -96,6 +96,15 @@ final class Worker implements Runnable {
     }
 
     /**
+     * Queues a small bookkeeping task behind the requests an IO thread just handed over, without
+     * waking the worker: the IO thread wakes it once at the end of its turn ({@link TurnEnd}).
+     */
+    void enqueueQuietly(Runnable task) {
+        queue.offer(task);
+        if (exited) runLeftovers();
+    }
+
+    /**
      * Remembers that {@code connection} waits for room. Called after a failed {@link #tryOffer}; if
      * room appeared in between, the connection is woken at once so no wake-up is lost.
      */
