@@ -1,6 +1,7 @@
 package io.paguma;
 
 import io.paguma.internal.ChannelConnection;
+import io.paguma.testing.ClientEvents;
 import io.paguma.testing.Servers;
 import org.junit.jupiter.api.Test;
 
@@ -45,9 +46,6 @@ class ClientCloseRaceTest {
 
     private static void runRound(Server server, Random random, long seed, int round) throws Exception {
         Queue<CompletableFuture<?>> futures = new ConcurrentLinkedQueue<>();
-        Queue<ChannelConnection> connections = new ConcurrentLinkedQueue<>();
-        Queue<String> events = new ConcurrentLinkedQueue<>();
-        java.util.Set<String> listenerThreads = java.util.concurrent.ConcurrentHashMap.newKeySet();
         Client[] self = new Client[1];
         long callbackSeed = random.nextLong();
         // Called from listeners and future callbacks: calls back into the client.
@@ -61,43 +59,12 @@ class ClientCloseRaceTest {
                 default -> c.traffic();
             }
         };
+        ClientEvents events = new ClientEvents(callBack);
         Client client = Client.builder()
                 .config(PagumaConfig.builder().host("127.0.0.1").port(server.port()).codec("paguma")
                         .reconnectBase(Duration.ofMillis(5)).reconnectJitter(0)
                         .offlineQueueSize(random.nextInt(3) * 20).build())
-                .listener(new ClientListener() {
-                    @Override
-                    public void connected(Connection connection) {
-                        connections.add((ChannelConnection) connection);
-                        heard("connected");
-                    }
-
-                    @Override
-                    public void disconnected(Connection connection) {
-                        heard("disconnected");
-                    }
-
-                    @Override
-                    public void reconnecting(int attempt, Duration delay, Throwable cause) {
-                        heard("reconnecting");
-                    }
-
-                    @Override
-                    public void gaveUp(int attempts, Throwable lastCause) {
-                        heard("gaveUp");
-                    }
-
-                    @Override
-                    public void closed() {
-                        heard("closed");
-                    }
-
-                    private void heard(String event) {
-                        events.add(event);
-                        listenerThreads.add(Thread.currentThread().getName());
-                        if (!event.equals("closed")) callBack.accept(event);
-                    }
-                })
+                .listener(events)
                 .build();
         self[0] = client;
         client.connect();
@@ -154,30 +121,12 @@ class ClientCloseRaceTest {
                     assertThat(open).as("futures left waiting, seed %d round %d", seed, round).isZero();
                     return null;
                 }).join();
-        for (ChannelConnection c : connections) {
+        for (Connection conn : events.connections()) {
+            ChannelConnection c = (ChannelConnection) conn;
             assertThat(c.pendingRequests()).as("waiters left on %s, seed %d round %d", c, seed, round).isZero();
         }
         // The listener heard everything on one thread, in an order the states allow, ending with closed.
-        await().atMost(Duration.ofSeconds(10)).until(() -> events.contains("closed"));
-        List<String> heard = new ArrayList<>(events);
-        assertThat(listenerThreads).as("listener threads, seed %d round %d", seed, round).hasSize(1);
-        assertThat(heard.get(heard.size() - 1)).as("last event of %s, seed %d round %d", heard, seed, round).isEqualTo("closed");
-        boolean up = false;
-        for (int i = 0; i < heard.size() - 1; i++) {
-            String e = heard.get(i);
-            String where = "event " + i + " of " + heard + ", seed " + seed + " round " + round;
-            switch (e) {
-                case "connected" -> {
-                    assertThat(up).as("connected while connected: %s", where).isFalse();
-                    up = true;
-                }
-                case "disconnected" -> {
-                    assertThat(up).as("disconnected while not connected: %s", where).isTrue();
-                    up = false;
-                }
-                case "reconnecting", "gaveUp" -> assertThat(up).as("%s while connected: %s", e, where).isFalse();
-                default -> throw new AssertionError("unexpected " + where);
-            }
-        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> events.count("closed") == 1);
+        events.assertInStateOrder("seed " + seed + " round " + round);
     }
 }

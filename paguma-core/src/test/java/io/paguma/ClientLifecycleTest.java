@@ -1,6 +1,7 @@
 package io.paguma;
 
 import io.paguma.internal.ChannelConnection;
+import io.paguma.testing.ClientEvents;
 import io.paguma.testing.Servers;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -108,58 +109,14 @@ class ClientLifecycleTest {
     void listenersHearEveryEventInStateOrderOnOneThread(int workers) {
         // The server drops every connection at once: connected and disconnected come back to back.
         Server server = server(Server.builder().onConnStart(Connection::close));
-        List<String> events = new CopyOnWriteArrayList<>();
-        Set<String> threads = ConcurrentHashMap.newKeySet();
+        ClientEvents events = new ClientEvents();
         Client client = client(server.port(), PagumaConfig.builder().name("order").workerPoolSize(workers)
                         .reconnectBase(Duration.ofMillis(1)).reconnectMaxDelay(Duration.ofMillis(5)),
-                Client.builder().listener(new ClientListener() {
-                    @Override
-                    public void connected(Connection connection) {
-                        record("connected");
-                    }
-
-                    @Override
-                    public void disconnected(Connection connection) {
-                        record("disconnected");
-                    }
-
-                    @Override
-                    public void reconnecting(int attempt, Duration delay, Throwable cause) {
-                        record("reconnecting");
-                    }
-
-                    @Override
-                    public void closed() {
-                        record("closed");
-                    }
-
-                    private void record(String event) {
-                        events.add(event);
-                        threads.add(Thread.currentThread().getName());
-                    }
-                }));
+                Client.builder().listener(events));
         client.connect();
-        await().atMost(Duration.ofSeconds(20)).until(() -> events.stream().filter("connected"::equals).count() >= 20);
+        await().atMost(Duration.ofSeconds(20)).until(() -> events.count("connected") >= 20);
         client.close().orTimeout(15, TimeUnit.SECONDS).join();
-        assertThat(threads).as("threads the listener ran on").hasSize(1);
-        // connected is always followed by disconnected (or the final close), never by another connected.
-        boolean up = false;
-        for (int i = 0; i < events.size(); i++) {
-            String e = events.get(i);
-            switch (e) {
-                case "connected" -> {
-                    assertThat(up).as("connected while connected, at event %d of %s", i, events).isFalse();
-                    up = true;
-                }
-                case "disconnected" -> {
-                    assertThat(up).as("disconnected while not connected, at event %d of %s", i, events).isTrue();
-                    up = false;
-                }
-                case "reconnecting" -> assertThat(up).as("reconnecting while connected, at event %d", i).isFalse();
-                default -> assertThat(i).as("closed is the last event").isEqualTo(events.size() - 1);
-            }
-        }
-        assertThat(events.get(events.size() - 1)).isEqualTo("closed");
+        events.assertInStateOrder("workerPoolSize " + workers);
     }
 
     @Test
