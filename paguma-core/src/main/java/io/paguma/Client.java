@@ -14,6 +14,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.paguma.internal.ChannelConnection;
 import io.paguma.internal.EndpointContext;
+import io.paguma.internal.Failures;
 import io.paguma.internal.Tls;
 import io.paguma.internal.Transports;
 import org.slf4j.Logger;
@@ -610,12 +611,12 @@ public final class Client {
             try {
                 call.accept(l);
             } catch (VirtualMachineError e) {
-                log.error("client {}: listener {} threw in {}: {}", config.name(), l, event, e.toString(), e);
+                Failures.error(log, "client " + config.name() + ": listener threw in " + event + ": " + Failures.describe(e), e);
                 throw e;
             } catch (Error e) {
-                log.error("client {}: listener {} threw in {}: {}", config.name(), l, event, e.toString(), e);
+                Failures.error(log, "client " + config.name() + ": listener threw in " + event + ": " + Failures.describe(e), e);
             } catch (RuntimeException e) {
-                log.warn("client {}: listener {} threw in {}: {}", config.name(), l, event, e.toString(), e);
+                Failures.warn(log, "client " + config.name() + ": listener threw in " + event + ": " + Failures.describe(e), e);
             }
         }
     }

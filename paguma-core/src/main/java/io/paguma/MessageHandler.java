@@ -2,6 +2,7 @@ package io.paguma;
 
 import io.netty.util.collection.IntObjectHashMap;
 import io.netty.util.collection.IntObjectMap;
+import io.paguma.internal.Failures;
 import io.paguma.internal.RateLimitedLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -88,14 +89,14 @@ public final class MessageHandler {
         } catch (Throwable t) {
             Connection c = request.connection();
             String line = c + ": router for message id " + Integer.toUnsignedString(request.id())
-                    + " threw in " + step + ": " + t;
+                    + " threw in " + step + ": " + Failures.describe(t);
             if (!(t instanceof Error)) {
                 failureLog.warn(line, t);
                 return;
             }
             // An Error is never rate-limited: it is rare, and an OutOfMemoryError held back by the
             // limiter would vanish without a trace.
-            log.error(line, t);
+            Failures.error(log, line, t);
             if (t instanceof VirtualMachineError) {
                 closeQuietly(c);
                 throw (VirtualMachineError) t;

@@ -219,7 +219,8 @@ public final class Server {
         context.beginStop();
         serverChannel.close().awaitUninterruptibly();
         List<ChannelConnection> open = context.manager().snapshot();
-        int closedCount = open.size();
+        // Connections whose socket has already closed (listed until their onConnStop ran) are not counted.
+        int closedCount = (int) open.stream().filter(c -> c.channel().isActive()).count();
         boolean expired = false;
         try {
             // 1. Read nothing more; what was already dispatched still runs.
@@ -241,9 +242,9 @@ public final class Server {
             List<CompletableFuture<Void>> remaining = new ArrayList<>();
             Set<ChannelConnection> known = new HashSet<>(open);
             for (ChannelConnection c : context.manager().snapshot()) {
+                if (!known.contains(c) && c.channel().isActive()) closedCount++;
                 c.channel().close();
                 remaining.add(c.closeFuture());
-                if (!known.contains(c)) closedCount++;
             }
             // onConnStop runs on the workers: give it a moment even after the deadline.
             await(remaining, System.nanoTime() + HOOK_WAIT_NANOS);

@@ -166,4 +166,36 @@ class ErrorHandlingTest {
             server.stop();
         }
     }
+
+    /** A buggy custom exception: computing its message throws. */
+    static final class UnprintableException extends RuntimeException {
+        @Override
+        public String getMessage() {
+            throw new NullPointerException("getMessage failed");
+        }
+    }
+
+    @Test
+    void aRouterExceptionThatCannotBePrintedDoesNotKillTheWorker() throws Exception {
+        java.util.concurrent.CountDownLatch thrown = new java.util.concurrent.CountDownLatch(1);
+        Server server = Server.builder()
+                .config(Servers.config().workerPoolSize(1).build())
+                .route(1, r -> r.reply(1, r.data()))
+                .route(2, r -> {
+                    thrown.countDown();
+                    throw new UnprintableException();
+                })
+                .build().start();
+        try (FrameSocket a = FrameSocket.connect(server.port()); FrameSocket b = FrameSocket.connect(server.port())) {
+            a.send(2, "boom");
+            assertThat(thrown.await(15, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            // The same (only) worker must still serve: a request that runs after the broken exception was handled.
+            b.send(1, "still served");
+            assertThat(b.read().text()).isEqualTo("still served");
+            a.send(1, "me too");
+            assertThat(a.read().text()).isEqualTo("me too");
+        } finally {
+            server.stop();
+        }
+    }
 }

@@ -151,4 +151,32 @@ class HalfCloseTest {
             server.stop();
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void aPeerThatHalfClosesBeforeOnConnStartRanGetsWhatTheHookSends() throws Exception {
+        java.util.concurrent.CountDownLatch hookMayRun = new java.util.concurrent.CountDownLatch(1);
+        Server server = Server.builder()
+                .config(Servers.config().workerPoolSize(1).build())
+                .onConnStart(c -> {
+                    try {
+                        hookMayRun.await(20, SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    c.send(new Message(7, "welcome".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                })
+                .build().start();
+        try (FrameSocket s = FrameSocket.connect(server.port())) {
+            s.socket().shutdownOutput();
+            // The server has seen the FIN while the hook still waits.
+            await().atMost(20, SECONDS).until(() -> server.connections().all().stream()
+                    .anyMatch(c -> ((io.netty.channel.socket.DuplexChannel) c.channel()).isInputShutdown()));
+            hookMayRun.countDown();
+            assertThat(s.read().text()).isEqualTo("welcome");
+            assertThat(s.closedByPeer()).isTrue();
+        } finally {
+            hookMayRun.countDown();
+            server.stop();
+        }
+    }
 }

@@ -64,4 +64,35 @@ class MaxConnReleaseTest {
         }
         assertThat(stopsDone.get()).isEqualTo(2 * max);
     }
+
+    @Test
+    void connectionsWaitingForASlowOnConnStopAreBoundedToo() throws Exception {
+        int max = 3;
+        CountDownLatch hooksMayFinish = new CountDownLatch(1);
+        Server server = Server.builder()
+                .config(Servers.config().workerPoolSize(1).maxConn(max).serverFullMessage("full").build())
+                .onConnStop(c -> {
+                    try {
+                        hooksMayFinish.await(30, SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                })
+                .build().start();
+        int accepted = 0;
+        try {
+            // A peer connecting and closing in a loop while the worker is stuck in onConnStop.
+            for (int i = 0; i < 100; i++) {
+                try (FrameSocket s = FrameSocket.connect(server.port())) {
+                    s.send(HEARTBEAT, "ping");
+                    if (s.read().text().equals("pong")) accepted++;
+                }
+            }
+            assertThat(accepted).as("accepted of 100").isBetween(max, 2 * max + 2);
+            assertThat(server.connections().count()).as("connections held with maxConn %d", max).isLessThanOrEqualTo(2 * max + 2);
+        } finally {
+            hooksMayFinish.countDown();
+            server.stop();
+        }
+    }
 }

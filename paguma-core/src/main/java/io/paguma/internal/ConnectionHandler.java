@@ -74,6 +74,8 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
     private volatile int marksRun;
     /** IO thread: requests were handed over since the last mark was queued. */
     private boolean unmarked;
+    /** onConnStart has run (on the worker): a peer that half-closes before it must still get what it sends. */
+    private volatile boolean started;
 
     ConnectionHandler(EndpointContext context) {
         this.context = context;
@@ -98,9 +100,13 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
         startIdleTimer(ctx);
         ChannelConnection c = connection;
         runInOrder(() -> {
-            context.runHook(context.onConnStart, c, "onConnStart");
-            // A client publishes the connection (and sends what waited offline) after the hook's own sends.
-            context.opened(c);
+            try {
+                context.runHook(context.onConnStart, c, "onConnStart");
+                // A client publishes the connection (and sends what waited offline) after the hook's own sends.
+                context.opened(c);
+            } finally {
+                started = true;
+            }
         });
         // A stop that began after the check above may have missed this connection in its snapshot.
         if (context.stopping) {
@@ -111,9 +117,10 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
 
     private void refuse(ChannelHandlerContext ctx) {
         InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
-        context.refuseLog.warn("refused connection from " + ChannelConnection.format(remote) + ": "
-                + "maxConn " + context.manager.max() + " reached"
-                + " (set paguma.maxConn to raise it)", null);
+        String why = context.manager.closingFull()
+                ? "more than " + context.manager.max() + " closed connections still wait for their onConnStop (a slow or stuck worker)"
+                : "maxConn " + context.manager.max() + " reached (set paguma.maxConn to raise it)";
+        context.refuseLog.warn("refused connection from " + ChannelConnection.format(remote) + ": " + why, null);
         String text = context.config.serverFullMessage();
         ChannelFuture sent = text.isEmpty() ? null
                 : ctx.writeAndFlush(new Message(context.config.serverFullMsgId(), text.getBytes(StandardCharsets.UTF_8)));
@@ -232,7 +239,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
 
     /** On the IO thread: whether a request of this connection may still be queued or running on its worker. */
     private boolean requestsOnWorker() {
-        return connection.worker != null && (unmarked || marksRun != marksQueued);
+        return connection.worker != null && (!started || unmarked || marksRun != marksQueued);
     }
 
     /** A heartbeat nobody routes: it has already counted as traffic; a ping is answered with a pong. */
@@ -436,9 +443,16 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
         discardInput();
         ChannelConnection c = connection;
         // Behind the requests still on the worker, so their replies are queued before the close
-        // flushes; with none there (or no worker), at once.
-        if (requestsOnWorker()) c.worker.enqueue((Runnable) c::close);
-        else c.close();
+        // flushes; with none there (or no worker), at once. A worker that does not get there within
+        // stopGracePeriod (a stuck router) does not keep the socket: the close happens anyway.
+        if (requestsOnWorker()) {
+            c.worker.enqueue((Runnable) c::close);
+            ScheduledFuture<?> deadline = ctx.executor().schedule((Runnable) c::close,
+                    context.config.stopGracePeriod().toNanos(), TimeUnit.NANOSECONDS);
+            ctx.channel().closeFuture().addListener(f -> deadline.cancel(false));
+        } else {
+            c.close();
+        }
     }
 
     private void countDecoded() {

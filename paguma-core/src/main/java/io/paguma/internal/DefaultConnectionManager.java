@@ -17,19 +17,33 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class DefaultConnectionManager implements ConnectionManager {
     private final ConcurrentHashMap<Long, ChannelConnection> connections = new ConcurrentHashMap<>();
     private final AtomicInteger reserved = new AtomicInteger();
+    /** Closed connections still listed because their onConnStop has not run yet. */
+    private final AtomicInteger closing = new AtomicInteger();
     private final int max;
 
     DefaultConnectionManager(int max) {
         this.max = max;
     }
 
-    /** Takes one of the {@code maxConn} places, or returns false if none is left. */
+    /**
+     * Takes one of the {@code maxConn} places, or returns false if none is left. Also false while
+     * more than {@code maxConn} closed connections still wait for their {@code onConnStop}: each
+     * holds its state and a queued hook, so a peer that connects and closes in a loop against a
+     * slow worker cannot make them pile up without bound (about twice {@code maxConn} are listed
+     * at most).
+     */
     boolean tryReserve() {
+        if (closingFull()) return false;
         for (;;) {
             int n = reserved.get();
             if (n >= max) return false;
             if (reserved.compareAndSet(n, n + 1)) return true;
         }
+    }
+
+    /** Whether more than {@code maxConn} closed connections wait for their onConnStop. */
+    boolean closingFull() {
+        return closing.get() > max;
     }
 
     int max() {
@@ -46,12 +60,13 @@ public final class DefaultConnectionManager implements ConnectionManager {
      * still to run. {@code maxConn} thus bounds open sockets, not connections listed here.
      */
     void release(ChannelConnection c) {
+        closing.incrementAndGet();
         reserved.decrementAndGet();
     }
 
     /** Removes {@code c} from the list, after its {@code onConnStop} has run; its place was released before. */
     void remove(ChannelConnection c) {
-        connections.remove(c.id(), c);
+        if (connections.remove(c.id(), c)) closing.decrementAndGet();
     }
 
     @Override

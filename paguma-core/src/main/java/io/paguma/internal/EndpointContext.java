@@ -216,7 +216,7 @@ public final class EndpointContext {
         try {
             hook.accept(c);
         } catch (VirtualMachineError e) {
-            log.error("{}: {} hook threw: {}", c, name, e.toString(), e);
+            Failures.error(log, c + ": " + name + " hook threw: " + Failures.describe(e), e);
             try {
                 c.close();
             } catch (Throwable ignored) {
@@ -224,9 +224,9 @@ public final class EndpointContext {
             }
             throw e;
         } catch (Error e) {
-            log.error("{}: {} hook threw: {}", c, name, e.toString(), e);
+            Failures.error(log, c + ": " + name + " hook threw: " + Failures.describe(e), e);
         } catch (Throwable t) {
-            log.warn("{}: {} hook threw: {}", c, name, t.toString(), t);
+            Failures.warn(log, c + ": " + name + " hook threw: " + Failures.describe(t), t);
         }
     }
 }

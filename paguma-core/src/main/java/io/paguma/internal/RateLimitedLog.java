@@ -81,7 +81,7 @@ public final class RateLimitedLog {
         long held = suppressed.getAndSet(0);
         String line = held == 0 ? message : message + " (" + held + " similar warnings suppressed)";
         if (cause == null) log.warn(line);
-        else log.warn(line, cause);
+        else Failures.warn(log, line, cause);
     }
 
     private void scheduleSummary(long delayNanos) {

@@ -159,14 +159,21 @@ final class Worker implements Runnable {
         }
     }
 
-    /** Runs one task; a VirtualMachineError it throws is logged and goes no further (see the class comment). */
+    /**
+     * Runs one task; whatever escapes it (a VirtualMachineError rethrown after it was logged, or a
+     * failure of the logging itself) is logged and goes no further: the worker never ends on a
+     * task (see the class comment).
+     */
     private void runGuarded(Object task) {
         try {
             runTask(task);
-        } catch (VirtualMachineError e) {
-            // Already logged with its stack and connection where it was thrown; say what happens next.
-            log.error("{}: {} escaped a task; the worker carries on with its next task",
-                    thread.getName(), e.toString());
+        } catch (Throwable e) {
+            try {
+                log.error("{}: {} escaped a task; the worker carries on with its next task",
+                        thread.getName(), Failures.describe(e));
+            } catch (Throwable ignored) {
+                // Not even a line could be logged (out of memory): carry on regardless.
+            }
         }
     }
 
@@ -194,9 +201,9 @@ final class Worker implements Runnable {
             } catch (VirtualMachineError e) {
                 throw e;
             } catch (Error e) {
-                log.error("{}: task failed: {}", thread.getName(), e.toString(), e);
+                Failures.error(log, thread.getName() + ": task failed: " + Failures.describe(e), e);
             } catch (Throwable t) {
-                log.warn("{}: task failed: {}", thread.getName(), t.toString(), t);
+                Failures.warn(log, thread.getName() + ": task failed: " + Failures.describe(t), t);
             }
         }
     }
