@@ -46,6 +46,9 @@ class MaxConnReleaseTest {
             }
             // Every socket has closed; the first hook blocks the worker, so no onConnStop has finished.
             await().atMost(20, SECONDS).until(() -> stopsEntered.get() == 1);
+            // ... and the server has seen every one of those sockets close (still listed: hooks pending).
+            await().atMost(20, SECONDS).until(() -> server.connections().all().stream().noneMatch(c -> c.channel().isActive()));
+            assertThat(server.connections().count()).isEqualTo(max);
             assertThat(stopsDone.get()).isZero();
             for (int i = 0; i < max; i++) {
                 FrameSocket s = FrameSocket.connect(server.port());
