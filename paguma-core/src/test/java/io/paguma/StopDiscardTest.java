@@ -93,6 +93,8 @@ class StopDiscardTest {
                 for (int i = 0; i < each; i++) batch.write(clients[c].encode(new Message(1, ("r" + i).getBytes())));
                 clients[c].sendRaw(batch.toByteArray());
             }
+            // Every socket accepted: one still in the kernel's accept queue when the listener closes is reset by the kernel.
+            await().atMost(20, SECONDS).until(() -> server.connections().count() == conns);
             CompletableFuture<StopReport> stopping = server.stopAsync();
             go.countDown();
             CompletableFuture<?>[] readers = new CompletableFuture<?>[conns];
