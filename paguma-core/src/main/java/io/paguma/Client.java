@@ -6,15 +6,13 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.paguma.internal.ChannelConnection;
 import io.paguma.internal.EndpointContext;
 import io.paguma.internal.Failures;
+import io.paguma.internal.RuntimeThreads;
 import io.paguma.internal.Tls;
 import io.paguma.internal.Transports;
 import org.slf4j.Logger;
@@ -31,7 +29,6 @@ import java.util.Objects;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -109,7 +106,9 @@ public final class Client {
     private Channel attempt;
     /** The established connection, or null; read without the lock on every send. */
     private volatile ChannelConnection current;
-    private EventLoopGroup group;
+    /** The shared runtime this client runs on, or null: it has threads of its own. */
+    private final PagumaRuntime runtime;
+    private RuntimeThreads threads;
     private EventLoop loop;
     private EndpointContext context;
     private Bootstrap bootstrap;
@@ -123,8 +122,9 @@ public final class Client {
         this.onConnStart = b.onConnStart;
         this.onConnStop = b.onConnStop;
         this.listeners = new CopyOnWriteArrayList<>(b.listeners);
-        this.events = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
-                new DefaultThreadFactory("paguma-" + config.name() + "-client-events", true));
+        this.runtime = b.runtime;
+        // On a runtime, its one event thread; otherwise one of the client's own (made on first use).
+        this.events = runtime != null ? null : RuntimeThreads.newEventThread(prefix() + "events");
     }
 
     public static Builder builder() {
@@ -142,12 +142,15 @@ public final class Client {
     public CompletableFuture<Connection> connect() {
         synchronized (lock) {
             if (state != State.NEW) return firstConnect;
-            Transports.Choice transport = Transports.choose(config.transport());
-            context = new EndpointContext(true, config, codec, messageHandler, onConnStart, onConnStop,
-                    Tls.forClient(config), this::opened, this::lost);
-            group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("paguma-" + config.name() + "-client-io"),
-                    transport.ioHandlerFactory());
-            loop = group.next();
+            io.netty.handler.ssl.SslContext ssl = Tls.forClient(config);
+            // Its own threads: one IO thread and at most one worker, ended by close().
+            threads = runtime != null ? runtime.attach(this)
+                    : new RuntimeThreads(prefix(), config, 1, 1, Math.min(1, config.workerPoolSize()));
+            Transports.Choice transport = threads.transport();
+            context = new EndpointContext(threads, true, config, codec, messageHandler, onConnStart, onConnStop,
+                    ssl, this::opened, this::lost);
+            // On a shared runtime, clients are spread over its IO loops.
+            loop = threads.io().next();
             EndpointContext ctx = context;
             bootstrap = new Bootstrap()
                     .group(loop)
@@ -371,6 +374,11 @@ public final class Client {
         return Math.max(1, Math.round(d * (1 + jitter * (2 * random - 1))));
     }
 
+    /** Thread names of the client's own threads: {@code paguma-client-} for the default name, else {@code paguma-<name>-client-}. */
+    private String prefix() {
+        return RuntimeThreads.prefix(config.name()) + "client-";
+    }
+
     /** The host the client connects to ({@code 0.0.0.0} in the config becomes {@code 127.0.0.1}). */
     public String host() {
         return host;
@@ -540,7 +548,7 @@ public final class Client {
         fail(waiting, cause);
         if (!started) {
             firstConnect.completeExceptionally(cause);
-            events.shutdown();
+            if (runtime == null) events.shutdown();
             closed.complete(null);
             return closed;
         }
@@ -558,10 +566,19 @@ public final class Client {
      * event thread after every earlier event, then completes {@link #closed}.
      */
     private void shutdown() {
+        context.releaseClientWorker();
+        if (runtime != null) {
+            // The runtime's threads keep running: only this client's last event is left.
+            runtime.detach(this);
+            post(() -> {
+                notifyListeners("closed", ClientListener::closed);
+                closed.complete(null);
+            });
+            return;
+        }
         Thread t = new Thread(() -> {
             try {
-                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
-                context.shutdownWorkers(2000);
+                threads.shutdown(System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } finally {
@@ -575,7 +592,7 @@ public final class Client {
                 }
                 closed.complete(null);
             }
-        }, "paguma-" + config.name() + "-client-close");
+        }, prefix() + "close");
         t.setDaemon(true);
         t.start();
     }
@@ -599,7 +616,7 @@ public final class Client {
      */
     private void post(Runnable event) {
         try {
-            events.execute(event);
+            (runtime != null ? threads.events() : events).execute(event);
         } catch (RejectedExecutionException e) {
             // Only after the final closed event: nothing is left to hear it.
         }
@@ -680,8 +697,19 @@ public final class Client {
         private Consumer<Connection> onConnStart;
         private Consumer<Connection> onConnStop;
         private final List<ClientListener> listeners = new ArrayList<>();
+        private PagumaRuntime runtime;
 
         private Builder() {
+        }
+
+        /**
+         * Runs the client on {@code runtime}'s threads, shared with other clients and servers: it
+         * then owns no thread, and closing it leaves the runtime running. Its config's thread and
+         * transport keys are not used.
+         */
+        public Builder runtime(PagumaRuntime runtime) {
+            this.runtime = Objects.requireNonNull(runtime, "runtime");
+            return this;
         }
 
         /** Uses {@code config} instead of the defaults; {@link #host}, {@link #port}, {@link #name} apply on top. */

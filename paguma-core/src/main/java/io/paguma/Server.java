@@ -5,12 +5,12 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.Future;
 import io.paguma.internal.ChannelConnection;
 import io.paguma.internal.EndpointContext;
+import io.paguma.internal.RuntimeThreads;
+import io.paguma.internal.Tls;
 import io.paguma.internal.Transports;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,6 +63,9 @@ public final class Server {
     private final Object lock = new Object();
     private State state = State.NEW;
     private EndpointContext context;
+    /** The shared runtime this server runs on, or null: it has threads of its own. */
+    private final PagumaRuntime runtime;
+    private RuntimeThreads threads;
     private EventLoopGroup bossGroup;
     private EventLoopGroup ioGroup;
     private Channel serverChannel;
@@ -75,6 +78,7 @@ public final class Server {
         this.messageHandler = new MessageHandler(b.routes, b.unknownRouter, config.warnInterval());
         this.onConnStart = b.onConnStart;
         this.onConnStop = b.onConnStop;
+        this.runtime = b.runtime;
     }
 
     public static Builder builder() {
@@ -89,13 +93,15 @@ public final class Server {
     public Server start() {
         synchronized (lock) {
             if (state != State.NEW) throw new IllegalStateException("server " + config.name() + " was already started");
-            Transports.Choice transport = Transports.choose(config.transport());
             // Made first: a TLS certificate that cannot be loaded fails the start before any thread exists.
-            context = new EndpointContext(config, codec, messageHandler, onConnStart, onConnStop);
-            bossGroup = new MultiThreadIoEventLoopGroup(config.bossThreads(),
-                    new DefaultThreadFactory("paguma-" + config.name() + "-boss"), transport.ioHandlerFactory());
-            ioGroup = new MultiThreadIoEventLoopGroup(config.ioThreads(),
-                    new DefaultThreadFactory("paguma-" + config.name() + "-io"), transport.ioHandlerFactory());
+            io.netty.handler.ssl.SslContext ssl = Tls.forServer(config);
+            threads = runtime != null ? runtime.attach(this) : new RuntimeThreads(RuntimeThreads.prefix(config.name()),
+                    config, config.bossThreads(), config.ioThreads(), config.workerPoolSize());
+            Transports.Choice transport = threads.transport();
+            context = new EndpointContext(threads, false, config, codec, messageHandler, onConnStart, onConnStop, ssl,
+                    null, null);
+            bossGroup = threads.boss();
+            ioGroup = threads.io();
             EndpointContext ctx = context;
             ServerBootstrap b = new ServerBootstrap()
                     .group(bossGroup, ioGroup)
@@ -115,8 +121,11 @@ public final class Server {
             try {
                 serverChannel = b.bind(config.host(), config.port()).syncUninterruptibly().channel();
             } catch (Exception e) {
-                releaseThreads(System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
-                context.abandonWorkersNow();
+                try {
+                    releaseThreads(System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                }
                 state = State.STOPPED;
                 stopped.complete(new StopReport(0, 0, false, Duration.ZERO));
                 String cause = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
@@ -126,9 +135,11 @@ public final class Server {
             }
             transportName = transport.name();
             state = State.RUNNING;
-            log.info("server {} listening on {} (transport {}, codec {}, {} IO threads, {} workers, maxConn {})",
+            log.info("server {} listening on {} (transport {}, codec {}, {}, maxConn {})",
                     config.name(), hostPort(config.host(), port()), transportName, codec.name(),
-                    config.ioThreads(), config.workerPoolSize(), config.maxConn());
+                    runtime != null ? "on runtime " + runtime.config().name()
+                            : config.ioThreads() + " IO threads, " + config.workerPoolSize() + " workers",
+                    config.maxConn());
             return this;
         }
     }
@@ -197,20 +208,11 @@ public final class Server {
     }
 
     private boolean isOwnThread() {
-        EndpointContext ctx;
+        RuntimeThreads t;
         synchronized (lock) {
-            ctx = context;
+            t = threads;
         }
-        if (ctx == null) return false;
-        if (ctx.isWorkerThread()) return true;
-        return (ioGroup != null && inGroup(ioGroup)) || (bossGroup != null && inGroup(bossGroup));
-    }
-
-    private static boolean inGroup(EventLoopGroup group) {
-        for (var e : group) {
-            if (e.inEventLoop()) return true;
-        }
-        return false;
+        return t != null && t.isOwnThread();
     }
 
     private StopReport doStop() {
@@ -248,10 +250,10 @@ public final class Server {
             }
             // onConnStop runs on the workers: give it a moment even after the deadline.
             await(remaining, System.nanoTime() + HOOK_WAIT_NANOS);
-            // The IO threads end first: closing whatever they still hold queues its onConnStop on
-            // workers that are still there to run it.
+            // Our own threads end (the IO threads first: closing whatever they still hold queues its
+            // onConnStop on workers that are still there to run it); a shared runtime's keep running.
             releaseThreads(System.nanoTime() + HOOK_WAIT_NANOS);
-            long dropped = context.shutdownWorkers(TimeUnit.NANOSECONDS.toMillis(HOOK_WAIT_NANOS));
+            long dropped = context.droppedRequests();
             // The IO threads have ended: every connection has counted what it discarded.
             StopReport report = new StopReport(closedCount, dropped, expired || dropped > 0,
                     Duration.ofNanos(System.nanoTime() - begin), context.discardedRequests(), context.discardedBytes());
@@ -259,8 +261,9 @@ public final class Server {
             return report;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            releaseThreads(System.nanoTime());
-            context.abandonWorkersNow();
+            context.abandonWorkers();
+            if (runtime == null) threads.shutdownNow();
+            else runtime.detach(this);
             throw new IllegalStateException("stop of server " + config.name() + " was interrupted", e);
         }
     }
@@ -285,11 +288,13 @@ public final class Server {
         return Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
     }
 
-    private void releaseThreads(long deadlineNanos) {
-        Future<?> boss = bossGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-        Future<?> io = ioGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-        boss.awaitUninterruptibly(remainingMillis(deadlineNanos));
-        io.awaitUninterruptibly(remainingMillis(deadlineNanos));
+    /** Ends the server's own threads; on a shared runtime, only leaves it. */
+    private void releaseThreads(long deadlineNanos) throws InterruptedException {
+        if (runtime != null) {
+            runtime.detach(this);
+            return;
+        }
+        threads.shutdown(deadlineNanos);
     }
 
     private void removeShutdownHook() {
@@ -376,8 +381,18 @@ public final class Server {
         private Router unknownRouter;
         private Consumer<Connection> onConnStart;
         private Consumer<Connection> onConnStop;
+        private PagumaRuntime runtime;
 
         private Builder() {
+        }
+
+        /**
+         * Runs the server on {@code runtime}'s threads, shared with other servers and clients,
+         * instead of threads of its own; its config's thread and transport keys are then not used.
+         */
+        public Builder runtime(PagumaRuntime runtime) {
+            this.runtime = Objects.requireNonNull(runtime, "runtime");
+            return this;
         }
 
         /**

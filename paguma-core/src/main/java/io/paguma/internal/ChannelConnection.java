@@ -147,6 +147,10 @@ public final class ChannelConnection implements Connection {
         this.lastSeq = firstSeq();
     }
 
+    EndpointContext context() {
+        return context;
+    }
+
     @Override
     public long id() {
         return id;

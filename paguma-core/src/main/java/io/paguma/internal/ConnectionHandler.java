@@ -92,7 +92,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
             return;
         }
         long id = context.nextId();
-        Worker worker = context.workers == null ? null : context.workers.assign(id);
+        Worker worker = context.assignWorker(id);
         connection = new ChannelConnection(id, ctx.channel(), context, this, worker);
         turnEnd = context.turnEndFor(ctx.channel().eventLoop());
         context.manager.add(connection);
@@ -500,7 +500,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
                 context.runHook(context.onConnStop, c, "onConnStop");
             } finally {
                 context.manager.remove(c);
-                if (c.worker != null) context.workers.release(c.worker);
+                context.releaseWorker(c.worker);
                 c.completeClose();
             }
         });

@@ -55,7 +55,14 @@ public final class EndpointContext {
     /** How often the idle timer looks at a connection; 0 when neither heartbeat setting is on. */
     final long idleTickNanos;
     private final AtomicLong ids = new AtomicLong(1);
+    /** The runtime's workers, or null: routers run on the IO threads. */
     final WorkerPool workers;
+    /** A client's one worker (see the constructor); null on a server. */
+    private final Worker clientWorker;
+    private final RuntimeThreads threads;
+    /** Set when this endpoint's stop ran out of time: its queued requests are dropped and counted. */
+    volatile boolean abandoned;
+    final java.util.concurrent.atomic.LongAdder dropped = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.ConcurrentHashMap<io.netty.channel.EventLoop, TurnEnd> turnEnds =
             new java.util.concurrent.ConcurrentHashMap<>();
     volatile boolean stopping;
@@ -64,15 +71,16 @@ public final class EndpointContext {
     final java.util.concurrent.atomic.LongAdder discardedBytes = new java.util.concurrent.atomic.LongAdder();
 
     /** A server's context. */
-    public EndpointContext(PagumaConfig config, Codec codec, MessageHandler handler,
+    public EndpointContext(RuntimeThreads threads, PagumaConfig config, Codec codec, MessageHandler handler,
                            Consumer<Connection> onConnStart, Consumer<Connection> onConnStop) {
-        this(false, config, codec, handler, onConnStart, onConnStop, Tls.forServer(config), null, null);
+        this(threads, false, config, codec, handler, onConnStart, onConnStop, Tls.forServer(config), null, null);
     }
 
     /** A server's or client's context; {@code opened}/{@code closed} may be null. */
-    public EndpointContext(boolean clientSide, PagumaConfig config, Codec codec, MessageHandler handler,
-                           Consumer<Connection> onConnStart, Consumer<Connection> onConnStop, SslContext ssl,
-                           Consumer<ChannelConnection> opened, Consumer<ChannelConnection> closed) {
+    public EndpointContext(RuntimeThreads threads, boolean clientSide, PagumaConfig config, Codec codec,
+                           MessageHandler handler, Consumer<Connection> onConnStart, Consumer<Connection> onConnStop,
+                           SslContext ssl, Consumer<ChannelConnection> opened, Consumer<ChannelConnection> closed) {
+        this.threads = threads;
         this.clientSide = clientSide;
         this.log = LoggerFactory.getLogger(clientSide ? "io.paguma.Client" : "io.paguma.Server");
         this.ssl = ssl;
@@ -87,9 +95,8 @@ public final class EndpointContext {
         // one may open while the last one's onConnStop still runs: it must never refuse itself.
         this.manager = new DefaultConnectionManager(clientSide ? Integer.MAX_VALUE : config.maxConn());
         this.encoder = new FrameEncoder(codec);
-        // One scheduler for the summaries of this endpoint's warnings: a daemon thread that exists
-        // only while a summary is pending, so nothing needs shutting down when the endpoint ends.
-        ScheduledExecutorService summaries = RateLimitedLog.newScheduler(config.name() + (clientSide ? "-client" : ""));
+        // The summaries of this endpoint's held-back warnings are timers on the runtime's IO loops.
+        ScheduledExecutorService summaries = threads.scheduler();
         this.frameLog = new RateLimitedLog(log, config.warnInterval(), summaries);
         this.refuseLog = new RateLimitedLog(log, config.warnInterval(), summaries);
         this.errorLog = new RateLimitedLog(log, config.warnInterval(), summaries);
@@ -106,9 +113,30 @@ public final class EndpointContext {
                 heartbeatIntervalNanos > 0 ? heartbeatIntervalNanos : Long.MAX_VALUE);
         // A quarter of the shorter period: an idle close comes at most 25% late, never early.
         this.idleTickNanos = shortest == Long.MAX_VALUE ? 0 : Math.max(TimeUnit.MILLISECONDS.toNanos(5), shortest / 4);
-        int workerCount = clientSide ? Math.min(1, config.workerPoolSize()) : config.workerPoolSize();
-        this.workers = workerCount > 0
-                ? new WorkerPool(config.name() + (clientSide ? "-client" : ""), handler, config, workerCount) : null;
+        this.workers = threads.workers;
+        // A client's connections, one after another, all run on one worker: the hooks of a lost
+        // connection and of the next one keep their order.
+        this.clientWorker = clientSide && workers != null ? workers.assignClient() : null;
+    }
+
+    /** The worker for a new connection, or null when routers run on the IO thread. */
+    Worker assignWorker(long connectionId) {
+        if (workers == null) return null;
+        return clientWorker != null ? clientWorker : workers.assign(connectionId);
+    }
+
+    /** A connection's worker is no longer used by it. */
+    void releaseWorker(Worker w) {
+        if (w != null && w != clientWorker) workers.release(w);
+    }
+
+    /** When a client closes: its worker may be given to others. */
+    public void releaseClientWorker() {
+        if (clientWorker != null) workers.release(clientWorker);
+    }
+
+    public RuntimeThreads threads() {
+        return threads;
     }
 
     /** Sets up a new channel's pipeline: TLS (when on), then the connection handler. */
@@ -183,22 +211,19 @@ public final class EndpointContext {
         return workers == null || workers.drain(deadlineNanos);
     }
 
-    /** After the grace period: interrupts routers still running and drops queued requests; hooks still run. */
+    /**
+     * After the grace period: this endpoint's requests still queued are dropped (and counted) as
+     * the workers come to them, and its routers still running are interrupted; hooks still run,
+     * and other endpoints on the same workers are not touched.
+     */
     public void abandonWorkers() {
-        if (workers != null) workers.abandon();
+        abandoned = true;
+        if (workers != null) workers.abandon(this);
     }
 
-    /** After an interrupted stop: drop queued requests and let the workers end on their own. */
-    public void abandonWorkersNow() {
-        if (workers != null) {
-            workers.abandon();
-            workers.signalShutdown();
-        }
-    }
-
-    /** Ends the worker threads, waiting up to {@code joinMillis}; returns how many requests were dropped. */
-    public long shutdownWorkers(long joinMillis) throws InterruptedException {
-        return workers == null ? 0 : workers.shutdown(joinMillis);
+    /** Requests dropped because the stop ran out of time. */
+    public long droppedRequests() {
+        return dropped.sum();
     }
 
     /**

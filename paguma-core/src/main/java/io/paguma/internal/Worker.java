@@ -10,6 +10,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -34,17 +35,14 @@ final class Worker implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
     private static final AtomicIntegerFieldUpdater<Worker> PARKED =
             AtomicIntegerFieldUpdater.newUpdater(Worker.class, "parked");
-    private static final AtomicIntegerFieldUpdater<Worker> STATE =
-            AtomicIntegerFieldUpdater.newUpdater(Worker.class, "state");
-    /** {@link #state}: no router running; a router running; being interrupted by abandon(); interrupted. */
-    private static final int IDLE = 0;
-    private static final int BUSY = 1;
-    private static final int INTERRUPTING = 2;
-    private static final int INTERRUPTED = 3;
+    private static final AtomicReferenceFieldUpdater<Worker, Object> RUNNING =
+            AtomicReferenceFieldUpdater.newUpdater(Worker.class, Object.class, "running");
+    /** {@link #running} while abandon() interrupts the router, and after. */
+    private static final Object INTERRUPTING = new Object();
+    private static final Object INTERRUPTED = new Object();
 
     private final Queue<Object> queue = PlatformDependent.newMpscQueue();
     private final Queue<ChannelConnection> waiters = new ConcurrentLinkedQueue<>();
-    private final MessageHandler handler;
     private final int capacity;
     private final int lowMark;
     private final Thread thread;
@@ -52,17 +50,17 @@ final class Worker implements Runnable {
     final AtomicInteger bound = new AtomicInteger();
     /** 1 while the thread is about to park or parked; the first producer to see it takes it to 0 and unparks. */
     private volatile int parked;
-    private volatile boolean running = true;
-    private volatile boolean discard;
+    private volatile boolean open = true;
     /** Set once the thread has left its loop: from then on, whoever enqueues runs what is left. */
     private volatile boolean exited;
-    /** Whether a router runs, so abandon() interrupts a router and never a hook. */
-    private volatile int state;
-    /** Written by the worker thread only. */
-    private volatile long dropped;
+    /**
+     * The request whose router runs now (null between requests and during hooks), so abandon()
+     * interrupts a router of the endpoint being stopped and never a hook or another endpoint's
+     * router. A request object is never reused, so a compare-and-set on it cannot hit a later one.
+     */
+    private volatile Object running;
 
-    Worker(String threadName, MessageHandler handler, int capacity) {
-        this.handler = handler;
+    Worker(String threadName, int capacity) {
         this.capacity = capacity;
         this.lowMark = capacity / 2;
         this.thread = new Thread(this, threadName);
@@ -139,7 +137,7 @@ final class Worker implements Runnable {
                 parked = 1;
                 task = queue.poll();
                 if (task == null) {
-                    if (!running) {
+                    if (!open) {
                         parked = 0;
                         exited = true;
                         // A task offered just before `exited` was set is ours to run.
@@ -179,20 +177,22 @@ final class Worker implements Runnable {
 
     private void runTask(Object task) {
         if (task instanceof Request) {
-            if (discard) {
-                dropped++;
+            Request request = (Request) task;
+            EndpointContext context = ((ChannelConnection) request.connection()).context();
+            if (context.abandoned) {
+                context.dropped.increment();
                 return;
             }
-            state = BUSY;
+            running = request;
             try {
-                handler.handle((Request) task);
+                context.handler.handle(request);
             } finally {
-                if (!STATE.compareAndSet(this, BUSY, IDLE)) {
+                if (!RUNNING.compareAndSet(this, request, null)) {
                     // abandon() interrupted this router: wait until it is done, then clear the flag so
                     // the interrupt cannot reach the next task.
-                    while (state == INTERRUPTING) Thread.onSpinWait();
+                    while (running == INTERRUPTING) Thread.onSpinWait();
                     Thread.interrupted();
-                    state = IDLE;
+                    running = null;
                 }
             }
         } else {
@@ -215,14 +215,16 @@ final class Worker implements Runnable {
     }
 
     /**
-     * After the stop's grace period ran out: drops the requests still queued and interrupts a
-     * router that is still running; lifecycle steps (onConnStop) still run.
+     * After {@code context}'s stop ran out of its grace period (it has set {@code abandoned}, so its
+     * requests still queued are dropped): interrupts its router if one is still running here;
+     * lifecycle steps (onConnStop) still run, and other endpoints' requests are not touched.
      */
-    void abandon() {
-        discard = true;
-        if (STATE.compareAndSet(this, BUSY, INTERRUPTING)) {
+    void abandon(EndpointContext context) {
+        Object r = running;
+        if (r instanceof Request request && ((ChannelConnection) request.connection()).context() == context
+                && RUNNING.compareAndSet(this, r, INTERRUPTING)) {
             thread.interrupt();
-            state = INTERRUPTED;
+            running = INTERRUPTED;
         }
         LockSupport.unpark(thread);
     }
@@ -235,12 +237,11 @@ final class Worker implements Runnable {
 
     /** Asks the thread to finish once its queue is empty, without waiting. */
     void signalShutdown() {
-        running = false;
+        open = false;
         LockSupport.unpark(thread);
     }
 
-    /** Requests dropped by {@link #abandon()}; read after {@link #shutdown}. */
-    long dropped() {
-        return dropped;
+    boolean isAlive() {
+        return thread.isAlive();
     }
 }

@@ -1,23 +1,31 @@
 package io.paguma.internal;
 
-import io.paguma.MessageHandler;
 import io.paguma.PagumaConfig;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-/** The workers of one server and how connections are assigned to them (P9). */
+/**
+ * The workers of one runtime and how connections are assigned to them (P9). Shared by every
+ * server and client on the runtime: a worker runs each request's router from the request's own
+ * endpoint, so connections of different endpoints can share a worker.
+ */
 final class WorkerPool {
     private final Worker[] workers;
     private final PagumaConfig.WorkerMode mode;
+    private final java.util.concurrent.atomic.AtomicLong clients = new java.util.concurrent.atomic.AtomicLong();
 
-    WorkerPool(String serverName, MessageHandler handler, PagumaConfig config, int size) {
+    WorkerPool(String threadPrefix, PagumaConfig config, int size) {
         this.mode = config.workerMode();
         this.workers = new Worker[size];
         for (int i = 0; i < workers.length; i++) {
-            workers[i] = new Worker("paguma-" + serverName + "-worker-" + i, handler, config.maxWorkerTaskLen());
+            workers[i] = new Worker(threadPrefix + "worker-" + i, config.maxWorkerTaskLen());
         }
         for (Worker w : workers) w.start();
+    }
+
+    int size() {
+        return workers.length;
     }
 
     /** The worker for a new connection; its requests and hooks all run there, in order. */
@@ -33,6 +41,11 @@ final class WorkerPool {
         }
         chosen.bound.incrementAndGet();
         return chosen;
+    }
+
+    /** The worker of a new client: clients are spread over the workers in turn. */
+    Worker assignClient() {
+        return assign(clients.getAndIncrement());
     }
 
     void release(Worker w) {
@@ -53,9 +66,9 @@ final class WorkerPool {
         return done.await(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
     }
 
-    /** Interrupts routers still running and drops queued requests; lifecycle tasks still run. */
-    void abandon() {
-        for (Worker w : workers) w.abandon();
+    /** Interrupts {@code context}'s routers still running (its queued requests are dropped as they come up). */
+    void abandon(EndpointContext context) {
+        for (Worker w : workers) w.abandon(context);
     }
 
     /** Asks every worker to end once its queue is empty, without waiting (an interrupted stop). */
@@ -63,14 +76,9 @@ final class WorkerPool {
         for (Worker w : workers) w.signalShutdown();
     }
 
-    /** Lets every worker finish its queue and end; returns how many requests were dropped by {@link #abandon()}. */
-    long shutdown(long joinMillis) throws InterruptedException {
+    /** Lets every worker finish its queue and end, waiting up to {@code joinMillis} in all. */
+    void shutdown(long joinMillis) throws InterruptedException {
         long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(joinMillis);
-        long dropped = 0;
-        for (Worker w : workers) {
-            w.shutdown(TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime()));
-            dropped += w.dropped();
-        }
-        return dropped;
+        for (Worker w : workers) w.shutdown(TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime()));
     }
 }

@@ -1,0 +1,153 @@
+package io.paguma.internal;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
+import io.paguma.PagumaConfig;
+
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The threads of one runtime: the IO event loops (which are also its timers), the acceptor
+ * loops of its servers (made when the first server starts), the workers, and the thread that
+ * delivers its clients' events (made on first use). Shared by every server and client on a
+ * {@code PagumaRuntime}, or owned by one endpoint that was given none.
+ */
+public final class RuntimeThreads {
+    private final String prefix;
+    private final Transports.Choice transport;
+    private final int bossThreads;
+    private final EventLoopGroup io;
+    /** Null with {@code workerPoolSize: 0}: routers run on the IO threads. */
+    final WorkerPool workers;
+    private EventLoopGroup boss;
+    private ThreadPoolExecutor events;
+    private boolean shutDown;
+
+    /**
+     * @param prefix      thread names start with it, e.g. {@code paguma-game-}
+     * @param ioThreads   IO event loops
+     * @param workerCount workers; 0 runs routers on the IO threads
+     */
+    public RuntimeThreads(String prefix, PagumaConfig config, int bossThreads, int ioThreads, int workerCount) {
+        this.prefix = prefix;
+        this.transport = Transports.choose(config.transport());
+        this.bossThreads = bossThreads;
+        this.io = new MultiThreadIoEventLoopGroup(ioThreads, new DefaultThreadFactory(prefix + "io"),
+                transport.ioHandlerFactory());
+        this.workers = workerCount > 0 ? new WorkerPool(prefix, config, workerCount) : null;
+    }
+
+    /** Thread names for a config's name: {@code paguma-} for the default name, else {@code paguma-<name>-}. */
+    public static String prefix(String name) {
+        return name.equals("paguma") ? "paguma-" : "paguma-" + name + "-";
+    }
+
+    public Transports.Choice transport() {
+        return transport;
+    }
+
+    public EventLoopGroup io() {
+        return io;
+    }
+
+    /** The acceptor loops, made by the first server that starts. */
+    public synchronized EventLoopGroup boss() {
+        if (shutDown) throw new IllegalStateException("the runtime's threads have ended");
+        if (boss == null) {
+            boss = new MultiThreadIoEventLoopGroup(bossThreads, new DefaultThreadFactory(prefix + "boss"),
+                    transport.ioHandlerFactory());
+        }
+        return boss;
+    }
+
+    /** Runs timers that are not tied to one connection (warning summaries): the IO event loops. */
+    public ScheduledExecutorService scheduler() {
+        return io;
+    }
+
+    /** The one thread that delivers client events, in order, made when first needed. */
+    public synchronized ThreadPoolExecutor events() {
+        if (events == null) events = newEventThread(prefix + "client-events");
+        return events;
+    }
+
+    /** A single daemon thread, made on first use, for one client's or one runtime's events. */
+    public static ThreadPoolExecutor newEventThread(String name) {
+        return new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
+                new DefaultThreadFactory(name, true));
+    }
+
+    public int workerCount() {
+        return workers == null ? 0 : workers.size();
+    }
+
+    /** True on one of these threads (an IO or acceptor loop, a worker). */
+    public boolean isOwnThread() {
+        if (workers != null && workers.isWorkerThread()) return true;
+        if (inGroup(io)) return true;
+        EventLoopGroup b;
+        synchronized (this) {
+            b = boss;
+        }
+        return b != null && inGroup(b);
+    }
+
+    private static boolean inGroup(EventLoopGroup group) {
+        for (EventExecutor e : group) {
+            if (e.inEventLoop()) return true;
+        }
+        return false;
+    }
+
+    /**
+     * Ends every thread: the event loops first (closing what they still hold queues its
+     * onConnStop on the workers, which are still there to run it), then the workers, then the
+     * event thread once it has delivered what is queued. Waits until {@code deadlineNanos} for
+     * the loops and the workers, each.
+     */
+    public void shutdown(long deadlineNanos) throws InterruptedException {
+        EventLoopGroup b;
+        ThreadPoolExecutor e;
+        synchronized (this) {
+            shutDown = true;
+            b = boss;
+            e = events;
+        }
+        Future<?> bossDone = b == null ? null : b.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        Future<?> ioDone = io.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        if (bossDone != null) bossDone.awaitUninterruptibly(remainingMillis(deadlineNanos));
+        ioDone.awaitUninterruptibly(remainingMillis(deadlineNanos));
+        if (workers != null) workers.shutdown(remainingMillis(deadlineNanos));
+        if (e != null) {
+            e.shutdown();
+            e.awaitTermination(remainingMillis(deadlineNanos), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** After an interrupted stop: lets every thread end on its own, without waiting. */
+    public void shutdownNow() {
+        EventLoopGroup b;
+        synchronized (this) {
+            shutDown = true;
+            b = boss;
+        }
+        if (b != null) b.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        io.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        if (workers != null) workers.signalShutdown();
+        ThreadPoolExecutor e;
+        synchronized (this) {
+            e = events;
+        }
+        if (e != null) e.shutdown();
+    }
+
+    private static long remainingMillis(long deadlineNanos) {
+        return Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
+    }
+}
