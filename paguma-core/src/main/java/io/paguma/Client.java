@@ -104,6 +104,9 @@ public final class Client {
     private long establishedAt;
     private ScheduledFuture<?> retry;
     private Channel attempt;
+    /** The connection whose onConnStart runs now, and the thread running it (see the constructor). */
+    private volatile ChannelConnection starting;
+    private volatile Thread startingThread;
     /** The established connection, or null; read without the lock on every send. */
     private volatile ChannelConnection current;
     /** The shared runtime this client runs on, or null: it has threads of its own. */
@@ -119,7 +122,19 @@ public final class Client {
         String h = config.host();
         this.host = h.equals("0.0.0.0") ? "127.0.0.1" : h.equals("::") ? "::1" : h;
         this.messageHandler = new MessageHandler(b.routes, b.unknownRouter, config.warnInterval());
-        this.onConnStart = b.onConnStart;
+        // Sends and requests made on the client inside its own onConnStart go to the connection
+        // being set up (before what waited offline), as if made on the hook's Connection.
+        Consumer<Connection> hook = b.onConnStart;
+        this.onConnStart = hook == null ? null : c -> {
+            starting = (ChannelConnection) c;
+            startingThread = Thread.currentThread();
+            try {
+                hook.accept(c);
+            } finally {
+                startingThread = null;
+                starting = null;
+            }
+        };
         this.onConnStop = b.onConnStop;
         this.listeners = new CopyOnWriteArrayList<>(b.listeners);
         this.runtime = b.runtime;
@@ -141,6 +156,10 @@ public final class Client {
      */
     public CompletableFuture<Connection> connect() {
         synchronized (lock) {
+            if (state == State.CLOSED) {
+                return CompletableFuture.failedFuture(new ConnectionClosedException("client " + config.name()
+                        + " is closed; build a new client to connect again"));
+            }
             if (state != State.NEW) return firstConnect;
             io.netty.handler.ssl.SslContext ssl = Tls.forClient(config);
             // Its own threads: one IO thread and at most one worker, ended by close().
@@ -389,6 +408,11 @@ public final class Client {
         return config.port();
     }
 
+    /** Inside onConnStart, on the thread running it: the connection being set up; else null. */
+    private ChannelConnection startingHere() {
+        return startingThread == Thread.currentThread() ? starting : null;
+    }
+
     /** The established connection, or null while disconnected. */
     public Connection connection() {
         return current;
@@ -414,6 +438,7 @@ public final class Client {
         Objects.requireNonNull(message, "message");
         ChannelConnection c = current;
         if (c != null) return c.send(message);
+        if ((c = startingHere()) != null) return c.send(message);
         synchronized (lock) {
             c = current;
             if (c == null) return enqueueLocked(new Queued(message, null));
@@ -438,6 +463,7 @@ public final class Client {
         Objects.requireNonNull(timeout, "timeout");
         ChannelConnection c = current;
         if (c != null) return c.request(message, timeout);
+        if ((c = startingHere()) != null) return c.request(message, timeout);
         synchronized (lock) {
             c = current;
             if (c == null) return enqueueLocked(new Queued(message, timeout));
@@ -757,7 +783,14 @@ public final class Client {
             return this;
         }
 
-        /** Runs on every new connection, the first and each reconnection, before its first message is handled. */
+        /**
+         * Runs on every new connection, the first and each reconnection, before its first message is
+         * handled, and before what waited in the offline queue is sent: the place to log in or
+         * re-subscribe. Inside it, the client's own {@code send} and {@code request} go to this
+         * connection (as the hook's {@code Connection} does), though the client is not CONNECTED yet.
+         * Do not wait for a reply here with {@code workerPoolSize: 0} (the hook then runs on the IO
+         * thread that would read it); keep the future, or use {@link ClientListener#connected}.
+         */
         public Builder onConnStart(Consumer<Connection> hook) {
             this.onConnStart = Objects.requireNonNull(hook, "hook");
             return this;

@@ -207,6 +207,39 @@ class ClientLifecycleTest {
         assertThat(client.state()).isIn(Client.State.WAITING, Client.State.CONNECTING);
     }
 
+    @ParameterizedTest(name = "workerPoolSize {0}")
+    @ValueSource(ints = {0, 1})
+    void theClientsOwnRequestInsideOnConnStartGoesToTheNewConnection(int workers) {
+        Server server = server(Server.builder());
+        List<CompletableFuture<Message>> subscriptions = new CopyOnWriteArrayList<>();
+        Client[] self = new Client[1];
+        // Re-subscribing after every (re)connection, the natural way: through the client itself.
+        Client client = client(server.port(), PagumaConfig.builder().name("resubscribe").workerPoolSize(workers)
+                        .reconnectBase(Duration.ofMillis(20)),
+                Client.builder().onConnStart(c -> subscriptions.add(
+                        self[0].request(ECHO, "subscribe".getBytes(), Duration.ofSeconds(5)))));
+        self[0] = client;
+        client.connect().orTimeout(10, TimeUnit.SECONDS).join();
+        await().atMost(Duration.ofSeconds(10)).until(() -> server.connections().count() == 1);
+        server.connections().all().forEach(Connection::close);
+        await().atMost(Duration.ofSeconds(10)).until(() -> subscriptions.size() == 2);
+        for (CompletableFuture<Message> s : subscriptions) {
+            assertThat(s.orTimeout(10, TimeUnit.SECONDS).join().text()).isEqualTo("subscribe");
+        }
+    }
+
+    @Test
+    void connectAfterCloseFails() {
+        Server server = server(Server.builder());
+        Client client = client(server.port(), PagumaConfig.builder().name("reuse"), Client.builder());
+        client.connect().orTimeout(10, TimeUnit.SECONDS).join();
+        client.close().orTimeout(10, TimeUnit.SECONDS).join();
+        assertThat(client.connect()).failsWithin(Duration.ofSeconds(1))
+                .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                .withCauseInstanceOf(ConnectionClosedException.class)
+                .withMessageContaining("build a new client");
+    }
+
     private static int closedPort() {
         try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
