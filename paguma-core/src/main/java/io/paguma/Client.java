@@ -11,6 +11,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.paguma.internal.ChannelConnection;
 import io.paguma.internal.EndpointContext;
+import io.paguma.internal.EventHub;
 import io.paguma.internal.Failures;
 import io.paguma.internal.RuntimeThreads;
 import io.paguma.internal.Tls;
@@ -109,6 +110,7 @@ public final class Client {
     private volatile Thread startingThread;
     /** The established connection, or null; read without the lock on every send. */
     private volatile ChannelConnection current;
+    private final EventHub eventHub;
     /** The shared runtime this client runs on, or null: it has threads of its own. */
     private final PagumaRuntime runtime;
     private RuntimeThreads threads;
@@ -121,7 +123,8 @@ public final class Client {
         this.codec = b.codec != null ? b.codec : Codecs.byName(config.codec());
         String h = config.host();
         this.host = h.equals("0.0.0.0") ? "127.0.0.1" : h.equals("::") ? "::1" : h;
-        this.messageHandler = new MessageHandler(b.routes, b.unknownRouter, config.warnInterval());
+        this.eventHub = new EventHub(b.eventListeners, b.runtime != null ? b.runtime.events() : null);
+        this.messageHandler = new MessageHandler(b.routes, b.unknownRouter, config.warnInterval(), eventHub);
         // Sends and requests made on the client inside its own onConnStart go to the connection
         // being set up (before what waited offline), as if made on the hook's Connection.
         Consumer<Connection> hook = b.onConnStart;
@@ -166,7 +169,7 @@ public final class Client {
             threads = runtime != null ? runtime.attach(this)
                     : new RuntimeThreads(prefix(), config, 1, 1, Math.min(1, config.workerPoolSize()));
             Transports.Choice transport = threads.transport();
-            context = new EndpointContext(threads, true, config, codec, messageHandler, onConnStart, onConnStop,
+            context = new EndpointContext(threads, eventHub, true, config, codec, messageHandler, onConnStart, onConnStop,
                     ssl, this::opened, this::lost);
             // On a shared runtime, clients are spread over its IO loops.
             loop = threads.io().next();
@@ -345,7 +348,10 @@ public final class Client {
         retry = loop.schedule(this::retryNow, delay.toNanos(), TimeUnit.NANOSECONDS);
         log.info("client {}: reconnecting to {}:{} in {} ms (attempt {})", config.name(), host, config.port(),
                 delay.toMillis(), n);
-        post(() -> notifyListeners("reconnecting", l -> l.reconnecting(n, delay, cause)));
+        post(() -> {
+            eventHub.reconnecting(config.name(), n, delay, cause);
+            notifyListeners("reconnecting", l -> l.reconnecting(n, delay, cause));
+        });
     }
 
     /** On the IO thread, when the retry's delay is over. */
@@ -376,6 +382,7 @@ public final class Client {
         post(() -> {
             fail(waiting, failure);
             firstConnect.completeExceptionally(connectFailure);
+            eventHub.gaveUp(config.name(), attempts, cause);
             notifyListeners("gaveUp", l -> l.gaveUp(attempts, cause));
         });
         shutdown();
@@ -531,6 +538,11 @@ public final class Client {
             if (q.timer != null) q.timer.cancel(false);
             q.future.completeExceptionally(cause);
         }
+    }
+
+    /** Counts of the client's events since it was built (always on). */
+    public EndpointStats stats() {
+        return eventHub.stats();
     }
 
     /** Totals over every connection this client has had (T7). */
@@ -724,8 +736,15 @@ public final class Client {
         private Consumer<Connection> onConnStop;
         private final List<ClientListener> listeners = new ArrayList<>();
         private PagumaRuntime runtime;
+        private final List<EndpointListener> eventListeners = new ArrayList<>();
 
         private Builder() {
+        }
+
+        /** Adds a listener for the client's connection events (bad frames, failures, timeouts, reconnects, ...). */
+        public Builder eventListener(EndpointListener listener) {
+            eventListeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
         }
 
         /**

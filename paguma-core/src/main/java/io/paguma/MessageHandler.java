@@ -2,6 +2,7 @@ package io.paguma;
 
 import io.netty.util.collection.IntObjectHashMap;
 import io.netty.util.collection.IntObjectMap;
+import io.paguma.internal.EventHub;
 import io.paguma.internal.Failures;
 import io.paguma.internal.RateLimitedLog;
 import org.slf4j.Logger;
@@ -38,11 +39,13 @@ public final class MessageHandler {
     private static final Logger log = LoggerFactory.getLogger(MessageHandler.class);
 
     private final IntObjectMap<Router> routes;
+    private final EventHub events;
     private final Router unknownRouter;
     private final RateLimitedLog unknownLog;
     private final RateLimitedLog failureLog;
 
-    MessageHandler(Map<Integer, Router> routes, Router unknownRouter, Duration warnInterval) {
+    MessageHandler(Map<Integer, Router> routes, Router unknownRouter, Duration warnInterval, EventHub events) {
+        this.events = events;
         IntObjectHashMap<Router> table = new IntObjectHashMap<>(Math.max(8, routes.size() * 2));
         routes.forEach(table::put);
         this.routes = table;
@@ -75,19 +78,25 @@ public final class MessageHandler {
                 unknownLog.warn(c + ": no router for message id "
                         + Integer.toUnsignedString(request.id()) + ", message of " + request.message().length()
                         + " bytes dropped", null);
+                events.unknownMessage(c, request.id());
                 return;
             }
             router = unknownRouter;
         }
         String step = "preHandle";
+        // The clock is read only when a listener asked for router timings.
+        long start = events.timesRouters ? System.nanoTime() : 0;
         try {
             router.preHandle(request);
             step = "handle";
             router.handle(request);
             step = "postHandle";
             router.postHandle(request);
+            if (events.timesRouters) events.routerTimed(request, System.nanoTime() - start);
         } catch (Throwable t) {
             Connection c = request.connection();
+            // Not while the JVM is out of memory: the listeners would only make it worse.
+            if (!(t instanceof OutOfMemoryError)) events.routerFailed(request, t);
             String line = c + ": router for message id " + Integer.toUnsignedString(request.id())
                     + " threw in " + step + ": " + Failures.describe(t);
             if (!(t instanceof Error)) {

@@ -1,5 +1,6 @@
 package io.paguma;
 
+import io.paguma.internal.EventHub;
 import io.paguma.internal.RuntimeThreads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,6 +50,7 @@ public final class PagumaRuntime implements AutoCloseable {
     private final Set<Server> servers = ConcurrentHashMap.newKeySet();
     private final Set<Client> clients = ConcurrentHashMap.newKeySet();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
+    private final EventHub events = new EventHub();
     private final Object lock = new Object();
     /** Guarded by {@link #lock}. */
     private boolean closing;
@@ -78,6 +80,20 @@ public final class PagumaRuntime implements AutoCloseable {
     /** The transport in use ({@code epoll}, {@code kqueue}, {@code nio}, {@code io_uring}). */
     public String transport() {
         return threads.transport().name();
+    }
+
+    /** Adds a listener for the events of every server and client on this runtime, now and later. */
+    public void addEventListener(EndpointListener listener) {
+        events.add(java.util.Objects.requireNonNull(listener, "listener"));
+    }
+
+    /** Counts of the events of every endpoint that has run on this runtime (always on). */
+    public EndpointStats stats() {
+        return events.stats();
+    }
+
+    EventHub events() {
+        return events;
     }
 
     public boolean isClosed() {

@@ -9,6 +9,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.concurrent.Future;
 import io.paguma.internal.ChannelConnection;
 import io.paguma.internal.EndpointContext;
+import io.paguma.internal.EventHub;
 import io.paguma.internal.RuntimeThreads;
 import io.paguma.internal.Tls;
 import io.paguma.internal.Transports;
@@ -63,6 +64,7 @@ public final class Server {
     private final Object lock = new Object();
     private State state = State.NEW;
     private EndpointContext context;
+    private final EventHub events;
     /** The shared runtime this server runs on, or null: it has threads of its own. */
     private final PagumaRuntime runtime;
     private RuntimeThreads threads;
@@ -75,7 +77,8 @@ public final class Server {
     private Server(Builder b) {
         this.config = b.effectiveConfig();
         this.codec = b.codec != null ? b.codec : Codecs.byName(config.codec());
-        this.messageHandler = new MessageHandler(b.routes, b.unknownRouter, config.warnInterval());
+        this.events = new EventHub(b.eventListeners, b.runtime != null ? b.runtime.events() : null);
+        this.messageHandler = new MessageHandler(b.routes, b.unknownRouter, config.warnInterval(), events);
         this.onConnStart = b.onConnStart;
         this.onConnStop = b.onConnStop;
         this.runtime = b.runtime;
@@ -98,7 +101,7 @@ public final class Server {
             threads = runtime != null ? runtime.attach(this) : new RuntimeThreads(RuntimeThreads.prefix(config.name()),
                     config, config.bossThreads(), config.ioThreads(), config.workerPoolSize());
             Transports.Choice transport = threads.transport();
-            context = new EndpointContext(threads, false, config, codec, messageHandler, onConnStart, onConnStop, ssl,
+            context = new EndpointContext(threads, events, false, config, codec, messageHandler, onConnStart, onConnStop, ssl,
                     null, null);
             bossGroup = threads.boss();
             ioGroup = threads.io();
@@ -362,6 +365,11 @@ public final class Server {
         }
     }
 
+    /** Counts of the server's events since it was built (always on). */
+    public EndpointStats stats() {
+        return events.stats();
+    }
+
     /** The open connections. */
     public ConnectionManager connections() {
         synchronized (lock) {
@@ -382,8 +390,15 @@ public final class Server {
         private Consumer<Connection> onConnStart;
         private Consumer<Connection> onConnStop;
         private PagumaRuntime runtime;
+        private final List<EndpointListener> eventListeners = new ArrayList<>();
 
         private Builder() {
+        }
+
+        /** Adds a listener for the server's events (accepted, refused, bad frames, failures, ...). */
+        public Builder eventListener(EndpointListener listener) {
+            eventListeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
         }
 
         /**

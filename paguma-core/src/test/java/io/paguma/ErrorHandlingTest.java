@@ -59,7 +59,7 @@ class ErrorHandlingTest {
         OutOfMemoryError oom = new OutOfMemoryError(marker);
         MessageHandler handler = new MessageHandler(Map.of(7, r -> {
             throw oom;
-        }), null, Duration.ofSeconds(5));
+        }), null, Duration.ofSeconds(5), new io.paguma.internal.EventHub(java.util.List.of(), null));
         try (LogCapture logs = LogCapture.start()) {
             assertThatThrownBy(() -> handler.handle(new Request(null, new Message(7, new byte[0])))).isSameAs(oom);
             assertThat(logs.at("ERROR", marker, "threw in handle")).hasSize(1);

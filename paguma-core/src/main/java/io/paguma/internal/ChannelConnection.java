@@ -585,6 +585,7 @@ public final class ChannelConnection implements Connection {
             handler.discardInput();
             // Reset, not FIN: a peer cut off mid-stream must be able to tell it did not get everything.
             GracefulClose.reset(channel);
+            context.events.slowPeerCut(this, pendingBytes);
         }
         send.completeExceptionally(new ConnectionClosedException(this + " closed: " + reason));
     }
@@ -748,6 +749,7 @@ public final class ChannelConnection implements Connection {
         @Override
         public void run() {
             timer = null;
+            if (finished == 0) context.events.requestTimedOut(ChannelConnection.this, id, Duration.ofNanos(timeoutNanos));
             completeExceptionally(new TimeoutException("request with message id " + Integer.toUnsignedString(id)
                     + " (sequence id " + Integer.toUnsignedString(seq) + ") on " + ChannelConnection.this
                     + " got no reply within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms"));

@@ -9,6 +9,7 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.paguma.EndpointListener;
 import io.paguma.FrameException;
 import io.paguma.Message;
 import io.paguma.Request;
@@ -17,6 +18,7 @@ import javax.net.ssl.SSLException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
@@ -41,6 +43,8 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
     private Request stalled;
     /** The worker is full: reading waits for it (inbound backpressure). */
     private boolean paused;
+    /** Reading is off because of backpressure (reported as an event when it turns off and on). */
+    private boolean readingPaused;
     /** More than the high water mark waits to be written: reading waits for the peer (outbound backpressure). */
     private boolean writeBlocked;
     private boolean draining;
@@ -96,6 +100,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
         connection = new ChannelConnection(id, ctx.channel(), context, this, worker);
         turnEnd = context.turnEndFor(ctx.channel().eventLoop());
         context.manager.add(connection);
+        context.events.accepted(connection);
         context.log.debug("{} opened", connection);
         startIdleTimer(ctx);
         ChannelConnection c = connection;
@@ -121,6 +126,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
                 ? "more than " + context.manager.max() + " closed connections still wait for their onConnStop (a slow or stuck worker)"
                 : "maxConn " + context.manager.max() + " reached (set paguma.maxConn to raise it)";
         context.refuseLog.warn("refused connection from " + ChannelConnection.format(remote) + ": " + why, null);
+        context.events.refused(remote, why);
         String text = context.config.serverFullMessage();
         ChannelFuture sent = text.isEmpty() ? null
                 : ctx.writeAndFlush(new Message(context.config.serverFullMsgId(), text.getBytes(StandardCharsets.UTF_8)));
@@ -282,6 +288,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
             cancelIdleTimer();
             discardInput();
             connection.close();
+            context.events.idleClosed(connection, Duration.ofNanos(now - lastRead));
             return;
         }
         long interval = context.heartbeatIntervalNanos;
@@ -345,7 +352,17 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
     /** Reads while closing (to discard), otherwise only when neither the worker nor the peer holds us back. */
     private void updateAutoRead() {
         if (!connection.channel().isActive()) return;
-        connection.channel().config().setAutoRead(draining || (!paused && !writeBlocked));
+        boolean read = draining || (!paused && !writeBlocked);
+        connection.channel().config().setAutoRead(read);
+        // Backpressure as events: a pause, and the resume after it (not the reading a close does to discard).
+        if (!read && !readingPaused) {
+            readingPaused = true;
+            context.events.readingPaused(connection, paused ? EndpointListener.PauseCause.WORKER_FULL
+                    : EndpointListener.PauseCause.PEER_NOT_READING);
+        } else if (read && readingPaused) {
+            readingPaused = false;
+            if (!draining) context.events.readingResumed(connection);
+        }
     }
 
     /**
@@ -473,6 +490,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
 
     private void closeForBadInput(String reason) {
         context.frameLog.warn(connection + " closed: " + reason, null);
+        context.events.frameRejected(connection, reason);
         discardInput();
         connection.close();
     }

@@ -60,6 +60,8 @@ public final class EndpointContext {
     /** A client's one worker (see the constructor); null on a server. */
     private final Worker clientWorker;
     private final RuntimeThreads threads;
+    /** Where events go: counters, the endpoint's and the runtime's listeners. */
+    final EventHub events;
     /** Set when this endpoint's stop ran out of time: its queued requests are dropped and counted. */
     volatile boolean abandoned;
     final java.util.concurrent.atomic.LongAdder dropped = new java.util.concurrent.atomic.LongAdder();
@@ -70,17 +72,12 @@ public final class EndpointContext {
     final java.util.concurrent.atomic.LongAdder discardedRequests = new java.util.concurrent.atomic.LongAdder();
     final java.util.concurrent.atomic.LongAdder discardedBytes = new java.util.concurrent.atomic.LongAdder();
 
-    /** A server's context. */
-    public EndpointContext(RuntimeThreads threads, PagumaConfig config, Codec codec, MessageHandler handler,
-                           Consumer<Connection> onConnStart, Consumer<Connection> onConnStop) {
-        this(threads, false, config, codec, handler, onConnStart, onConnStop, Tls.forServer(config), null, null);
-    }
-
     /** A server's or client's context; {@code opened}/{@code closed} may be null. */
-    public EndpointContext(RuntimeThreads threads, boolean clientSide, PagumaConfig config, Codec codec,
+    public EndpointContext(RuntimeThreads threads, EventHub events, boolean clientSide, PagumaConfig config, Codec codec,
                            MessageHandler handler, Consumer<Connection> onConnStart, Consumer<Connection> onConnStop,
                            SslContext ssl, Consumer<ChannelConnection> opened, Consumer<ChannelConnection> closed) {
         this.threads = threads;
+        this.events = events;
         this.clientSide = clientSide;
         this.log = LoggerFactory.getLogger(clientSide ? "io.paguma.Client" : "io.paguma.Server");
         this.ssl = ssl;

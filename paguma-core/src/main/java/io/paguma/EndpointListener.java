@@ -1,0 +1,86 @@
+package io.paguma;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+
+/**
+ * Hears what happens to a server's or client's connections — everything that is otherwise only
+ * a log line — so it can be counted, exported or acted on (the admin module's metrics are built
+ * on it). Register it with {@code Server.Builder.eventListener}, {@code Client.Builder.eventListener}
+ * or {@link PagumaRuntime#addEventListener} (every endpoint on the runtime). Each event is also
+ * counted, always, in {@link EndpointStats}.
+ *
+ * <p>Every method has an empty default. They run on the thread where the event happens — an IO
+ * thread, a worker, or a client's event thread — so return quickly and never block. One that
+ * throws is logged (once per listener and event) and otherwise ignored.
+ */
+public interface EndpointListener {
+
+    /** A connection was accepted (server) or established (client, before TLS). */
+    default void accepted(Connection connection) {
+    }
+
+    /** A server refused a connection: {@code maxConn} reached, or too many closed connections wait for onConnStop. */
+    default void refused(InetSocketAddress peer, String reason) {
+    }
+
+    /** A frame was too long or malformed; its connection is being closed. */
+    default void frameRejected(Connection connection, String reason) {
+    }
+
+    /** A message had an id no router handles (and there is no onUnknownMessage router); it was dropped. */
+    default void unknownMessage(Connection connection, int messageId) {
+    }
+
+    /** A router (a step of it) threw. */
+    default void routerFailed(Request request, Throwable failure) {
+    }
+
+    /** A connection was closed because nothing arrived for {@code heartbeatMax}. */
+    default void idleClosed(Connection connection, Duration silence) {
+    }
+
+    /** A peer that did not read was cut off: more than {@code maxPendingWriteBytes} waited for it. */
+    default void slowPeerCut(Connection connection, long pendingBytes) {
+    }
+
+    /** Why reading a connection was paused. */
+    enum PauseCause {
+        /** The connection's worker queue is full (inbound backpressure). */
+        WORKER_FULL,
+        /** More than the write-buffer high water mark waits for the peer to read (outbound backpressure). */
+        PEER_NOT_READING
+    }
+
+    /** Reading a connection was paused (backpressure). */
+    default void readingPaused(Connection connection, PauseCause cause) {
+    }
+
+    /** Reading a connection resumed after a pause. */
+    default void readingResumed(Connection connection) {
+    }
+
+    /** A request got no reply within its timeout. */
+    default void requestTimedOut(Connection connection, int messageId, Duration timeout) {
+    }
+
+    /** A client will try to connect again (see {@link ClientListener#reconnecting}). */
+    default void reconnecting(String client, int attempt, Duration delay, Throwable cause) {
+    }
+
+    /** A client stopped trying to connect (see {@link ClientListener#gaveUp}). */
+    default void gaveUp(String client, int attempts, Throwable lastCause) {
+    }
+
+    /**
+     * Whether {@link #routerTimed} is wanted. Asked once, when the endpoint is built; only then
+     * is the clock read around each router (the hot path pays nothing otherwise).
+     */
+    default boolean timesRouters() {
+        return false;
+    }
+
+    /** A router ran for {@code nanos} (pre, handle and post), when {@link #timesRouters()} is true. */
+    default void routerTimed(Request request, long nanos) {
+    }
+}
