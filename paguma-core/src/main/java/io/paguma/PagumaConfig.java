@@ -1,9 +1,15 @@
 package io.paguma;
 
-import io.paguma.internal.ConfigLoader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -18,6 +24,7 @@ import java.util.Map;
  * naming the key. {@code docs/CONFIG.md} lists every key.
  */
 public final class PagumaConfig {
+    private static final Logger log = LoggerFactory.getLogger(PagumaConfig.class);
 
     /** Which Netty transport carries the sockets (R1). */
     public enum Transport {
@@ -46,6 +53,102 @@ public final class PagumaConfig {
             return name().toLowerCase(Locale.ROOT);
         }
     }
+
+    private static final int CORES = Runtime.getRuntime().availableProcessors();
+
+    private static final ConfigKey<String> NAME = ConfigKey.string("name", "paguma")
+            .check(v -> !v.isBlank(), "must not be empty").doc("The endpoint's name, used in logs and thread names.");
+    private static final ConfigKey<String> HOST = ConfigKey.string("host", "0.0.0.0")
+            .check(v -> !v.isBlank(), "must not be empty").doc("The address to listen on, or a client's server.");
+    private static final ConfigKey<Integer> PORT = ConfigKey.integer("port", 8999)
+            .check(v -> v >= 0 && v <= 65535, "must be between 0 and 65535").doc("The TCP port; 0 picks a free one.");
+    private static final ConfigKey<Integer> MAX_CONN = ConfigKey.integer("maxConn", 12000)
+            .check(v -> v > 0, "must be > 0").scope(ConfigKey.Scope.SERVER).doc("The most connections open at once.");
+    private static final ConfigKey<Integer> MAX_PACKET_SIZE = ConfigKey.integer("maxPacketSize", 4096)
+            .check(v -> v > 0, "must be > 0").doc("The largest payload a frame may announce, in bytes.");
+    private static final ConfigKey<Integer> WORKER_POOL_SIZE = ConfigKey.integer("workerPoolSize", CORES)
+            .check(v -> v >= 0, "must be >= 0").doc("Worker threads for routers; 0 runs them on the IO threads.");
+    private static final ConfigKey<Integer> MAX_WORKER_TASK_LEN = ConfigKey.integer("maxWorkerTaskLen", 1024)
+            .check(v -> v > 0, "must be > 0").doc("Requests queued per worker before reading pauses.");
+    private static final ConfigKey<WorkerMode> WORKER_MODE = ConfigKey.enumOf("workerMode", WorkerMode.class, WorkerMode.HASH)
+            .scope(ConfigKey.Scope.SERVER).doc("How connections are pinned to workers: hash or bind.");
+    private static final ConfigKey<String> CODEC = ConfigKey.string("codec", "ltv-le").doc("The wire format's name.");
+    private static final ConfigKey<Transport> TRANSPORT = ConfigKey.enumOf("transport", Transport.class, Transport.AUTO)
+            .doc("auto, nio, epoll, kqueue or io_uring.");
+    private static final ConfigKey<Integer> BOSS_THREADS = ConfigKey.integer("bossThreads", 1)
+            .check(v -> v > 0, "must be > 0").scope(ConfigKey.Scope.SERVER).doc("Threads that accept connections.");
+    private static final ConfigKey<Integer> IO_THREADS = ConfigKey.integer("ioThreads", CORES)
+            .check(v -> v > 0, "must be > 0").scope(ConfigKey.Scope.SERVER).doc("Threads that read and write sockets.");
+    private static final ConfigKey<Boolean> TCP_NO_DELAY = ConfigKey.bool("tcpNoDelay", true).doc("Disables Nagle's algorithm.");
+    private static final ConfigKey<Boolean> KEEP_ALIVE = ConfigKey.bool("keepAlive", true).doc("Enables TCP keep-alive probes.");
+    private static final ConfigKey<Duration> KEEP_ALIVE_PERIOD = ConfigKey.duration("keepAlivePeriod", Duration.ofSeconds(15))
+            .check(v -> v.toSeconds() >= 1, "must be at least 1s").doc("Idle time before the first keep-alive probe, and between probes.");
+    private static final ConfigKey<Integer> SO_BACKLOG = ConfigKey.integer("soBacklog", 1024)
+            .check(v -> v > 0, "must be > 0").scope(ConfigKey.Scope.SERVER).doc("The listen backlog.");
+    private static final ConfigKey<Integer> WRITE_BUFFER_HIGH_WATER_MARK = ConfigKey.integer("writeBufferHighWaterMark", 64 * 1024)
+            .doc("Above this many bytes waiting to be written, a connection stops reading requests.");
+    private static final ConfigKey<Integer> WRITE_BUFFER_LOW_WATER_MARK = ConfigKey.integer("writeBufferLowWaterMark", 32 * 1024)
+            .check(v -> v > 0, "must be > 0").doc("Below this many bytes waiting, a paused connection reads again.");
+    private static final ConfigKey<Integer> MAX_PENDING_WRITE_BYTES = ConfigKey.integer("maxPendingWriteBytes", 4 * 1024 * 1024)
+            .doc("Above this many bytes waiting to be written, the connection is reset.");
+    private static final ConfigKey<Duration> STOP_GRACE_PERIOD = ConfigKey.duration("stopGracePeriod", Duration.ofSeconds(10))
+            .check(v -> !v.isNegative(), "must be >= 0").doc("How long stop() and close() wait for requests and writes.");
+    private static final ConfigKey<Duration> CLOSE_LINGER = ConfigKey.duration("closeLinger", Duration.ofSeconds(2))
+            .check(v -> !v.isNegative(), "must be >= 0").doc("How long a close waits for the peer's FIN after its own.");
+    private static final ConfigKey<Integer> SERVER_FULL_MSG_ID = ConfigKey.unsignedInt("serverFullMsgId", 0)
+            .scope(ConfigKey.Scope.SERVER).doc("The message id of the \"server full\" message.");
+    private static final ConfigKey<String> SERVER_FULL_MESSAGE = ConfigKey.string("serverFullMessage", "")
+            .scope(ConfigKey.Scope.SERVER).doc("Text sent to a connection refused by maxConn; empty sends nothing.");
+    private static final ConfigKey<Duration> WARN_INTERVAL = ConfigKey.duration("warnInterval", Duration.ofSeconds(5))
+            .check(v -> !v.isNegative(), "must be >= 0").doc("The shortest interval between two lines of one repeated warning.");
+    private static final ConfigKey<Duration> HEARTBEAT_MAX = ConfigKey.duration("heartbeatMax", Duration.ZERO)
+            .check(v -> !v.isNegative(), "must be >= 0 (0s turns it off)").doc("Close a connection after this long without inbound bytes.");
+    private static final ConfigKey<Duration> HEARTBEAT_INTERVAL = ConfigKey.duration("heartbeatInterval", Duration.ZERO)
+            .check(v -> !v.isNegative(), "must be >= 0 (0s turns it off)").doc("Send a ping after this long without outbound traffic.");
+    private static final ConfigKey<Integer> HEARTBEAT_MSG_ID = ConfigKey.unsignedInt("heartbeatMsgId", 99999)
+            .doc("The message id of heartbeats.");
+    private static final ConfigKey<Boolean> HEARTBEAT_REPLY = ConfigKey.bool("heartbeatReply", true)
+            .doc("Answer a heartbeat ping with a pong.");
+    private static final ConfigKey<Duration> REQUEST_TIMEOUT = ConfigKey.duration("requestTimeout", Duration.ofSeconds(10))
+            .check(v -> !v.isNegative() && !v.isZero(), "must be > 0").doc("How long request(...) waits for the reply by default.");
+    private static final ConfigKey<Integer> MAX_PENDING_REQUESTS = ConfigKey.integer("maxPendingRequests", 65536)
+            .check(v -> v > 0, "must be > 0").doc("The most requests one connection may have waiting for replies.");
+    private static final ConfigKey<Boolean> TLS = ConfigKey.bool("tls", false).doc("TLS on every connection.");
+    private static final ConfigKey<String> TLS_CERT = ConfigKey.string("tlsCert", "").doc("PEM file with the certificate chain.");
+    private static final ConfigKey<String> TLS_KEY = ConfigKey.string("tlsKey", "").doc("PEM file with the PKCS#8 key of tlsCert.");
+    private static final ConfigKey<String> TLS_TRUST = ConfigKey.string("tlsTrust", "").doc("PEM file with the certificates to trust.");
+    private static final ConfigKey<Duration> CONNECT_TIMEOUT = ConfigKey.duration("connectTimeout", Duration.ofSeconds(5))
+            .check(v -> v.toMillis() >= 1, "must be at least 1ms").scope(ConfigKey.Scope.CLIENT)
+            .doc("How long one connection attempt may take.");
+    private static final ConfigKey<Boolean> RECONNECT = ConfigKey.bool("reconnect", true).scope(ConfigKey.Scope.CLIENT)
+            .doc("Retry a failed or lost connection.");
+    private static final ConfigKey<Duration> RECONNECT_BASE = ConfigKey.duration("reconnectBase", Duration.ofSeconds(3))
+            .check(v -> v.toMillis() >= 1, "must be at least 1ms").scope(ConfigKey.Scope.CLIENT)
+            .doc("The delay before the first retry; it doubles after each failure.");
+    private static final ConfigKey<Duration> RECONNECT_MAX_DELAY = ConfigKey.duration("reconnectMaxDelay", Duration.ofSeconds(60))
+            .scope(ConfigKey.Scope.CLIENT).doc("The longest delay between two attempts.");
+    private static final ConfigKey<Integer> RECONNECT_ATTEMPTS = ConfigKey.integer("reconnectAttempts", 0)
+            .check(v -> v >= 0, "must be >= 0 (0: no limit)").scope(ConfigKey.Scope.CLIENT)
+            .doc("Failed attempts in a row after which the client gives up; 0 never.");
+    private static final ConfigKey<Double> RECONNECT_JITTER = ConfigKey.decimal("reconnectJitter", 0.2)
+            .check(v -> v >= 0 && v <= 1, "must be between 0 and 1").scope(ConfigKey.Scope.CLIENT)
+            .doc("The fraction by which each delay is varied at random.");
+    private static final ConfigKey<Integer> OFFLINE_QUEUE_SIZE = ConfigKey.integer("offlineQueueSize", 0)
+            .check(v -> v >= 0, "must be >= 0").scope(ConfigKey.Scope.CLIENT)
+            .doc("Sends and requests held while disconnected; 0 fails them at once.");
+
+    /**
+     * Core's own keys, in documentation order: the root section, written at the top level of a
+     * file, as {@code PAGUMA_<KEY>} and as {@code paguma.<key>}.
+     */
+    public static final ConfigSection ROOT = new ConfigSection("", List.of(NAME, HOST, PORT, MAX_CONN, MAX_PACKET_SIZE,
+            WORKER_POOL_SIZE, MAX_WORKER_TASK_LEN, WORKER_MODE, CODEC, TRANSPORT, BOSS_THREADS, IO_THREADS, TCP_NO_DELAY,
+            KEEP_ALIVE, KEEP_ALIVE_PERIOD, SO_BACKLOG, WRITE_BUFFER_HIGH_WATER_MARK, WRITE_BUFFER_LOW_WATER_MARK,
+            MAX_PENDING_WRITE_BYTES, STOP_GRACE_PERIOD, CLOSE_LINGER, SERVER_FULL_MSG_ID, SERVER_FULL_MESSAGE, WARN_INTERVAL,
+            HEARTBEAT_MAX, HEARTBEAT_INTERVAL, HEARTBEAT_MSG_ID, HEARTBEAT_REPLY, REQUEST_TIMEOUT, MAX_PENDING_REQUESTS,
+            TLS, TLS_CERT, TLS_KEY, TLS_TRUST, CONNECT_TIMEOUT, RECONNECT, RECONNECT_BASE, RECONNECT_MAX_DELAY,
+            RECONNECT_ATTEMPTS, RECONNECT_JITTER, OFFLINE_QUEUE_SIZE)) {
+    };
 
     private final String name;
     private final String host;
@@ -89,48 +192,56 @@ public final class PagumaConfig {
     private final double reconnectJitter;
     private final int offlineQueueSize;
 
-    private PagumaConfig(Builder b) {
-        this.name = b.name;
-        this.host = b.host;
-        this.port = b.port;
-        this.maxConn = b.maxConn;
-        this.maxPacketSize = b.maxPacketSize;
-        this.workerPoolSize = b.workerPoolSize;
-        this.maxWorkerTaskLen = b.maxWorkerTaskLen;
-        this.workerMode = b.workerMode;
-        this.codec = b.codec;
-        this.transport = b.transport;
-        this.bossThreads = b.bossThreads;
-        this.ioThreads = b.ioThreads;
-        this.tcpNoDelay = b.tcpNoDelay;
-        this.keepAlive = b.keepAlive;
-        this.keepAlivePeriod = b.keepAlivePeriod;
-        this.soBacklog = b.soBacklog;
-        this.writeBufferLowWaterMark = b.writeBufferLowWaterMark;
-        this.writeBufferHighWaterMark = b.writeBufferHighWaterMark;
-        this.maxPendingWriteBytes = b.maxPendingWriteBytes;
-        this.stopGracePeriod = b.stopGracePeriod;
-        this.closeLinger = b.closeLinger;
-        this.serverFullMsgId = b.serverFullMsgId;
-        this.serverFullMessage = b.serverFullMessage;
-        this.warnInterval = b.warnInterval;
-        this.heartbeatMax = b.heartbeatMax;
-        this.heartbeatInterval = b.heartbeatInterval;
-        this.heartbeatMsgId = b.heartbeatMsgId;
-        this.heartbeatReply = b.heartbeatReply;
-        this.requestTimeout = b.requestTimeout;
-        this.maxPendingRequests = b.maxPendingRequests;
-        this.tls = b.tls;
-        this.tlsCert = b.tlsCert;
-        this.tlsKey = b.tlsKey;
-        this.tlsTrust = b.tlsTrust;
-        this.connectTimeout = b.connectTimeout;
-        this.reconnect = b.reconnect;
-        this.reconnectBase = b.reconnectBase;
-        this.reconnectMaxDelay = b.reconnectMaxDelay;
-        this.reconnectAttempts = b.reconnectAttempts;
-        this.reconnectJitter = b.reconnectJitter;
-        this.offlineQueueSize = b.offlineQueueSize;
+    private final ConfigSection.Values root;
+    private final Map<String, ConfigSection.Values> sections;
+    /** Keys set by {@link #load}, by full name, with where they were set: for the warning about keys of the other side. */
+    private final Map<String, Loaded> loaded;
+
+    private PagumaConfig(Builder b, ConfigSection.Values root, Map<String, ConfigSection.Values> sections) {
+        this.root = root;
+        this.sections = sections;
+        this.loaded = Map.copyOf(b.loaded);
+        this.name = root.get(NAME);
+        this.host = root.get(HOST);
+        this.port = root.get(PORT);
+        this.maxConn = root.get(MAX_CONN);
+        this.maxPacketSize = root.get(MAX_PACKET_SIZE);
+        this.workerPoolSize = root.get(WORKER_POOL_SIZE);
+        this.maxWorkerTaskLen = root.get(MAX_WORKER_TASK_LEN);
+        this.workerMode = root.get(WORKER_MODE);
+        this.codec = root.get(CODEC);
+        this.transport = root.get(TRANSPORT);
+        this.bossThreads = root.get(BOSS_THREADS);
+        this.ioThreads = root.get(IO_THREADS);
+        this.tcpNoDelay = root.get(TCP_NO_DELAY);
+        this.keepAlive = root.get(KEEP_ALIVE);
+        this.keepAlivePeriod = root.get(KEEP_ALIVE_PERIOD);
+        this.soBacklog = root.get(SO_BACKLOG);
+        this.writeBufferLowWaterMark = root.get(WRITE_BUFFER_LOW_WATER_MARK);
+        this.writeBufferHighWaterMark = root.get(WRITE_BUFFER_HIGH_WATER_MARK);
+        this.maxPendingWriteBytes = root.get(MAX_PENDING_WRITE_BYTES);
+        this.stopGracePeriod = root.get(STOP_GRACE_PERIOD);
+        this.closeLinger = root.get(CLOSE_LINGER);
+        this.serverFullMsgId = root.get(SERVER_FULL_MSG_ID);
+        this.serverFullMessage = root.get(SERVER_FULL_MESSAGE);
+        this.warnInterval = root.get(WARN_INTERVAL);
+        this.heartbeatMax = root.get(HEARTBEAT_MAX);
+        this.heartbeatInterval = root.get(HEARTBEAT_INTERVAL);
+        this.heartbeatMsgId = root.get(HEARTBEAT_MSG_ID);
+        this.heartbeatReply = root.get(HEARTBEAT_REPLY);
+        this.requestTimeout = root.get(REQUEST_TIMEOUT);
+        this.maxPendingRequests = root.get(MAX_PENDING_REQUESTS);
+        this.tls = root.get(TLS);
+        this.tlsCert = root.get(TLS_CERT);
+        this.tlsKey = root.get(TLS_KEY);
+        this.tlsTrust = root.get(TLS_TRUST);
+        this.connectTimeout = root.get(CONNECT_TIMEOUT);
+        this.reconnect = root.get(RECONNECT);
+        this.reconnectBase = root.get(RECONNECT_BASE);
+        this.reconnectMaxDelay = root.get(RECONNECT_MAX_DELAY);
+        this.reconnectAttempts = root.get(RECONNECT_ATTEMPTS);
+        this.reconnectJitter = root.get(RECONNECT_JITTER);
+        this.offlineQueueSize = root.get(OFFLINE_QUEUE_SIZE);
     }
 
     /** The defaults: what a server uses with no file, no environment and no system properties. */
@@ -151,22 +262,54 @@ public final class PagumaConfig {
      * {@code -Dpaguma.config} or {@code PAGUMA_CONFIG}, else the first of {@code application.json},
      * {@code application.yaml}, {@code application.yml} in the working directory and then in
      * {@code conf/}, else no file; then environment variables, then system properties.
+     *
+     * @param sections sections to read besides the root one and those found on the classpath
+     *                 ({@code META-INF/services/io.paguma.ConfigSection})
      */
-    public static PagumaConfig load() {
-        return ConfigLoader.load(null, System.getenv(), ConfigLoader.systemProperties(), Path.of(""));
+    public static PagumaConfig load(ConfigSection... sections) {
+        return ConfigLoader.load(null, System.getenv(), ConfigLoader.systemProperties(), Path.of(""), List.of(sections));
     }
 
     /** Loads {@code file} (JSON or YAML by extension), then applies environment variables and system properties. */
-    public static PagumaConfig load(Path file) {
-        return ConfigLoader.load(file, System.getenv(), ConfigLoader.systemProperties(), Path.of(""));
+    public static PagumaConfig load(Path file, ConfigSection... sections) {
+        return ConfigLoader.load(file, System.getenv(), ConfigLoader.systemProperties(), Path.of(""), List.of(sections));
     }
 
     /**
      * Loads {@code file} (may be null: no file) with the given environment and system properties
      * in place of the process's own; for tests and embedders.
      */
-    public static PagumaConfig load(Path file, Map<String, String> env, Map<String, String> systemProperties) {
-        return ConfigLoader.load(file, env, systemProperties, null);
+    public static PagumaConfig load(Path file, Map<String, String> env, Map<String, String> systemProperties,
+                                    ConfigSection... sections) {
+        return ConfigLoader.load(file, env, systemProperties, null, List.of(sections));
+    }
+
+    /**
+     * The values of {@code section}: as loaded when it was declared at {@link #load} (found on the
+     * classpath or passed in), else as set with {@link Builder#set}, else its defaults.
+     */
+    public ConfigSection.Values section(ConfigSection section) {
+        if (section.name().isEmpty()) return root;
+        ConfigSection.Values v = sections.get(section.name());
+        return v != null ? v : section.defaults();
+    }
+
+    /**
+     * Logs one warning naming the keys that were loaded (from a file, the environment or system
+     * properties) but do not apply to {@code endpoint}: a client's keys given to a server, or the
+     * other way round. Not an error, since one file may serve servers and clients alike.
+     */
+    void warnKeysNotFor(ConfigKey.Scope endpoint) {
+        List<String> ignored = new ArrayList<>();
+        loaded.forEach((key, l) -> {
+            if (!l.key.scope().appliesTo(endpoint)) ignored.add(key + " (from " + l.origin + ")");
+        });
+        if (ignored.isEmpty()) return;
+        Collections.sort(ignored);
+        String side = endpoint == ConfigKey.Scope.SERVER ? "server" : "client";
+        log.warn("{} {}: {} appl{} to {}s only and {} ignored here", side, name, String.join(", ", ignored),
+                ignored.size() == 1 ? "ies" : "y", endpoint == ConfigKey.Scope.SERVER ? "client" : "server",
+                ignored.size() == 1 ? "is" : "are");
     }
 
     /** The server's name, used in logs. */
@@ -296,229 +439,151 @@ public final class PagumaConfig {
     /** Client: messages and requests held while disconnected and sent once connected; 0 fails them at once. */
     public int offlineQueueSize() { return offlineQueueSize; }
 
+    /** Every key as {@code name=value}, values written as in a file; sections follow as {@code section{key=value, ...}}. */
     @Override
     public String toString() {
-        return "PagumaConfig{name=" + name + ", host=" + host + ", port=" + port + ", maxConn=" + maxConn
-                + ", maxPacketSize=" + maxPacketSize + ", workerPoolSize=" + workerPoolSize
-                + ", maxWorkerTaskLen=" + maxWorkerTaskLen + ", workerMode=" + workerMode.configName()
-                + ", codec=" + codec + ", transport=" + transport.configName() + ", bossThreads=" + bossThreads
-                + ", ioThreads=" + ioThreads + ", tcpNoDelay=" + tcpNoDelay + ", keepAlive=" + keepAlive
-                + ", keepAlivePeriod=" + keepAlivePeriod + ", soBacklog=" + soBacklog
-                + ", writeBufferLowWaterMark=" + writeBufferLowWaterMark + ", writeBufferHighWaterMark=" + writeBufferHighWaterMark
-                + ", maxPendingWriteBytes=" + maxPendingWriteBytes + ", stopGracePeriod=" + stopGracePeriod + ", closeLinger=" + closeLinger + ", serverFullMsgId=" + Integer.toUnsignedString(serverFullMsgId)
-                + ", serverFullMessage=" + serverFullMessage + ", warnInterval=" + warnInterval
-                + ", heartbeatMax=" + heartbeatMax
-                + ", heartbeatInterval=" + heartbeatInterval
-                + ", heartbeatMsgId=" + Integer.toUnsignedString(heartbeatMsgId)
-                + ", heartbeatReply=" + heartbeatReply
-                + ", requestTimeout=" + requestTimeout
-                + ", maxPendingRequests=" + maxPendingRequests
-                + ", tls=" + tls
-                + ", tlsCert=" + tlsCert
-                + ", tlsKey=" + tlsKey
-                + ", tlsTrust=" + tlsTrust
-                + ", connectTimeout=" + connectTimeout
-                + ", reconnect=" + reconnect
-                + ", reconnectBase=" + reconnectBase
-                + ", reconnectMaxDelay=" + reconnectMaxDelay
-                + ", reconnectAttempts=" + reconnectAttempts
-                + ", reconnectJitter=" + reconnectJitter
-                + ", offlineQueueSize=" + offlineQueueSize + '}';
+        StringBuilder sb = new StringBuilder("PagumaConfig{").append(root);
+        sections.values().forEach(v -> sb.append(", ").append(v.section().name()).append('{').append(v).append('}'));
+        return sb.append('}').toString();
+    }
+
+    private record Loaded(ConfigKey<?> key, String origin) {
     }
 
     /** Builds a {@link PagumaConfig}; every setter has a default, {@link #build()} checks every value. */
     public static final class Builder {
-        private String name = "paguma";
-        private String host = "0.0.0.0";
-        private int port = 8999;
-        private int maxConn = 12000;
-        private int maxPacketSize = 4096;
-        private int workerPoolSize = Runtime.getRuntime().availableProcessors();
-        private int maxWorkerTaskLen = 1024;
-        private WorkerMode workerMode = WorkerMode.HASH;
-        private String codec = "ltv-le";
-        private Transport transport = Transport.AUTO;
-        private int bossThreads = 1;
-        private int ioThreads = Runtime.getRuntime().availableProcessors();
-        private boolean tcpNoDelay = true;
-        private boolean keepAlive = true;
-        private Duration keepAlivePeriod = Duration.ofSeconds(15);
-        private int soBacklog = 1024;
-        private int writeBufferLowWaterMark = 32 * 1024;
-        private int writeBufferHighWaterMark = 64 * 1024;
-        private int maxPendingWriteBytes = 4 * 1024 * 1024;
-        private Duration stopGracePeriod = Duration.ofSeconds(10);
-        private Duration closeLinger = Duration.ofSeconds(2);
-        private int serverFullMsgId = 0;
-        private String serverFullMessage = "";
-        private Duration warnInterval = Duration.ofSeconds(5);
-        private Duration heartbeatMax = Duration.ZERO;
-        private Duration heartbeatInterval = Duration.ZERO;
-        private int heartbeatMsgId = 99999;
-        private boolean heartbeatReply = true;
-        private Duration requestTimeout = Duration.ofSeconds(10);
-        private int maxPendingRequests = 65536;
-        private boolean tls = false;
-        private String tlsCert = "";
-        private String tlsKey = "";
-        private String tlsTrust = "";
-        private Duration connectTimeout = Duration.ofSeconds(5);
-        private boolean reconnect = true;
-        private Duration reconnectBase = Duration.ofSeconds(3);
-        private Duration reconnectMaxDelay = Duration.ofSeconds(60);
-        private int reconnectAttempts = 0;
-        private double reconnectJitter = 0.2;
-        private int offlineQueueSize = 0;
+        private final Map<String, Object> root = new HashMap<>();
+        private final Map<String, ConfigSection> sections = new LinkedHashMap<>();
+        private final Map<String, Map<String, Object>> sectionValues = new HashMap<>();
+        private final Map<String, Loaded> loaded = new HashMap<>();
 
         private Builder() {
         }
 
         private Builder(PagumaConfig c) {
-            name = c.name;
-            host = c.host;
-            port = c.port;
-            maxConn = c.maxConn;
-            maxPacketSize = c.maxPacketSize;
-            workerPoolSize = c.workerPoolSize;
-            maxWorkerTaskLen = c.maxWorkerTaskLen;
-            workerMode = c.workerMode;
-            codec = c.codec;
-            transport = c.transport;
-            bossThreads = c.bossThreads;
-            ioThreads = c.ioThreads;
-            tcpNoDelay = c.tcpNoDelay;
-            keepAlive = c.keepAlive;
-            keepAlivePeriod = c.keepAlivePeriod;
-            soBacklog = c.soBacklog;
-            writeBufferLowWaterMark = c.writeBufferLowWaterMark;
-            writeBufferHighWaterMark = c.writeBufferHighWaterMark;
-            maxPendingWriteBytes = c.maxPendingWriteBytes;
-            stopGracePeriod = c.stopGracePeriod;
-            closeLinger = c.closeLinger;
-            serverFullMsgId = c.serverFullMsgId;
-            serverFullMessage = c.serverFullMessage;
-            warnInterval = c.warnInterval;
-            heartbeatMax = c.heartbeatMax;
-            heartbeatInterval = c.heartbeatInterval;
-            heartbeatMsgId = c.heartbeatMsgId;
-            heartbeatReply = c.heartbeatReply;
-            requestTimeout = c.requestTimeout;
-            maxPendingRequests = c.maxPendingRequests;
-            tls = c.tls;
-            tlsCert = c.tlsCert;
-            tlsKey = c.tlsKey;
-            tlsTrust = c.tlsTrust;
-            connectTimeout = c.connectTimeout;
-            reconnect = c.reconnect;
-            reconnectBase = c.reconnectBase;
-            reconnectMaxDelay = c.reconnectMaxDelay;
-            reconnectAttempts = c.reconnectAttempts;
-            reconnectJitter = c.reconnectJitter;
-            offlineQueueSize = c.offlineQueueSize;
+            for (ConfigKey<?> k : ROOT.keys()) root.put(k.name(), c.root.get(k));
+            c.sections.values().forEach(v -> {
+                section(v.section());
+                for (ConfigKey<?> k : v.section().keys()) sectionValues.get(v.section().name()).put(k.name(), v.get(k));
+            });
+            loaded.putAll(c.loaded);
         }
 
-        public Builder name(String name) { this.name = name; return this; }
-        public Builder host(String host) { this.host = host; return this; }
-        public Builder port(int port) { this.port = port; return this; }
-        public Builder maxConn(int maxConn) { this.maxConn = maxConn; return this; }
-        public Builder maxPacketSize(int maxPacketSize) { this.maxPacketSize = maxPacketSize; return this; }
-        public Builder workerPoolSize(int workerPoolSize) { this.workerPoolSize = workerPoolSize; return this; }
-        public Builder maxWorkerTaskLen(int maxWorkerTaskLen) { this.maxWorkerTaskLen = maxWorkerTaskLen; return this; }
-        public Builder workerMode(WorkerMode workerMode) { this.workerMode = workerMode; return this; }
-        public Builder codec(String codec) { this.codec = codec; return this; }
-        public Builder transport(Transport transport) { this.transport = transport; return this; }
-        public Builder bossThreads(int bossThreads) { this.bossThreads = bossThreads; return this; }
-        public Builder ioThreads(int ioThreads) { this.ioThreads = ioThreads; return this; }
-        public Builder tcpNoDelay(boolean tcpNoDelay) { this.tcpNoDelay = tcpNoDelay; return this; }
-        public Builder keepAlive(boolean keepAlive) { this.keepAlive = keepAlive; return this; }
-        public Builder keepAlivePeriod(Duration keepAlivePeriod) { this.keepAlivePeriod = keepAlivePeriod; return this; }
-        public Builder soBacklog(int soBacklog) { this.soBacklog = soBacklog; return this; }
-        public Builder writeBufferLowWaterMark(int bytes) { this.writeBufferLowWaterMark = bytes; return this; }
-        public Builder writeBufferHighWaterMark(int bytes) { this.writeBufferHighWaterMark = bytes; return this; }
-        public Builder maxPendingWriteBytes(int bytes) { this.maxPendingWriteBytes = bytes; return this; }
-        public Builder stopGracePeriod(Duration stopGracePeriod) { this.stopGracePeriod = stopGracePeriod; return this; }
-        public Builder closeLinger(Duration closeLinger) { this.closeLinger = closeLinger; return this; }
-        public Builder serverFullMsgId(int serverFullMsgId) { this.serverFullMsgId = serverFullMsgId; return this; }
-        public Builder serverFullMessage(String serverFullMessage) { this.serverFullMessage = serverFullMessage; return this; }
-        public Builder warnInterval(Duration warnInterval) { this.warnInterval = warnInterval; return this; }
-        public Builder heartbeatMax(Duration heartbeatMax) { this.heartbeatMax = heartbeatMax; return this; }
-        public Builder heartbeatInterval(Duration heartbeatInterval) { this.heartbeatInterval = heartbeatInterval; return this; }
-        public Builder heartbeatMsgId(int heartbeatMsgId) { this.heartbeatMsgId = heartbeatMsgId; return this; }
-        public Builder heartbeatReply(boolean heartbeatReply) { this.heartbeatReply = heartbeatReply; return this; }
-        public Builder requestTimeout(Duration requestTimeout) { this.requestTimeout = requestTimeout; return this; }
-        public Builder maxPendingRequests(int maxPendingRequests) { this.maxPendingRequests = maxPendingRequests; return this; }
-        public Builder tls(boolean tls) { this.tls = tls; return this; }
-        public Builder tlsCert(String tlsCert) { this.tlsCert = tlsCert; return this; }
-        public Builder tlsKey(String tlsKey) { this.tlsKey = tlsKey; return this; }
-        public Builder tlsTrust(String tlsTrust) { this.tlsTrust = tlsTrust; return this; }
-        public Builder connectTimeout(Duration connectTimeout) { this.connectTimeout = connectTimeout; return this; }
-        public Builder reconnect(boolean reconnect) { this.reconnect = reconnect; return this; }
-        public Builder reconnectBase(Duration reconnectBase) { this.reconnectBase = reconnectBase; return this; }
-        public Builder reconnectMaxDelay(Duration reconnectMaxDelay) { this.reconnectMaxDelay = reconnectMaxDelay; return this; }
-        public Builder reconnectAttempts(int reconnectAttempts) { this.reconnectAttempts = reconnectAttempts; return this; }
-        public Builder reconnectJitter(double reconnectJitter) { this.reconnectJitter = reconnectJitter; return this; }
-        public Builder offlineQueueSize(int offlineQueueSize) { this.offlineQueueSize = offlineQueueSize; return this; }
+        public Builder name(String name) { return put(NAME, name); }
+        public Builder host(String host) { return put(HOST, host); }
+        public Builder port(int port) { return put(PORT, port); }
+        public Builder maxConn(int maxConn) { return put(MAX_CONN, maxConn); }
+        public Builder maxPacketSize(int maxPacketSize) { return put(MAX_PACKET_SIZE, maxPacketSize); }
+        public Builder workerPoolSize(int workerPoolSize) { return put(WORKER_POOL_SIZE, workerPoolSize); }
+        public Builder maxWorkerTaskLen(int maxWorkerTaskLen) { return put(MAX_WORKER_TASK_LEN, maxWorkerTaskLen); }
+        public Builder workerMode(WorkerMode workerMode) { return put(WORKER_MODE, workerMode); }
+        public Builder codec(String codec) { return put(CODEC, codec); }
+        public Builder transport(Transport transport) { return put(TRANSPORT, transport); }
+        public Builder bossThreads(int bossThreads) { return put(BOSS_THREADS, bossThreads); }
+        public Builder ioThreads(int ioThreads) { return put(IO_THREADS, ioThreads); }
+        public Builder tcpNoDelay(boolean tcpNoDelay) { return put(TCP_NO_DELAY, tcpNoDelay); }
+        public Builder keepAlive(boolean keepAlive) { return put(KEEP_ALIVE, keepAlive); }
+        public Builder keepAlivePeriod(Duration keepAlivePeriod) { return put(KEEP_ALIVE_PERIOD, keepAlivePeriod); }
+        public Builder soBacklog(int soBacklog) { return put(SO_BACKLOG, soBacklog); }
+        public Builder writeBufferLowWaterMark(int bytes) { return put(WRITE_BUFFER_LOW_WATER_MARK, bytes); }
+        public Builder writeBufferHighWaterMark(int bytes) { return put(WRITE_BUFFER_HIGH_WATER_MARK, bytes); }
+        public Builder maxPendingWriteBytes(int bytes) { return put(MAX_PENDING_WRITE_BYTES, bytes); }
+        public Builder stopGracePeriod(Duration stopGracePeriod) { return put(STOP_GRACE_PERIOD, stopGracePeriod); }
+        public Builder closeLinger(Duration closeLinger) { return put(CLOSE_LINGER, closeLinger); }
+        public Builder serverFullMsgId(int serverFullMsgId) { return put(SERVER_FULL_MSG_ID, serverFullMsgId); }
+        public Builder serverFullMessage(String serverFullMessage) { return put(SERVER_FULL_MESSAGE, serverFullMessage); }
+        public Builder warnInterval(Duration warnInterval) { return put(WARN_INTERVAL, warnInterval); }
+        public Builder heartbeatMax(Duration heartbeatMax) { return put(HEARTBEAT_MAX, heartbeatMax); }
+        public Builder heartbeatInterval(Duration heartbeatInterval) { return put(HEARTBEAT_INTERVAL, heartbeatInterval); }
+        public Builder heartbeatMsgId(int heartbeatMsgId) { return put(HEARTBEAT_MSG_ID, heartbeatMsgId); }
+        public Builder heartbeatReply(boolean heartbeatReply) { return put(HEARTBEAT_REPLY, heartbeatReply); }
+        public Builder requestTimeout(Duration requestTimeout) { return put(REQUEST_TIMEOUT, requestTimeout); }
+        public Builder maxPendingRequests(int maxPendingRequests) { return put(MAX_PENDING_REQUESTS, maxPendingRequests); }
+        public Builder tls(boolean tls) { return put(TLS, tls); }
+        public Builder tlsCert(String tlsCert) { return put(TLS_CERT, tlsCert); }
+        public Builder tlsKey(String tlsKey) { return put(TLS_KEY, tlsKey); }
+        public Builder tlsTrust(String tlsTrust) { return put(TLS_TRUST, tlsTrust); }
+        public Builder connectTimeout(Duration connectTimeout) { return put(CONNECT_TIMEOUT, connectTimeout); }
+        public Builder reconnect(boolean reconnect) { return put(RECONNECT, reconnect); }
+        public Builder reconnectBase(Duration reconnectBase) { return put(RECONNECT_BASE, reconnectBase); }
+        public Builder reconnectMaxDelay(Duration reconnectMaxDelay) { return put(RECONNECT_MAX_DELAY, reconnectMaxDelay); }
+        public Builder reconnectAttempts(int reconnectAttempts) { return put(RECONNECT_ATTEMPTS, reconnectAttempts); }
+        public Builder reconnectJitter(double reconnectJitter) { return put(RECONNECT_JITTER, reconnectJitter); }
+        public Builder offlineQueueSize(int offlineQueueSize) { return put(OFFLINE_QUEUE_SIZE, offlineQueueSize); }
+
+        /**
+         * Sets {@code key} of {@code section} (a module's, or {@link #ROOT}); checked by {@link #build()}.
+         *
+         * @throws IllegalArgumentException if {@code key} is not one of the section's keys, or another
+         *                                  section of the same name was set before
+         */
+        public <T> Builder set(ConfigSection section, ConfigKey<T> key, T value) {
+            if (section.key(key.name()) != key) {
+                throw new IllegalArgumentException("config key " + key.name() + " is not a key of " + section);
+            }
+            if (section.name().isEmpty()) return put(key, value);
+            section(section).put(key.name(), value);
+            loaded.remove(section.qualifiedName(key));
+            return this;
+        }
+
+        private <T> Builder put(ConfigKey<T> key, T value) {
+            root.put(key.name(), value);
+            loaded.remove(key.name());
+            return this;
+        }
+
+        /** Declares {@code section}, so that it is part of the config (and its toString) even with every value at its default. */
+        Map<String, Object> section(ConfigSection section) {
+            ConfigSection known = sections.putIfAbsent(section.name(), section);
+            if (known != null && known.getClass() != section.getClass()) {
+                throw new IllegalArgumentException("two config sections are named " + section.name() + ": "
+                        + known.getClass().getName() + " and " + section.getClass().getName());
+            }
+            return sectionValues.computeIfAbsent(section.name(), n -> new HashMap<>());
+        }
+
+        /** Sets a key as {@link #set} does and remembers where the value came from. */
+        <T> void setLoaded(ConfigSection section, ConfigKey<T> key, T value, String origin) {
+            set(section, key, value);
+            loaded.put(section.qualifiedName(key), new Loaded(key, origin));
+        }
+
+        @SuppressWarnings("unchecked")
+        private <T> T get(ConfigKey<T> key) {
+            return root.containsKey(key.name()) ? (T) root.get(key.name()) : key.defaultValue();
+        }
 
         /** @throws ConfigException naming the first key whose value is out of range */
         public PagumaConfig build() {
-            require(name != null && !name.isBlank(), "name", "must not be empty", name);
-            require(host != null && !host.isBlank(), "host", "must not be empty", host);
-            require(port >= 0 && port <= 65535, "port", "must be between 0 and 65535", port);
-            require(maxConn > 0, "maxConn", "must be > 0", maxConn);
-            require(maxPacketSize > 0, "maxPacketSize", "must be > 0", maxPacketSize);
-            require(workerPoolSize >= 0, "workerPoolSize", "must be >= 0", workerPoolSize);
-            require(maxWorkerTaskLen > 0, "maxWorkerTaskLen", "must be > 0", maxWorkerTaskLen);
-            require(workerMode != null, "workerMode", "must not be null", null);
-            require(transport != null, "transport", "must not be null", null);
-            require(bossThreads > 0, "bossThreads", "must be > 0", bossThreads);
-            require(ioThreads > 0, "ioThreads", "must be > 0", ioThreads);
-            require(keepAlivePeriod != null && keepAlivePeriod.toSeconds() >= 1, "keepAlivePeriod", "must be at least 1s", keepAlivePeriod);
-            require(soBacklog > 0, "soBacklog", "must be > 0", soBacklog);
-            require(writeBufferLowWaterMark > 0, "writeBufferLowWaterMark", "must be > 0", writeBufferLowWaterMark);
-            require(writeBufferLowWaterMark <= writeBufferHighWaterMark, "writeBufferLowWaterMark",
-                    "must not exceed writeBufferHighWaterMark (" + writeBufferHighWaterMark + ")", writeBufferLowWaterMark);
-            require(maxPendingWriteBytes >= writeBufferHighWaterMark, "maxPendingWriteBytes",
-                    "must be at least writeBufferHighWaterMark (" + writeBufferHighWaterMark + ")", maxPendingWriteBytes);
-            require(stopGracePeriod != null && !stopGracePeriod.isNegative(), "stopGracePeriod", "must be >= 0", stopGracePeriod);
-            require(closeLinger != null && !closeLinger.isNegative(), "closeLinger", "must be >= 0", closeLinger);
-            require(serverFullMessage != null, "serverFullMessage", "must not be null (use \"\" to send nothing)", null);
-            require(warnInterval != null && !warnInterval.isNegative(), "warnInterval", "must be >= 0", warnInterval);
-            require(heartbeatMax != null && !heartbeatMax.isNegative(), "heartbeatMax", "must be >= 0 (0s turns it off)", heartbeatMax);
-            require(heartbeatInterval != null && !heartbeatInterval.isNegative(), "heartbeatInterval", "must be >= 0 (0s turns it off)", heartbeatInterval);
-            require(requestTimeout != null && !requestTimeout.isNegative() && !requestTimeout.isZero(), "requestTimeout", "must be > 0", requestTimeout);
-            require(maxPendingRequests > 0, "maxPendingRequests", "must be > 0", maxPendingRequests);
-            require(tlsCert != null, "tlsCert", "must not be null", null);
-            require(tlsKey != null, "tlsKey", "must not be null", null);
-            require(tlsTrust != null, "tlsTrust", "must not be null", null);
-            require(connectTimeout != null && connectTimeout.toMillis() >= 1, "connectTimeout", "must be at least 1ms", connectTimeout);
-            require(reconnectBase != null && reconnectBase.toMillis() >= 1, "reconnectBase", "must be at least 1ms", reconnectBase);
-            require(reconnectMaxDelay != null && reconnectMaxDelay.compareTo(reconnectBase) >= 0, "reconnectMaxDelay", "must be at least reconnectBase (" + format(reconnectBase) + ")", reconnectMaxDelay);
-            require(reconnectAttempts >= 0, "reconnectAttempts", "must be >= 0 (0: no limit)", reconnectAttempts);
-            require(reconnectJitter >= 0 && reconnectJitter <= 1, "reconnectJitter", "must be between 0 and 1", reconnectJitter);
-            require(offlineQueueSize >= 0, "offlineQueueSize", "must be >= 0", offlineQueueSize);
-            if (tlsCert.isEmpty() != tlsKey.isEmpty()) {
-                String missing = tlsCert.isEmpty() ? "tlsCert" : "tlsKey";
+            ConfigSection.Values values = new ConfigSection.Values(ROOT, root);
+            int high = values.get(WRITE_BUFFER_HIGH_WATER_MARK);
+            require(values.get(WRITE_BUFFER_LOW_WATER_MARK) <= high, WRITE_BUFFER_LOW_WATER_MARK,
+                    "must not exceed writeBufferHighWaterMark (" + high + ")");
+            require(values.get(MAX_PENDING_WRITE_BYTES) >= high, MAX_PENDING_WRITE_BYTES,
+                    "must be at least writeBufferHighWaterMark (" + high + ")");
+            Duration base = values.get(RECONNECT_BASE);
+            require(values.get(RECONNECT_MAX_DELAY).compareTo(base) >= 0, RECONNECT_MAX_DELAY,
+                    "must be at least reconnectBase (" + RECONNECT_BASE.format(base) + ")");
+            String cert = values.get(TLS_CERT);
+            String key = values.get(TLS_KEY);
+            if (cert.isEmpty() != key.isEmpty()) {
+                String missing = cert.isEmpty() ? "tlsCert" : "tlsKey";
                 throw new ConfigException(missing, missing + " must be set together with "
-                        + (tlsCert.isEmpty() ? "tlsKey" : "tlsCert") + " (PEM files of one certificate and its key)");
+                        + (cert.isEmpty() ? "tlsKey" : "tlsCert") + " (PEM files of one certificate and its key)");
             }
-            require(codec != null, "codec", "must not be null", null);
             try {
-                Codecs.byName(codec);
+                Codecs.byName(values.get(CODEC));
             } catch (IllegalArgumentException e) {
                 throw new ConfigException("codec", "codec: " + e.getMessage());
             }
-            return new PagumaConfig(this);
+            Map<String, ConfigSection.Values> built = new LinkedHashMap<>();
+            sections.forEach((name, section) -> built.put(name, new ConfigSection.Values(section, sectionValues.get(name))));
+            return new PagumaConfig(this, values, Collections.unmodifiableMap(built));
         }
 
-        private static void require(boolean ok, String key, String rule, Object value) {
-            if (!ok) throw new ConfigException(key, key + " " + rule + ", got " + format(value));
-        }
-
-        /** Durations as they are written in config files ({@code 500ms}), not as {@code PT0.5S}. */
-        private static Object format(Object value) {
-            if (!(value instanceof Duration)) return value;
-            Duration d = (Duration) value;
-            return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
+        private <T> void require(boolean ok, ConfigKey<T> key, String rule) {
+            if (!ok) throw new ConfigException(key.name(), key.name() + " " + rule + ", got " + key.format(get(key)));
         }
     }
 }

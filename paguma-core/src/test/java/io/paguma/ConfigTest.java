@@ -1,6 +1,5 @@
 package io.paguma;
 
-import io.paguma.internal.ConfigLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -8,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -247,10 +247,14 @@ class ConfigTest {
         Path doc = Path.of("..", "docs", "CONFIG.md");
         assertThat(doc).exists();
         String text = Files.readString(doc);
-        for (String key : ConfigLoader.KEYS.keySet()) {
-            Pattern row = Pattern.compile("^\\| `" + key + "` \\| `" + ConfigLoader.envName(key) + "` \\| ([^|]+) \\|", Pattern.MULTILINE);
-            Matcher m = row.matcher(text);
-            assertThat(m.find()).as("docs/CONFIG.md has a row for " + key).isTrue();
+        // The root section and every section on the test classpath, ExampleSection among them.
+        for (ConfigSection section : ConfigLoader.sections(List.of()).values()) {
+            for (ConfigKey<?> key : section.keys()) {
+                Pattern row = Pattern.compile("^\\| `" + Pattern.quote(section.qualifiedName(key)) + "` \\| `"
+                        + section.environmentName(key) + "` \\| ([^|]+) \\|", Pattern.MULTILINE);
+                Matcher m = row.matcher(text);
+                assertThat(m.find()).as("docs/CONFIG.md has a row for " + section.qualifiedName(key)).isTrue();
+            }
         }
     }
 }

@@ -52,7 +52,7 @@ final class SendCommand implements java.util.concurrent.Callable<Integer> {
         }
         Duration wait;
         try {
-            wait = io.paguma.internal.ConfigLoader.parseDuration(timeout);
+            wait = io.paguma.ConfigKey.duration("timeout", Duration.ZERO).parse(timeout);
         } catch (IllegalArgumentException e) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--timeout: " + e.getMessage());
         }
