@@ -120,6 +120,7 @@ public final class Client {
 
     private Client(Builder b) {
         this.config = b.effectiveConfig();
+        config.warnKeysNotFor(ConfigKey.Scope.CLIENT);
         this.codec = b.codec != null ? b.codec : Codecs.byName(config.codec());
         String h = config.host();
         this.host = h.equals("0.0.0.0") ? "127.0.0.1" : h.equals("::") ? "::1" : h;

@@ -76,6 +76,7 @@ public final class Server {
 
     private Server(Builder b) {
         this.config = b.effectiveConfig();
+        config.warnKeysNotFor(ConfigKey.Scope.SERVER);
         this.codec = b.codec != null ? b.codec : Codecs.byName(config.codec());
         this.events = new EventHub(b.eventListeners, b.runtime != null ? b.runtime.events() : null);
         this.messageHandler = new MessageHandler(b.routes, b.unknownRouter, config.warnInterval(), events);
