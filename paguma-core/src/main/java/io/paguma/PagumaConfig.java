@@ -22,6 +22,9 @@ import java.util.Map;
  * {@code PAGUMA_*} environment variables and {@code paguma.*} system properties. Every key has a
  * default, so no file is needed. An unknown key or a bad value fails with a {@link ConfigException}
  * naming the key. {@code docs/CONFIG.md} lists every key.
+ *
+ * <p>Each key is described once, by a {@link ConfigKey} of {@link #ROOT}; modules add their keys
+ * as {@link ConfigSection}s, read from the same sources and returned by {@link #section}.
  */
 public final class PagumaConfig {
     private static final Logger log = LoggerFactory.getLogger(PagumaConfig.class);
