@@ -34,6 +34,14 @@ public final class Request {
         return message.id();
     }
 
+    /**
+     * The message's sequence id (unsigned 32-bit), the one {@link #reply} sends back; 0 when the
+     * codec carries none (only {@code paguma} and {@code tron} do).
+     */
+    public int seq() {
+        return message.seq();
+    }
+
     /** The payload. Do not modify it. */
     public byte[] data() {
         return message.data();
