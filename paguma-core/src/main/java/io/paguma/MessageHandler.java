@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The table from message id to {@link Router} (P7), and the template that runs a router's steps
@@ -22,8 +23,10 @@ import java.util.concurrent.ScheduledExecutorService;
  * router when one is set; a step that throws skips the steps after it and is logged with the
  * connection (id and address), the message id and the step:
  * <ul>
- *   <li>an {@link Exception}: a rate-limited WARN line (a peer can trigger it at will); the
- *       connection and the worker carry on;</li>
+ *   <li>an {@link Exception}: a WARN line with its stack trace; the first one of each route
+ *       (message id; the {@code onUnknownMessage} router counts as one route) is always logged, so
+ *       a developer sees each new bug, later ones are rate-limited (a peer can trigger them at
+ *       will); the connection and the worker carry on;</li>
  *   <li>any other {@link Error} ({@code AssertionError}, {@code LinkageError} such as
  *       {@code NoClassDefFoundError}, ...): an ERROR line every time, never rate-limited; the
  *       connection and the worker carry on;</li>
@@ -43,12 +46,18 @@ public final class MessageHandler {
     private final Router unknownRouter;
     private final RateLimitedLog unknownLog;
     private final RateLimitedLog failureLog;
+    /** Per route: whether it has thrown an Exception yet. Fixed keys, so reads take no lock. */
+    private final IntObjectMap<AtomicBoolean> failedBefore;
+    private final AtomicBoolean unknownFailedBefore = new AtomicBoolean();
 
     MessageHandler(Map<Integer, Router> routes, Router unknownRouter, Duration warnInterval, EventHub events) {
         this.events = events;
         IntObjectHashMap<Router> table = new IntObjectHashMap<>(Math.max(8, routes.size() * 2));
         routes.forEach(table::put);
         this.routes = table;
+        IntObjectHashMap<AtomicBoolean> failed = new IntObjectHashMap<>(Math.max(8, routes.size() * 2));
+        routes.keySet().forEach(id -> failed.put(id, new AtomicBoolean()));
+        this.failedBefore = failed;
         this.unknownRouter = unknownRouter;
         // Summaries of held-back warnings run here: a daemon thread only while one is pending.
         ScheduledExecutorService summaries = RateLimitedLog.newScheduler("router");
@@ -72,6 +81,7 @@ public final class MessageHandler {
      */
     public void handle(Request request) {
         Router router = routes.get(request.id());
+        AtomicBoolean failedBefore = null;
         if (router == null) {
             if (unknownRouter == null) {
                 Connection c = request.connection();
@@ -82,6 +92,9 @@ public final class MessageHandler {
                 return;
             }
             router = unknownRouter;
+            failedBefore = unknownFailedBefore;
+        } else {
+            failedBefore = this.failedBefore.get(request.id());
         }
         String step = "preHandle";
         // The clock is read only when a listener asked for router timings.
@@ -100,7 +113,14 @@ public final class MessageHandler {
             String line = c + ": router for message id " + Integer.toUnsignedString(request.id())
                     + " threw in " + step + ": " + Failures.describe(t);
             if (!(t instanceof Error)) {
-                failureLog.warn(line, t);
+                if (!failedBefore.get() && failedBefore.compareAndSet(false, true)) {
+                    // A route's first failure is never held back: a developer's second and third
+                    // bug (in other routes) would otherwise hide behind the first one's interval.
+                    failureLog.warnAlways(line + " (first failure of this route; later ones are logged"
+                            + " at most once per warnInterval)", t);
+                } else {
+                    failureLog.warn(line, t);
+                }
                 return;
             }
             // An Error is never rate-limited: it is rare, and an OutOfMemoryError held back by the

@@ -78,6 +78,20 @@ public final class RateLimitedLog {
             }
             return;
         }
+        log(message, cause);
+    }
+
+    /**
+     * Logs {@code message} at WARN whatever the interval (for a line that must not be held back,
+     * such as the first failure of a router), and starts a new interval as a logged warning does:
+     * it carries the count held back so far, and lines of this kind after it are held back.
+     */
+    public void warnAlways(String message, Throwable cause) {
+        nextAllowed.set(clock.getAsLong() + intervalNanos);
+        log(message, cause);
+    }
+
+    private void log(String message, Throwable cause) {
         long held = suppressed.getAndSet(0);
         String line = held == 0 ? message : message + " (" + held + " similar warnings suppressed)";
         if (cause == null) log.warn(line);

@@ -154,4 +154,21 @@ class RateLimitedLogTest {
         await().atMost(Duration.ofSeconds(5)).untilTrue(ran);
         assertThat(daemon).isTrue();
     }
+
+    @Test
+    void warnAlwaysLogsWithinAnIntervalCarriesTheCountAndOpensANewInterval() {
+        RecordingLogger log = new RecordingLogger();
+        RateLimitedLog limited = new RateLimitedLog(log, Duration.ofHours(1), RateLimitedLog.newScheduler("test"));
+        limited.warn("a", null);
+        limited.warn("b", null);
+        limited.warnAlways("first of its kind", null);
+        limited.warn("c", null);
+        assertThat(log.texts()).containsExactly("a", "first of its kind (1 similar warnings suppressed)");
+
+        RecordingLogger fresh = new RecordingLogger();
+        RateLimitedLog other = new RateLimitedLog(fresh, Duration.ofHours(1), RateLimitedLog.newScheduler("test"));
+        other.warnAlways("forced", null);
+        other.warn("held back: the forced line opened an interval", null);
+        assertThat(fresh.texts()).containsExactly("forced");
+    }
 }

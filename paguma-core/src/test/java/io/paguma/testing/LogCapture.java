@@ -15,6 +15,7 @@ import java.util.stream.Stream;
 public final class LogCapture implements AutoCloseable {
     private final PrintStream original;
     private final List<String> lines = new CopyOnWriteArrayList<>();
+    private final List<String> traces = new CopyOnWriteArrayList<>();
 
     private LogCapture() {
         original = System.err;
@@ -23,6 +24,13 @@ public final class LogCapture implements AutoCloseable {
             public void println(String line) {
                 if (line != null) lines.add(line);
                 super.println(line);
+            }
+
+            @Override
+            public void println(Object x) {
+                // Throwable.printStackTrace prints each line of a stack trace this way.
+                if (x != null) traces.add(String.valueOf(x));
+                super.println(x);
             }
         });
     }
@@ -34,6 +42,14 @@ public final class LogCapture implements AutoCloseable {
     /** The lines that contain every one of {@code parts}. */
     public List<String> lines(String... parts) {
         return lines.stream().filter(l -> Stream.of(parts).allMatch(l::contains)).collect(Collectors.toList());
+    }
+
+    /**
+     * The lines of stack traces printed with log lines (not in {@link #lines}) that contain every
+     * one of {@code parts}: a trace's first line is its throwable's {@code toString()}.
+     */
+    public List<String> traces(String... parts) {
+        return traces.stream().filter(l -> Stream.of(parts).allMatch(l::contains)).collect(Collectors.toList());
     }
 
     /** The lines logged at {@code level} (ERROR, WARN, ...) that contain every one of {@code parts}. */
