@@ -56,7 +56,7 @@ public final class RateLimitedLog {
      */
     public static ScheduledExecutorService newScheduler(String name) {
         ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "paguma-" + name + "-warnings");
+            Thread t = new Thread(r, ThreadNames.of(name, "warnings"));
             t.setDaemon(true);
             return t;
         });

@@ -43,9 +43,12 @@ public final class RuntimeThreads {
         this.workers = workerCount > 0 ? new WorkerPool(prefix, config, workerCount) : null;
     }
 
-    /** Thread names for a config's name: {@code paguma-} for the default name, else {@code paguma-<name>-}. */
+    /**
+     * The start of thread names for a config's name (see {@link ThreadNames}): {@code paguma-} for
+     * the default name, else {@code paguma-<name>-}.
+     */
     public static String prefix(String name) {
-        return name.equals("paguma") ? "paguma-" : "paguma-" + name + "-";
+        return ThreadNames.prefix(name) + "-";
     }
 
     public Transports.Choice transport() {
