@@ -81,8 +81,8 @@ public final class MessageHandler {
      */
     public void handle(Request request) {
         Router router = routes.get(request.id());
-        AtomicBoolean failedBefore = null;
-        if (router == null) {
+        boolean unknown = router == null;
+        if (unknown) {
             if (unknownRouter == null) {
                 Connection c = request.connection();
                 unknownLog.warn(c + ": no router for message id "
@@ -92,9 +92,6 @@ public final class MessageHandler {
                 return;
             }
             router = unknownRouter;
-            failedBefore = unknownFailedBefore;
-        } else {
-            failedBefore = this.failedBefore.get(request.id());
         }
         String step = "preHandle";
         // The clock is read only when a listener asked for router timings.
@@ -113,6 +110,8 @@ public final class MessageHandler {
             String line = c + ": router for message id " + Integer.toUnsignedString(request.id())
                     + " threw in " + step + ": " + Failures.describe(t);
             if (!(t instanceof Error)) {
+                // Looked up only here: the path without failures pays nothing for it.
+                AtomicBoolean failedBefore = unknown ? unknownFailedBefore : this.failedBefore.get(request.id());
                 if (!failedBefore.get() && failedBefore.compareAndSet(false, true)) {
                     // A route's first failure is never held back: a developer's second and third
                     // bug (in other routes) would otherwise hide behind the first one's interval.

@@ -16,7 +16,7 @@ import java.util.Map;
 /**
  * Every tunable value of a server (P5): one immutable object per server, never a global.
  *
- * <p>Build one in code with {@link #builder()}, or load one with {@link #load()}: from
+ * <p>Build one in code with {@link #builder()}, or load one with {@link #load(ConfigSection...)}: from
  * {@code application.json} / {@code application.yaml} (found in the working directory or
  * {@code conf/}, or named by {@code PAGUMA_CONFIG} / {@code -Dpaguma.config}), then overridden by
  * {@code PAGUMA_*} environment variables and {@code paguma.*} system properties. Every key has a

@@ -412,7 +412,7 @@ public final class Server {
         }
 
         /**
-         * Uses {@code config} (e.g. {@link PagumaConfig#load()}) instead of the defaults. The shortcuts
+         * Uses {@code config} (e.g. {@link PagumaConfig#load(ConfigSection...)}) instead of the defaults. The shortcuts
          * {@link #name}, {@link #host} and {@link #port} apply on top of it, whatever the order of the calls.
          */
         public Builder config(PagumaConfig config) {

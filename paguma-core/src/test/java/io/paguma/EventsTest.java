@@ -94,8 +94,11 @@ class EventsTest {
     void acceptedRefusedAndUnknownMessage() throws Exception {
         Recorder own = new Recorder();
         Server server = server(own, Servers.config().maxConn(1).serverFullMessage("full"), Server.builder());
-        try (FrameSocket first = FrameSocket.connect(server.port()); FrameSocket second = FrameSocket.connect(server.port())) {
-            assertThat(second.read().text()).isEqualTo("full");
+        try (FrameSocket first = FrameSocket.connect(server.port())) {
+            await().atMost(WAIT).until(() -> server.connections().count() == 1);
+            try (FrameSocket second = FrameSocket.connect(server.port())) {
+                assertThat(second.read().text()).isEqualTo("full");
+            }
             first.send(42, "nobody routes this");
             heardOnBoth(own, "accepted");
             heardOnBoth(own, "refused");
