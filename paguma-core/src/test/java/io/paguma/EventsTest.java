@@ -220,7 +220,7 @@ class EventsTest {
                 pushedTo.getOutputStream().write(frame(2, 0));
                 await().atMost(WAIT).until(() -> own.heard("slowPeerCut"));
             }
-            assertThat(server.stats().slowPeerCuts()).isEqualTo(1);
+            assertThat(server.stats().slowPeerCuts()).isPositive();
             assertThat(server.stats().readPauses()).isPositive();
         } finally {
             server.stop();
