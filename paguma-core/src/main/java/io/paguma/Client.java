@@ -125,7 +125,9 @@ public final class Client {
         String h = config.host();
         this.host = h.equals("0.0.0.0") ? "127.0.0.1" : h.equals("::") ? "::1" : h;
         this.eventHub = new EventHub(b.eventListeners, b.runtime != null ? b.runtime.events() : null);
-        this.messageHandler = new MessageHandler(b.routes, b.unknownRouter, config.warnInterval(), eventHub);
+        // On a shared runtime, warning summaries are timers on its IO loops (no thread of their own).
+        this.messageHandler = new MessageHandler(b.routes, b.unknownRouter, config.warnInterval(), eventHub,
+                b.runtime != null ? b.runtime.scheduler() : null);
         // Sends and requests made on the client inside its own onConnStart go to the connection
         // being set up (before what waited offline), as if made on the hook's Connection.
         Consumer<Connection> hook = b.onConnStart;

@@ -51,6 +51,15 @@ public final class MessageHandler {
     private final AtomicBoolean unknownFailedBefore = new AtomicBoolean();
 
     MessageHandler(Map<Integer, Router> routes, Router unknownRouter, Duration warnInterval, EventHub events) {
+        this(routes, unknownRouter, warnInterval, events, null);
+    }
+
+    /**
+     * @param summaries where the summaries of held-back warnings run: a shared runtime's IO loops,
+     *                  or null for a daemon thread of its own that exists only while one is pending
+     */
+    MessageHandler(Map<Integer, Router> routes, Router unknownRouter, Duration warnInterval, EventHub events,
+                   ScheduledExecutorService summaries) {
         this.events = events;
         IntObjectHashMap<Router> table = new IntObjectHashMap<>(Math.max(8, routes.size() * 2));
         routes.forEach(table::put);
@@ -59,8 +68,7 @@ public final class MessageHandler {
         routes.keySet().forEach(id -> failed.put(id, new AtomicBoolean()));
         this.failedBefore = failed;
         this.unknownRouter = unknownRouter;
-        // Summaries of held-back warnings run here: a daemon thread only while one is pending.
-        ScheduledExecutorService summaries = RateLimitedLog.newScheduler("router");
+        if (summaries == null) summaries = RateLimitedLog.newScheduler("router");
         this.unknownLog = new RateLimitedLog(log, warnInterval, summaries);
         this.failureLog = new RateLimitedLog(log, warnInterval, summaries);
     }

@@ -96,6 +96,10 @@ public final class PagumaRuntime implements AutoCloseable {
         return events;
     }
 
+    java.util.concurrent.ScheduledExecutorService scheduler() {
+        return threads.scheduler();
+    }
+
     public boolean isClosed() {
         synchronized (lock) {
             return closing;

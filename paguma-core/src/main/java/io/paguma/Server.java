@@ -79,7 +79,9 @@ public final class Server {
         config.warnKeysNotFor(ConfigKey.Scope.SERVER);
         this.codec = b.codec != null ? b.codec : Codecs.byName(config.codec());
         this.events = new EventHub(b.eventListeners, b.runtime != null ? b.runtime.events() : null);
-        this.messageHandler = new MessageHandler(b.routes, b.unknownRouter, config.warnInterval(), events);
+        // On a shared runtime, warning summaries are timers on its IO loops (no thread of their own).
+        this.messageHandler = new MessageHandler(b.routes, b.unknownRouter, config.warnInterval(), events,
+                b.runtime != null ? b.runtime.scheduler() : null);
         this.onConnStart = b.onConnStart;
         this.onConnStop = b.onConnStop;
         this.runtime = b.runtime;
