@@ -23,9 +23,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -126,7 +124,7 @@ public final class Client {
         this.host = h.equals("0.0.0.0") ? "127.0.0.1" : h.equals("::") ? "::1" : h;
         this.eventHub = new EventHub(b.eventListeners, b.runtime != null ? b.runtime.events() : null);
         // On a shared runtime, warning summaries are timers on its IO loops (no thread of their own).
-        this.messageHandler = new MessageHandler(b.routes, b.unknownRouter, config.warnInterval(), eventHub,
+        this.messageHandler = new MessageHandler(b.table, config.warnInterval(), eventHub,
                 b.runtime != null ? b.runtime.scheduler() : null);
         // Sends and requests made on the client inside its own onConnStart go to the connection
         // being set up (before what waited offline), as if made on the hook's Connection.
@@ -733,8 +731,7 @@ public final class Client {
         private String host;
         private Integer port;
         private Codec codec;
-        private final Map<Integer, Router> routes = new LinkedHashMap<>();
-        private Router unknownRouter;
+        private final RouteTable table = new RouteTable();
         private Consumer<Connection> onConnStart;
         private Consumer<Connection> onConnStop;
         private final List<ClientListener> listeners = new ArrayList<>();
@@ -792,16 +789,33 @@ public final class Client {
 
         /** Routes messages from the server with message id {@code id} to {@code router}. */
         public Builder route(int id, Router router) {
-            Objects.requireNonNull(router, "router");
-            if (routes.putIfAbsent(id, router) != null) {
-                throw new IllegalArgumentException("message id " + Integer.toUnsignedString(id) + " already has a router");
-            }
+            table.route(id, router);
             return this;
         }
 
         /** Handles messages whose id has no router (by default they are dropped with a rate-limited warning). */
         public Builder onUnknownMessage(Router router) {
-            this.unknownRouter = Objects.requireNonNull(router, "router");
+            table.onUnknownMessage(router);
+            return this;
+        }
+
+        /**
+         * Runs {@code interceptor} around the router of every message, after the interceptors
+         * registered before it (Zinx's {@code Use}); see {@link Interceptor}.
+         */
+        public Builder use(Interceptor interceptor) {
+            table.use(interceptor);
+            return this;
+        }
+
+        /**
+         * Runs {@code interceptor} around the routers of message ids {@code first} to {@code last}
+         * (inclusive, unsigned), in registration order with the others (Zinx's {@code Group}).
+         *
+         * @throws IllegalArgumentException if {@code first} is above {@code last}
+         */
+        public Builder use(int first, int last, Interceptor interceptor) {
+            table.use(first, last, interceptor);
             return this;
         }
 

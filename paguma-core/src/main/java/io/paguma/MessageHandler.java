@@ -9,7 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.Map;
+import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -40,34 +40,37 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class MessageHandler {
     private static final Logger log = LoggerFactory.getLogger(MessageHandler.class);
+    private static final Interceptor[] NONE = new Interceptor[0];
 
-    private final IntObjectMap<Router> routes;
+    private final IntObjectMap<Route> routes;
     private final EventHub events;
+    /** Null when no onUnknownMessage router is set. */
     private final Router unknownRouter;
+    private final AtomicBoolean unknownFailedBefore = new AtomicBoolean();
+    private final List<RouteTable.Scoped> interceptors;
     private final RateLimitedLog unknownLog;
     private final RateLimitedLog failureLog;
-    /** Per route: whether it has thrown an Exception yet. Fixed keys, so reads take no lock. */
-    private final IntObjectMap<AtomicBoolean> failedBefore;
-    private final AtomicBoolean unknownFailedBefore = new AtomicBoolean();
 
-    MessageHandler(Map<Integer, Router> routes, Router unknownRouter, Duration warnInterval, EventHub events) {
-        this(routes, unknownRouter, warnInterval, events, null);
+    /** A route as it runs: its router, the interceptors around it, and whether it has thrown yet. */
+    private record Route(Router router, Interceptor[] interceptors, AtomicBoolean failedBefore) {
+    }
+
+    MessageHandler(RouteTable table, Duration warnInterval, EventHub events) {
+        this(table, warnInterval, events, null);
     }
 
     /**
      * @param summaries where the summaries of held-back warnings run: a shared runtime's IO loops,
      *                  or null for a daemon thread of its own that exists only while one is pending
      */
-    MessageHandler(Map<Integer, Router> routes, Router unknownRouter, Duration warnInterval, EventHub events,
-                   ScheduledExecutorService summaries) {
+    MessageHandler(RouteTable table, Duration warnInterval, EventHub events, ScheduledExecutorService summaries) {
         this.events = events;
-        IntObjectHashMap<Router> table = new IntObjectHashMap<>(Math.max(8, routes.size() * 2));
-        routes.forEach(table::put);
-        this.routes = table;
-        IntObjectHashMap<AtomicBoolean> failed = new IntObjectHashMap<>(Math.max(8, routes.size() * 2));
-        routes.keySet().forEach(id -> failed.put(id, new AtomicBoolean()));
-        this.failedBefore = failed;
-        this.unknownRouter = unknownRouter;
+        IntObjectHashMap<Route> routeMap = new IntObjectHashMap<>(Math.max(8, table.routes.size() * 2));
+        // Each route's interceptors are worked out once here: at run time a route is one lookup.
+        table.routes.forEach((id, router) -> routeMap.put(id, new Route(router, table.interceptorsFor(id), new AtomicBoolean())));
+        this.routes = routeMap;
+        this.unknownRouter = table.unknownRouter;
+        this.interceptors = List.copyOf(table.interceptors);
         if (summaries == null) summaries = RateLimitedLog.newScheduler("router");
         this.unknownLog = new RateLimitedLog(log, warnInterval, summaries);
         this.failureLog = new RateLimitedLog(log, warnInterval, summaries);
@@ -75,7 +78,8 @@ public final class MessageHandler {
 
     /** The router of {@code id}, or null. */
     public Router router(int id) {
-        return routes.get(id);
+        Route r = routes.get(id);
+        return r == null ? null : r.router;
     }
 
     /** Whether messages without a router go to an {@code onUnknownMessage} router (rather than being dropped). */
@@ -84,13 +88,13 @@ public final class MessageHandler {
     }
 
     /**
-     * Runs the router of the request's id: pre, main, post. Throws only a {@link VirtualMachineError}
-     * a step threw, after logging it and closing the request's connection (see the class comment).
+     * Runs the interceptors for the request's id, then its router: pre, main, post. Throws only a
+     * {@link VirtualMachineError} a step threw, after logging it and closing the request's
+     * connection (see the class comment).
      */
     public void handle(Request request) {
-        Router router = routes.get(request.id());
-        boolean unknown = router == null;
-        if (unknown) {
+        Route route = routes.get(request.id());
+        if (route == null) {
             if (unknownRouter == null) {
                 Connection c = request.connection();
                 unknownLog.warn(c + ": no router for message id "
@@ -99,47 +103,105 @@ public final class MessageHandler {
                 events.unknownMessage(c, request.id());
                 return;
             }
-            router = unknownRouter;
+            route = new Route(unknownRouter, unknownInterceptors(request.id()), unknownFailedBefore);
         }
-        String step = "preHandle";
         // The clock is read only when a listener asked for router timings.
         long start = events.timesRouters ? System.nanoTime() : 0;
+        Steps steps = route.interceptors.length == 0 ? null : new Steps(route);
+        String step = "preHandle";
         try {
-            router.preHandle(request);
-            step = "handle";
-            router.handle(request);
-            step = "postHandle";
-            router.postHandle(request);
+            if (steps != null) {
+                steps.proceed(request);
+            } else {
+                Router router = route.router;
+                router.preHandle(request);
+                step = "handle";
+                router.handle(request);
+                step = "postHandle";
+                router.postHandle(request);
+            }
             if (events.timesRouters) events.routerTimed(request, System.nanoTime() - start);
         } catch (Throwable t) {
-            Connection c = request.connection();
-            // Not while the JVM is out of memory: the listeners would only make it worse.
-            if (!(t instanceof OutOfMemoryError)) events.routerFailed(request, t);
-            String line = c + ": router for message id " + Integer.toUnsignedString(request.id())
-                    + " threw in " + step + ": " + Failures.describe(t);
-            if (!(t instanceof Error)) {
-                // Looked up only here: the path without failures pays nothing for it.
-                AtomicBoolean failedBefore = unknown ? unknownFailedBefore : this.failedBefore.get(request.id());
-                if (!failedBefore.get() && failedBefore.compareAndSet(false, true)) {
-                    // A route's first failure is never held back: a developer's second and third
-                    // bug (in other routes) would otherwise hide behind the first one's interval.
-                    failureLog.warnAlways(line + " (first failure of this route; later ones are logged"
-                            + " at most once per warnInterval)", t);
-                } else {
-                    failureLog.warn(line, t);
-                }
+            failed(request, route, steps != null ? steps.step() : step, t);
+        }
+    }
+
+    /** For an id without a router: the interceptors for all ids, and those of a range that holds it. */
+    private Interceptor[] unknownInterceptors(int id) {
+        if (interceptors.isEmpty()) return NONE;
+        return interceptors.stream().filter(s -> s.appliesTo(id)).map(RouteTable.Scoped::interceptor)
+                .toArray(Interceptor[]::new);
+    }
+
+    /** One run through a route's interceptors to its router; remembers the step it is in, for the log. */
+    private static final class Steps implements Interceptor.Chain {
+        private static final int PRE = -1;
+        private static final int HANDLE = -2;
+        private static final int POST = -3;
+        private final Route route;
+        private int next;
+        /** The interceptor running (its index), or PRE/HANDLE/POST; named only when something failed. */
+        private int at;
+
+        Steps(Route route) {
+            this.route = route;
+        }
+
+        @Override
+        public void proceed(Request request) throws Exception {
+            Interceptor[] chain = route.interceptors;
+            if (next < chain.length) {
+                at = next++;
+                chain[at].intercept(request, this);
                 return;
             }
-            // An Error is never rate-limited: it is rare, and an OutOfMemoryError held back by the
-            // limiter would vanish without a trace.
-            Failures.error(log, line, t);
-            if (t instanceof VirtualMachineError) {
-                closeQuietly(c);
-                throw (VirtualMachineError) t;
-            }
-            // Any other Error (an AssertionError, a NoClassDefFoundError) stays with this request:
-            // the connection and the worker carry on.
+            if (next++ > chain.length) throw new IllegalStateException("the chain was already run to the router");
+            Router router = route.router;
+            at = PRE;
+            router.preHandle(request);
+            at = HANDLE;
+            router.handle(request);
+            at = POST;
+            router.postHandle(request);
         }
+
+        String step() {
+            return switch (at) {
+                case PRE -> "preHandle";
+                case HANDLE -> "handle";
+                case POST -> "postHandle";
+                default -> "interceptor " + (at + 1) + " of " + route.interceptors.length;
+            };
+        }
+    }
+
+    private void failed(Request request, Route route, String step, Throwable t) {
+        Connection c = request.connection();
+        // Not while the JVM is out of memory: the listeners would only make it worse.
+        if (!(t instanceof OutOfMemoryError)) events.routerFailed(request, t);
+        String line = c + ": router for message id " + Integer.toUnsignedString(request.id())
+                + " threw in " + step + ": " + Failures.describe(t);
+        if (!(t instanceof Error)) {
+            AtomicBoolean failedBefore = route.failedBefore;
+            if (!failedBefore.get() && failedBefore.compareAndSet(false, true)) {
+                // A route's first failure is never held back: a developer's second and third
+                // bug (in other routes) would otherwise hide behind the first one's interval.
+                failureLog.warnAlways(line + " (first failure of this route; later ones are logged"
+                        + " at most once per warnInterval)", t);
+            } else {
+                failureLog.warn(line, t);
+            }
+            return;
+        }
+        // An Error is never rate-limited: it is rare, and an OutOfMemoryError held back by the
+        // limiter would vanish without a trace.
+        Failures.error(log, line, t);
+        if (t instanceof VirtualMachineError) {
+            closeQuietly(c);
+            throw (VirtualMachineError) t;
+        }
+        // Any other Error (an AssertionError, a NoClassDefFoundError) stays with this request:
+        // the connection and the worker carry on.
     }
 
     /** Best effort, while the JVM may be short of memory: the error being rethrown matters more. */

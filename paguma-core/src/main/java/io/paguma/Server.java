@@ -20,9 +20,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -80,7 +78,7 @@ public final class Server {
         this.codec = b.codec != null ? b.codec : Codecs.byName(config.codec());
         this.events = new EventHub(b.eventListeners, b.runtime != null ? b.runtime.events() : null);
         // On a shared runtime, warning summaries are timers on its IO loops (no thread of their own).
-        this.messageHandler = new MessageHandler(b.routes, b.unknownRouter, config.warnInterval(), events,
+        this.messageHandler = new MessageHandler(b.table, config.warnInterval(), events,
                 b.runtime != null ? b.runtime.scheduler() : null);
         this.onConnStart = b.onConnStart;
         this.onConnStop = b.onConnStop;
@@ -388,8 +386,7 @@ public final class Server {
         private String host;
         private Integer port;
         private Codec codec;
-        private final Map<Integer, Router> routes = new LinkedHashMap<>();
-        private Router unknownRouter;
+        private final RouteTable table = new RouteTable();
         private Consumer<Connection> onConnStart;
         private Consumer<Connection> onConnStop;
         private PagumaRuntime runtime;
@@ -460,16 +457,33 @@ public final class Server {
          * @throws IllegalArgumentException if {@code id} already has a router
          */
         public Builder route(int id, Router router) {
-            Objects.requireNonNull(router, "router");
-            if (routes.putIfAbsent(id, router) != null) {
-                throw new IllegalArgumentException("message id " + Integer.toUnsignedString(id) + " already has a router");
-            }
+            table.route(id, router);
             return this;
         }
 
         /** Handles messages whose id has no router (by default they are dropped with a rate-limited warning). */
         public Builder onUnknownMessage(Router router) {
-            this.unknownRouter = Objects.requireNonNull(router, "router");
+            table.onUnknownMessage(router);
+            return this;
+        }
+
+        /**
+         * Runs {@code interceptor} around the router of every message, after the interceptors
+         * registered before it (Zinx's {@code Use}); see {@link Interceptor}.
+         */
+        public Builder use(Interceptor interceptor) {
+            table.use(interceptor);
+            return this;
+        }
+
+        /**
+         * Runs {@code interceptor} around the routers of message ids {@code first} to {@code last}
+         * (inclusive, unsigned), in registration order with the others (Zinx's {@code Group}).
+         *
+         * @throws IllegalArgumentException if {@code first} is above {@code last}
+         */
+        public Builder use(int first, int last, Interceptor interceptor) {
+            table.use(first, last, interceptor);
             return this;
         }
 

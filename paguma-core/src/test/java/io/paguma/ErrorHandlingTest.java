@@ -57,9 +57,9 @@ class ErrorHandlingTest {
     void virtualMachineErrorFromRouterIsRethrownAfterLogging() {
         String marker = marker("oom");
         OutOfMemoryError oom = new OutOfMemoryError(marker);
-        MessageHandler handler = new MessageHandler(Map.of(7, r -> {
+        MessageHandler handler = new MessageHandler(RouteTable.of(Map.of(7, r -> {
             throw oom;
-        }), null, Duration.ofSeconds(5), new io.paguma.internal.EventHub(java.util.List.of(), null));
+        }), null), Duration.ofSeconds(5), new io.paguma.internal.EventHub(java.util.List.of(), null));
         try (LogCapture logs = LogCapture.start()) {
             assertThatThrownBy(() -> handler.handle(new Request(null, new Message(7, new byte[0])))).isSameAs(oom);
             assertThat(logs.at("ERROR", marker, "threw in handle")).hasSize(1);

@@ -29,7 +29,7 @@ class RouterFailureLogTest {
         String run = UUID.randomUUID().toString();
         String one = "one-" + run, two = "two-" + run, unknown = "unknown-" + run;
         // An interval no test outlasts: every line after the first of an interval would be held back.
-        MessageHandler handler = new MessageHandler(Map.of(1, failing(one), 2, failing(two)), failing(unknown),
+        MessageHandler handler = new MessageHandler(RouteTable.of(Map.of(1, failing(one), 2, failing(two)), failing(unknown)),
                 Duration.ofHours(1), new io.paguma.internal.EventHub(java.util.List.of(), null));
         try (LogCapture logs = LogCapture.start()) {
             handler.handle(request(1));
@@ -56,7 +56,7 @@ class RouterFailureLogTest {
     @Test
     void aRouteThatAlwaysFailsIsStillRateLimited() {
         String marker = "flood-" + UUID.randomUUID();
-        MessageHandler handler = new MessageHandler(Map.of(1, failing(marker)), null, Duration.ofHours(1),
+        MessageHandler handler = new MessageHandler(RouteTable.of(Map.of(1, failing(marker)), null), Duration.ofHours(1),
                 new io.paguma.internal.EventHub(java.util.List.of(), null));
         try (LogCapture logs = LogCapture.start()) {
             for (int i = 0; i < 50; i++) handler.handle(request(1));

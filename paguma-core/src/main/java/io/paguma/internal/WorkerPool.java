@@ -32,10 +32,15 @@ final class WorkerPool {
     Worker assign(long connectionId) {
         Worker chosen;
         if (mode == PagumaConfig.WorkerMode.BIND) {
-            chosen = workers[0];
-            for (Worker w : workers) {
-                if (w.bound.get() < chosen.bound.get()) chosen = w;
+            // Under the lock: two IO threads accepting at once must not both pick the same least-loaded worker.
+            synchronized (this) {
+                chosen = workers[0];
+                for (Worker w : workers) {
+                    if (w.bound.get() < chosen.bound.get()) chosen = w;
+                }
+                chosen.bound.incrementAndGet();
             }
+            return chosen;
         } else {
             chosen = workers[(int) Math.floorMod(connectionId, (long) workers.length)];
         }
