@@ -156,7 +156,9 @@ public final class Client {
      * Failed attempts are retried as configured, so it may take a while; use
      * {@code orTimeout} to bound the wait. The future completes on the client's event thread
      * (never its IO thread), after which the {@code connected} listeners run: a continuation may
-     * block, e.g. on a request, though it delays the client's later events while it does.
+     * block, e.g. on a request, though it delays the client's later events while it does. On a
+     * shared {@link PagumaRuntime} that thread serves every client on it: there, never wait in a
+     * continuation or listener for another client's events (its connect or close).
      */
     public CompletableFuture<Connection> connect() {
         synchronized (lock) {
@@ -167,6 +169,10 @@ public final class Client {
             if (state != State.NEW) return firstConnect;
             io.netty.handler.ssl.SslContext ssl = Tls.forClient(config);
             // Its own threads: one IO thread and at most one worker, ended by close().
+            if (runtime != null && runtime.isClosed()) {
+                return CompletableFuture.failedFuture(new IllegalStateException("runtime "
+                        + runtime.config().name() + " is closed"));
+            }
             threads = runtime != null ? runtime.attach(this)
                     : new RuntimeThreads(prefix(), config, 1, 1, Math.min(1, config.workerPoolSize()));
             Transports.Choice transport = threads.transport();
@@ -591,9 +597,14 @@ public final class Client {
             closed.complete(null);
             return closed;
         }
+        // Done once the connection (established, or the attempt's if it got that far) has run its
+        // onConnStop: on a shared runtime nothing else waits for the hooks.
+        ChannelConnection attempted = connecting == null ? null : ChannelConnection.of(connecting);
         if (connecting != null) connecting.close();
         if (c != null) {
             c.close().whenComplete((v, e) -> shutdown());
+        } else if (attempted != null) {
+            attempted.closeFuture().whenComplete((v, e) -> shutdown());
         } else {
             shutdown();
         }
@@ -657,7 +668,10 @@ public final class Client {
         try {
             (runtime != null ? threads.events() : events).execute(event);
         } catch (RejectedExecutionException e) {
-            // Only after the final closed event: nothing is left to hear it.
+            // Our own event thread refuses only after the final closed event: nothing is left to hear
+            // it. A shared runtime's ends with the runtime, possibly before this client is done
+            // closing: run the event here, so closed still completes.
+            if (runtime != null) event.run();
         }
     }
 

@@ -52,7 +52,10 @@ public interface EndpointListener {
         PEER_NOT_READING
     }
 
-    /** Reading a connection was paused (backpressure). */
+    /**
+     * Reading a connection was paused (backpressure). A pause ends with {@link #readingResumed}, or
+     * with the connection's close (a peer cut off for not reading is closed while paused).
+     */
     default void readingPaused(Connection connection, PauseCause cause) {
     }
 

@@ -82,7 +82,11 @@ public final class PagumaRuntime implements AutoCloseable {
         return threads.transport().name();
     }
 
-    /** Adds a listener for the events of every server and client on this runtime, now and later. */
+    /**
+     * Adds a listener for the events of every server and client on this runtime, now and later.
+     * Router timings ({@link EndpointListener#timesRouters}) reach it only from endpoints built
+     * after it was added: whether to read the clock is decided when an endpoint is built.
+     */
     public void addEventListener(EndpointListener listener) {
         events.add(java.util.Objects.requireNonNull(listener, "listener"));
     }
@@ -154,8 +158,17 @@ public final class PagumaRuntime implements AutoCloseable {
             }
             closing = true;
         }
+        // Whatever one endpoint does (a stop that throws, an interrupt), the others are still
+        // stopped and the threads still end; an interrupt is kept for the caller.
+        boolean interrupted = Thread.interrupted();
         try {
-            for (Server s : new ArrayList<>(servers)) s.stop();
+            for (Server s : new ArrayList<>(servers)) {
+                try {
+                    s.stop();
+                } catch (RuntimeException e) {
+                    log.warn("runtime {}: stopping server {} failed: {}", config.name(), s.name(), e.toString());
+                }
+            }
             List<CompletableFuture<Void>> closingClients = new ArrayList<>();
             for (Client c : new ArrayList<>(clients)) closingClients.add(c.close());
             try {
@@ -164,14 +177,19 @@ public final class PagumaRuntime implements AutoCloseable {
             } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
                 log.warn("runtime {}: clients still closing after {} s; ending the threads anyway", config.name(),
                         TimeUnit.NANOSECONDS.toSeconds(CLOSE_WAIT_NANOS));
+            } catch (InterruptedException e) {
+                interrupted = true;
             }
-            threads.shutdown(System.nanoTime() + CLOSE_WAIT_NANOS);
+            try {
+                threads.shutdown(System.nanoTime() + CLOSE_WAIT_NANOS);
+            } catch (InterruptedException e) {
+                interrupted = true;
+                threads.shutdownNow();
+            }
             log.info("runtime {} closed", config.name());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            threads.shutdownNow();
         } finally {
             closed.complete(null);
+            if (interrupted) Thread.currentThread().interrupt();
         }
     }
 

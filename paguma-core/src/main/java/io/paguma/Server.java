@@ -266,8 +266,13 @@ public final class Server {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             context.abandonWorkers();
-            if (runtime == null) threads.shutdownNow();
-            else runtime.detach(this);
+            if (runtime == null) {
+                threads.shutdownNow();
+            } else {
+                // The shared loops keep running: the connections must not outlive the server.
+                for (ChannelConnection c : context.manager().snapshot()) c.channel().close();
+                runtime.detach(this);
+            }
             throw new IllegalStateException("stop of server " + config.name() + " was interrupted", e);
         }
     }

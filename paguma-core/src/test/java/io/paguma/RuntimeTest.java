@@ -95,8 +95,9 @@ class RuntimeTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> echoServer(rt, "late"))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
         Client client = Client.builder().runtime(rt).config(PagumaConfig.builder().port(1).build()).build();
-        org.assertj.core.api.Assertions.assertThatThrownBy(client::connect)
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        assertThat(client.connect()).failsWithin(Duration.ofSeconds(1))
+                .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                .withCauseInstanceOf(IllegalStateException.class).withMessageContaining("closed");
     }
 
     @Test
@@ -135,6 +136,84 @@ class RuntimeTest {
                 o.send(ECHO, "after");
                 assertThat(o.read().text()).isEqualTo("after");
             }
+        } finally {
+            rt.close();
+        }
+    }
+
+    @Test
+    void closeWithTheInterruptFlagSetStillStopsEverythingAndKeepsTheFlag() {
+        Set<Thread> before = Set.copyOf(Thread.getAllStackTraces().keySet());
+        PagumaRuntime rt = PagumaRuntime.create(PagumaConfig.builder().name("interrupted").ioThreads(1).workerPoolSize(1).build());
+        Server s1 = echoServer(rt, "s1");
+        Server s2 = echoServer(rt, "s2");
+        Thread.currentThread().interrupt();
+        try {
+            rt.close();
+            assertThat(Thread.currentThread().isInterrupted()).as("the interrupt is kept").isTrue();
+        } finally {
+            Thread.interrupted();
+        }
+        assertThat(s1.isRunning()).isFalse();
+        assertThat(s2.isRunning()).isFalse();
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(newPagumaThreads(before)).isEmpty());
+    }
+
+    @Test
+    void stoppingAnIdleServerDoesNotWaitForAnotherServersBusyRouter() throws Exception {
+        PagumaRuntime rt = PagumaRuntime.create(PagumaConfig.builder().name("busy").ioThreads(1).workerPoolSize(1).build());
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch busy = new java.util.concurrent.CountDownLatch(1);
+        try {
+            Server slow = Server.builder().runtime(rt).config(Servers.config().name("slow").build())
+                    .route(ECHO, r -> {
+                        busy.countDown();
+                        release.await();
+                        r.reply(ECHO, r.data());
+                    })
+                    .build().start();
+            Server idle = Server.builder().runtime(rt)
+                    .config(Servers.config().name("idle").stopGracePeriod(Duration.ofSeconds(10)).build())
+                    .build().start();
+            try (io.paguma.testing.FrameSocket s = io.paguma.testing.FrameSocket.connect(slow.port())) {
+                s.send(ECHO, "hold");
+                assertThat(busy.await(10, TimeUnit.SECONDS)).isTrue();
+                long start = System.nanoTime();
+                StopReport report = idle.stop();
+                assertThat(report.graceExpired()).as("%s", report).isFalse();
+                assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(5000);
+                release.countDown();
+                assertThat(s.read().text()).isEqualTo("hold");
+            }
+        } finally {
+            release.countDown();
+            rt.close();
+        }
+    }
+
+    @Test
+    void closingTheRuntimeFromAClientListenerIsRefusedNotLeftWaiting() {
+        PagumaRuntime rt = PagumaRuntime.create(PagumaConfig.builder().name("from-listener").ioThreads(1).workerPoolSize(1).build());
+        try {
+            Server server = echoServer(rt, "srv");
+            CompletableFuture<Throwable> attempt = new CompletableFuture<>();
+            Client client = Client.builder().runtime(rt)
+                    .config(PagumaConfig.builder().host("127.0.0.1").port(server.port()).codec("paguma").build())
+                    .listener(new ClientListener() {
+                        @Override public void connected(Connection connection) {
+                            try {
+                                rt.close();
+                                attempt.complete(null);
+                            } catch (RuntimeException e) {
+                                attempt.complete(e);
+                            }
+                        }
+                    })
+                    .build();
+            client.connect();
+            assertThat(attempt.orTimeout(10, TimeUnit.SECONDS).join())
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("closeAsync");
+            assertThat(rt.isClosed()).isFalse();
         } finally {
             rt.close();
         }

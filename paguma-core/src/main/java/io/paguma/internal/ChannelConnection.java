@@ -151,6 +151,12 @@ public final class ChannelConnection implements Connection {
         return context;
     }
 
+    /** The connection of a channel Paguma set up, or null if it has none (yet). */
+    public static ChannelConnection of(Channel channel) {
+        ConnectionHandler h = channel.pipeline().get(ConnectionHandler.class);
+        return h == null ? null : h.connection();
+    }
+
     @Override
     public long id() {
         return id;
@@ -749,10 +755,13 @@ public final class ChannelConnection implements Connection {
         @Override
         public void run() {
             timer = null;
-            if (finished == 0) context.events.requestTimedOut(ChannelConnection.this, id, Duration.ofNanos(timeoutNanos));
-            completeExceptionally(new TimeoutException("request with message id " + Integer.toUnsignedString(id)
+            TimeoutException timeout = new TimeoutException("request with message id " + Integer.toUnsignedString(id)
                     + " (sequence id " + Integer.toUnsignedString(seq) + ") on " + ChannelConnection.this
-                    + " got no reply within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms"));
+                    + " got no reply within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
+            // Counted only when the timeout completed it (a cancel or a failed send may win).
+            if (completeExceptionally(timeout)) {
+                context.events.requestTimedOut(ChannelConnection.this, id, Duration.ofNanos(timeoutNanos));
+            }
         }
 
         // The first to finish frees the place before completing, so whoever sees the future

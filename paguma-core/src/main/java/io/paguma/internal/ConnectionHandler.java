@@ -81,6 +81,11 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
     /** onConnStart has run (on the worker): a peer that half-closes before it must still get what it sends. */
     private volatile boolean started;
 
+    /** The connection, once the channel is active and accepted; null before or if refused. */
+    ChannelConnection connection() {
+        return connection;
+    }
+
     ConnectionHandler(EndpointContext context) {
         this.context = context;
     }

@@ -65,8 +65,6 @@ public final class EndpointContext {
     /** Set when this endpoint's stop ran out of time: its queued requests are dropped and counted. */
     volatile boolean abandoned;
     final java.util.concurrent.atomic.LongAdder dropped = new java.util.concurrent.atomic.LongAdder();
-    private final java.util.concurrent.ConcurrentHashMap<io.netty.channel.EventLoop, TurnEnd> turnEnds =
-            new java.util.concurrent.ConcurrentHashMap<>();
     volatile boolean stopping;
     /** Whole frames, and bytes of partial or unframeable input, that arrived after the stop began and were dropped unread. */
     final java.util.concurrent.atomic.LongAdder discardedRequests = new java.util.concurrent.atomic.LongAdder();
@@ -180,7 +178,7 @@ public final class EndpointContext {
 
     /** What one IO thread defers to the end of its event loop's turn. */
     TurnEnd turnEndFor(io.netty.channel.EventLoop loop) {
-        return turnEnds.computeIfAbsent(loop, TurnEnd::new);
+        return threads.turnEndFor(loop);
     }
 
     /** True on a worker thread of this server. */
@@ -205,7 +203,14 @@ public final class EndpointContext {
 
     /** Waits until every queued request has run, or the deadline passes; true if all ran. */
     public boolean drainWorkers(long deadlineNanos) throws InterruptedException {
-        return workers == null || workers.drain(deadlineNanos);
+        if (workers == null) return true;
+        // Only the workers this endpoint's connections run on: on a shared runtime, a stop does
+        // not wait for workers busy with other endpoints only.
+        java.util.Set<Worker> mine = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (ChannelConnection c : manager.snapshot()) {
+            if (c.worker != null) mine.add(c.worker);
+        }
+        return workers.drain(mine, deadlineNanos);
     }
 
     /**

@@ -26,6 +26,9 @@ public final class RuntimeThreads {
     /** Null with {@code workerPoolSize: 0}: routers run on the IO threads. */
     final WorkerPool workers;
     private EventLoopGroup boss;
+    /** One per IO loop, shared by every endpoint on it: one end-of-turn task per loop and turn. */
+    private final java.util.concurrent.ConcurrentHashMap<io.netty.channel.EventLoop, TurnEnd> turnEnds =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private ThreadPoolExecutor events;
     private boolean shutDown;
 
@@ -69,6 +72,11 @@ public final class RuntimeThreads {
         return boss;
     }
 
+    /** What {@code loop} does at the end of each turn (wake workers, flush replies), for every endpoint on it. */
+    TurnEnd turnEndFor(io.netty.channel.EventLoop loop) {
+        return turnEnds.computeIfAbsent(loop, TurnEnd::new);
+    }
+
     /** Runs timers that are not tied to one connection (warning summaries): the IO event loops. */
     public ScheduledExecutorService scheduler() {
         return io;
@@ -76,7 +84,11 @@ public final class RuntimeThreads {
 
     /** The one thread that delivers client events, in order, made when first needed. */
     public synchronized ThreadPoolExecutor events() {
-        if (events == null) events = newEventThread(prefix + "client-events");
+        if (events == null) {
+            events = newEventThread(prefix + "client-events");
+            // Marks the thread, so a close() made from a client's listener is refused, not left waiting for itself.
+            events.execute(() -> eventThread.set(Boolean.TRUE));
+        }
         return events;
     }
 
@@ -93,12 +105,19 @@ public final class RuntimeThreads {
     /** True on one of these threads (an IO or acceptor loop, a worker). */
     public boolean isOwnThread() {
         if (workers != null && workers.isWorkerThread()) return true;
+        if (onEventThread()) return true;
         if (inGroup(io)) return true;
         EventLoopGroup b;
         synchronized (this) {
             b = boss;
         }
         return b != null && inGroup(b);
+    }
+
+    private final ThreadLocal<Boolean> eventThread = new ThreadLocal<>();
+
+    private boolean onEventThread() {
+        return eventThread.get() != null;
     }
 
     private static boolean inGroup(EventLoopGroup group) {

@@ -179,11 +179,18 @@ final class Worker implements Runnable {
         if (task instanceof Request) {
             Request request = (Request) task;
             EndpointContext context = ((ChannelConnection) request.connection()).context();
+            // Published before abandoned is read: an abandon() that sets the flag after this read
+            // sees the request running and interrupts it (both are volatile).
+            running = request;
             if (context.abandoned) {
+                if (!RUNNING.compareAndSet(this, request, null)) {
+                    while (running == INTERRUPTING) Thread.onSpinWait();
+                    Thread.interrupted();
+                    running = null;
+                }
                 context.dropped.increment();
                 return;
             }
-            running = request;
             try {
                 context.handler.handle(request);
             } finally {

@@ -64,10 +64,10 @@ final class WorkerPool {
         return false;
     }
 
-    /** Waits until every task queued so far has run, or the deadline passes; true if all ran. */
-    boolean drain(long deadlineNanos) throws InterruptedException {
-        CountDownLatch done = new CountDownLatch(workers.length);
-        for (Worker w : workers) w.enqueue((Runnable) done::countDown);
+    /** Waits until every task queued so far on {@code these} workers has run, or the deadline passes; true if all ran. */
+    boolean drain(java.util.Collection<Worker> these, long deadlineNanos) throws InterruptedException {
+        CountDownLatch done = new CountDownLatch(these.size());
+        for (Worker w : these) w.enqueue((Runnable) done::countDown);
         return done.await(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
     }
 
