@@ -115,19 +115,11 @@ public final class ChannelConnection implements Connection {
     private volatile boolean requested;
     /** Requests made and not yet completed, to enforce {@code maxPendingRequests}. */
     private volatile int pendingCount;
-    /** IO thread only: requests written and waiting for their reply, by sequence id. Made on first use. */
-    private IntObjectHashMap<PendingRequest> pending;
     /**
-     * IO thread only: waiting requests in the order of their deadlines, watched by one timer per
-     * connection ({@link #sweepTask}) instead of one per request. Finished requests leave lazily.
+     * IO thread only: the requests waiting for replies and their timers, made by the first request
+     * (an idle connection, or one that never requests, pays one field for it).
      */
-    private ArrayDeque<PendingRequest> deadlines;
-    /** IO thread only: the sweep's timer and the deadline it is set for; null when none is set. */
-    private ScheduledFuture<?> sweepTask;
-    private long sweepAt;
-    /** IO thread only: a sweep is running; it sets the next timer itself when it is done. */
-    private boolean sweeping;
-    private Runnable sweep;
+    private Waiters waiters;
     private long bytesIn;
     private long bytesOut;
     private long messagesIn;
@@ -287,7 +279,7 @@ public final class ChannelConnection implements Connection {
      * is never routed, so two peers cannot answer each other's late replies forever.
      */
     void completeReply(Message reply) {
-        PendingRequest request = pending == null ? null : pending.remove(reply.seq());
+        PendingRequest request = waiters == null ? null : waiters.pending.remove(reply.seq());
         if (request == null) {
             context.replyLog.warn(this + ": reply with sequence id " + Integer.toUnsignedString(reply.seq())
                     + " (message id " + Integer.toUnsignedString(reply.id()) + ") matches no waiting request"
@@ -306,7 +298,7 @@ public final class ChannelConnection implements Connection {
 
     /** The size of the table of requests waiting for replies, read on the IO thread (for tests). */
     public int waitingForReplies() throws Exception {
-        return loop.submit(() -> pending == null ? 0 : pending.size()).get(10, TimeUnit.SECONDS);
+        return loop.submit(() -> waiters == null ? 0 : waiters.pending.size()).get(10, TimeUnit.SECONDS);
     }
 
     /** On the IO thread: counts what one read brought in. */
@@ -449,14 +441,14 @@ public final class ChannelConnection implements Connection {
     /** On the IO thread: the request's frame is about to be written; its reply is awaited from now. */
     private boolean register(PendingRequest request) {
         if (request.finished != 0) return true; // cancelled while queued: its frame still goes out, nobody waits
-        if (pending == null) pending = new IntObjectHashMap<>();
-        if (pending.containsKey(request.seq)) return false;
-        pending.put(request.seq, request);
+        if (waiters == null) waiters = new Waiters();
+        Waiters w = waiters;
+        if (w.pending.containsKey(request.seq)) return false;
+        w.pending.put(request.seq, request);
         request.registered = true;
         long deadline = System.nanoTime() + request.timeoutNanos;
         request.deadline = deadline;
-        if (deadlines == null) deadlines = new ArrayDeque<>();
-        PendingRequest last = deadlines.peekLast();
+        PendingRequest last = w.deadlines.peekLast();
         if (last != null && deadline - last.deadline < 0) {
             // A shorter timeout than the one before it: out of order, so it gets a timer of its own.
             // Set and cancelled on this thread only (see unregister), so a cancel from another
@@ -464,9 +456,9 @@ public final class ChannelConnection implements Connection {
             request.timer = loop.schedule(request, request.timeoutNanos, TimeUnit.NANOSECONDS);
             return true;
         }
-        deadlines.addLast(request);
+        w.deadlines.addLast(request);
         // Finished requests stuck behind a slow one are dropped once they outnumber the live ones.
-        if (deadlines.size() > 2 * pending.size() + 64) deadlines.removeIf(r -> r.finished != 0);
+        if (w.deadlines.size() > 2 * w.pending.size() + 64) w.deadlines.removeIf(r -> r.finished != 0);
         armSweep(deadline);
         return true;
     }
@@ -478,32 +470,36 @@ public final class ChannelConnection implements Connection {
      * queue when it is done, so there is never more than one.
      */
     private void armSweep(long deadline) {
-        if (sweeping) return;
-        if (sweepTask != null) {
-            if (deadline - sweepAt >= 0) return;
-            sweepTask.cancel(false);
+        Waiters w = waiters;
+        if (w.sweeping) return;
+        if (w.sweepTask != null) {
+            if (deadline - w.sweepAt >= 0) return;
+            w.sweepTask.cancel(false);
         }
-        if (sweep == null) sweep = this::sweepTimeouts;
-        sweepAt = deadline;
-        sweepTask = loop.schedule(sweep, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        if (w.sweep == null) w.sweep = this::sweepTimeouts;
+        w.sweepAt = deadline;
+        w.sweepTask = loop.schedule(w.sweep, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     }
 
     /** On the IO thread: drops finished requests from the head of the deadline queue. */
     private void trimDeadlines() {
-        if (deadlines == null) return;
+        if (waiters == null) return;
+        ArrayDeque<PendingRequest> deadlines = waiters.deadlines;
         PendingRequest r;
         while ((r = deadlines.peekFirst()) != null && r.finished != 0) deadlines.pollFirst();
     }
 
     /** On the IO thread, at the earliest deadline: fails what has expired, then waits for the next one. */
     private void sweepTimeouts() {
-        sweepTask = null;
-        if (deadlines == null) return;
+        Waiters w = waiters;
+        if (w == null) return;
+        w.sweepTask = null;
+        ArrayDeque<PendingRequest> deadlines = w.deadlines;
         long now = System.nanoTime();
         PendingRequest r;
         // A timeout's callbacks may make new requests on this thread: they join the queue, and the
         // timer for whatever is first once the expired are gone is set below, once.
-        sweeping = true;
+        w.sweeping = true;
         try {
             while ((r = deadlines.peekFirst()) != null) {
                 if (r.finished != 0) {
@@ -516,11 +512,11 @@ public final class ChannelConnection implements Connection {
                 }
             }
         } finally {
-            sweeping = false;
+            w.sweeping = false;
         }
         trimDeadlines();
         r = deadlines.peekFirst();
-        if (r != null && sweepTask == null) armSweep(r.deadline);
+        if (r != null && w.sweepTask == null) armSweep(r.deadline);
     }
 
     /** On the IO thread: a request completed some other way than by its reply. */
@@ -532,19 +528,21 @@ public final class ChannelConnection implements Connection {
         }
         if (!request.registered) return;
         request.registered = false;
-        if (pending != null && pending.get(request.seq) == request) pending.remove(request.seq);
+        if (waiters != null && waiters.pending.get(request.seq) == request) waiters.pending.remove(request.seq);
     }
 
     /** On the IO thread, at close: every request still waiting fails. */
     private void failPending() {
-        if (sweepTask != null) {
-            sweepTask.cancel(false);
-            sweepTask = null;
+        Waiters w = waiters;
+        if (w == null) return;
+        if (w.sweepTask != null) {
+            w.sweepTask.cancel(false);
+            w.sweepTask = null;
         }
-        if (deadlines != null) deadlines.clear();
-        if (pending == null || pending.isEmpty()) return;
-        PendingRequest[] waiting = pending.values().toArray(new PendingRequest[0]);
-        pending.clear();
+        w.deadlines.clear();
+        if (w.pending.isEmpty()) return;
+        PendingRequest[] waiting = w.pending.values().toArray(new PendingRequest[0]);
+        w.pending.clear();
         ConnectionClosedException cause = closedException(null);
         for (PendingRequest r : waiting) {
             r.registered = false;
@@ -708,6 +706,23 @@ public final class ChannelConnection implements Connection {
                 : a.getAddress().getHostAddress() + ":" + a.getPort();
     }
 
+    /** The requests of one connection that wait for replies, and the timer that watches their deadlines. IO thread only. */
+    private static final class Waiters {
+        /** Requests written and waiting for their reply, by sequence id. */
+        final IntObjectHashMap<PendingRequest> pending = new IntObjectHashMap<>();
+        /**
+         * Waiting requests in the order of their deadlines, watched by one timer per connection
+         * ({@link #sweepTask}) instead of one per request. Finished requests leave lazily.
+         */
+        final ArrayDeque<PendingRequest> deadlines = new ArrayDeque<>();
+        /** The sweep's timer and the deadline it is set for; null when none is set. */
+        ScheduledFuture<?> sweepTask;
+        long sweepAt;
+        /** A sweep is running; it sets the next timer itself when it is done. */
+        boolean sweeping;
+        Runnable sweep;
+    }
+
     /** The future of one send; the message is dropped once encoded. */
     private static final class PendingSend extends CompletableFuture<Void> {
         Message message;
@@ -726,7 +741,7 @@ public final class ChannelConnection implements Connection {
     }
 
     /**
-     * A request waiting for its reply: in {@link #pending} from the moment its frame is written
+     * A request waiting for its reply: in {@link Waiters#pending} from the moment its frame is written
      * until the reply, the timeout (its {@code run}), the close of the connection, or a cancel.
      * Whichever comes first completes it; the others find it done.
      */
