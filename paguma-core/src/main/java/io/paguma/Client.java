@@ -739,98 +739,10 @@ public final class Client {
     }
 
     /** Collects the server address, config, routes, hooks and listeners; {@link #build()} makes the client. */
-    public static final class Builder {
-        private PagumaConfig config;
-        private String name;
-        private String host;
-        private Integer port;
-        private Codec codec;
-        private final RouteTable table = new RouteTable();
-        private Consumer<Connection> onConnStart;
-        private Consumer<Connection> onConnStop;
+    public static final class Builder extends EndpointBuilder<Builder> {
         private final List<ClientListener> listeners = new ArrayList<>();
-        private PagumaRuntime runtime;
-        private final List<EndpointListener> eventListeners = new ArrayList<>();
 
         private Builder() {
-        }
-
-        /** Adds a listener for the client's connection events (bad frames, failures, timeouts, reconnects, ...). */
-        public Builder eventListener(EndpointListener listener) {
-            eventListeners.add(Objects.requireNonNull(listener, "listener"));
-            return this;
-        }
-
-        /**
-         * Runs the client on {@code runtime}'s threads, shared with other clients and servers: it
-         * then owns no thread, and closing it leaves the runtime running. Its config's thread and
-         * transport keys are not used.
-         */
-        public Builder runtime(PagumaRuntime runtime) {
-            this.runtime = Objects.requireNonNull(runtime, "runtime");
-            return this;
-        }
-
-        /** Uses {@code config} instead of the defaults; {@link #host}, {@link #port}, {@link #name} apply on top. */
-        public Builder config(PagumaConfig config) {
-            this.config = Objects.requireNonNull(config, "config");
-            return this;
-        }
-
-        /** The client's name, used in logs and thread names. */
-        public Builder name(String name) {
-            this.name = Objects.requireNonNull(name, "name");
-            return this;
-        }
-
-        /** The server's host name or address. */
-        public Builder host(String host) {
-            this.host = Objects.requireNonNull(host, "host");
-            return this;
-        }
-
-        /** The server's port. */
-        public Builder port(int port) {
-            this.port = port;
-            return this;
-        }
-
-        /** Uses {@code codec} instead of the one named by the config; it must match the server's. */
-        public Builder codec(Codec codec) {
-            this.codec = Objects.requireNonNull(codec, "codec");
-            return this;
-        }
-
-        /** Routes messages from the server with message id {@code id} to {@code router}. */
-        public Builder route(int id, Router router) {
-            table.route(id, router);
-            return this;
-        }
-
-        /** Handles messages whose id has no router (by default they are dropped with a rate-limited warning). */
-        public Builder onUnknownMessage(Router router) {
-            table.onUnknownMessage(router);
-            return this;
-        }
-
-        /**
-         * Runs {@code interceptor} around the router of every message, after the interceptors
-         * registered before it (Zinx's {@code Use}); see {@link Interceptor}.
-         */
-        public Builder use(Interceptor interceptor) {
-            table.use(interceptor);
-            return this;
-        }
-
-        /**
-         * Runs {@code interceptor} around the routers of message ids {@code first} to {@code last}
-         * (inclusive, unsigned), in registration order with the others (Zinx's {@code Group}).
-         *
-         * @throws IllegalArgumentException if {@code first} is above {@code last}
-         */
-        public Builder use(int first, int last, Interceptor interceptor) {
-            table.use(first, last, interceptor);
-            return this;
         }
 
         /**
@@ -841,29 +753,15 @@ public final class Client {
          * Do not wait for a reply here with {@code workerPoolSize: 0} (the hook then runs on the IO
          * thread that would read it); keep the future, or use {@link ClientListener#connected}.
          */
+        @Override
         public Builder onConnStart(Consumer<Connection> hook) {
-            this.onConnStart = Objects.requireNonNull(hook, "hook");
-            return this;
-        }
-
-        /** Runs once when a connection has closed. */
-        public Builder onConnStop(Consumer<Connection> hook) {
-            this.onConnStop = Objects.requireNonNull(hook, "hook");
-            return this;
+            return super.onConnStart(hook);
         }
 
         /** Adds a listener for connects, losses, retries and close. */
         public Builder listener(ClientListener listener) {
             listeners.add(Objects.requireNonNull(listener, "listener"));
             return this;
-        }
-
-        private PagumaConfig effectiveConfig() {
-            PagumaConfig.Builder b = (config != null ? config : PagumaConfig.defaults()).toBuilder();
-            if (name != null) b.name(name);
-            if (host != null) b.host(host);
-            if (port != null) b.port(port);
-            return b.build();
         }
 
         /** @throws ConfigException if a config value is out of range */

@@ -21,7 +21,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -385,123 +384,8 @@ public final class Server {
     }
 
     /** Collects routes, hooks and config; {@link #build()} checks them and makes the server. */
-    public static final class Builder {
-        private PagumaConfig config;
-        private String name;
-        private String host;
-        private Integer port;
-        private Codec codec;
-        private final RouteTable table = new RouteTable();
-        private Consumer<Connection> onConnStart;
-        private Consumer<Connection> onConnStop;
-        private PagumaRuntime runtime;
-        private final List<EndpointListener> eventListeners = new ArrayList<>();
-
+    public static final class Builder extends EndpointBuilder<Builder> {
         private Builder() {
-        }
-
-        /** Adds a listener for the server's events (accepted, refused, bad frames, failures, ...). */
-        public Builder eventListener(EndpointListener listener) {
-            eventListeners.add(Objects.requireNonNull(listener, "listener"));
-            return this;
-        }
-
-        /**
-         * Runs the server on {@code runtime}'s threads, shared with other servers and clients,
-         * instead of threads of its own; its config's thread and transport keys are then not used.
-         */
-        public Builder runtime(PagumaRuntime runtime) {
-            this.runtime = Objects.requireNonNull(runtime, "runtime");
-            return this;
-        }
-
-        /**
-         * Uses {@code config} (e.g. {@link PagumaConfig#load(ConfigSection...)}) instead of the defaults. The shortcuts
-         * {@link #name}, {@link #host} and {@link #port} apply on top of it, whatever the order of the calls.
-         */
-        public Builder config(PagumaConfig config) {
-            this.config = Objects.requireNonNull(config, "config");
-            return this;
-        }
-
-        /** Sets the config's {@code name}. */
-        public Builder name(String name) {
-            this.name = Objects.requireNonNull(name, "name");
-            return this;
-        }
-
-        /** Sets the config's {@code host}. */
-        public Builder host(String host) {
-            this.host = Objects.requireNonNull(host, "host");
-            return this;
-        }
-
-        /** Sets the config's {@code port}; 0 picks a free one. */
-        public Builder port(int port) {
-            this.port = port;
-            return this;
-        }
-
-        private PagumaConfig effectiveConfig() {
-            PagumaConfig.Builder b = (config != null ? config : PagumaConfig.defaults()).toBuilder();
-            if (name != null) b.name(name);
-            if (host != null) b.host(host);
-            if (port != null) b.port(port);
-            return b.build();
-        }
-
-        /** Uses {@code codec} instead of the one named by the config's {@code codec} key. */
-        public Builder codec(Codec codec) {
-            this.codec = Objects.requireNonNull(codec, "codec");
-            return this;
-        }
-
-        /**
-         * Routes message id {@code id} to {@code router} (P7).
-         *
-         * @throws IllegalArgumentException if {@code id} already has a router
-         */
-        public Builder route(int id, Router router) {
-            table.route(id, router);
-            return this;
-        }
-
-        /** Handles messages whose id has no router (by default they are dropped with a rate-limited warning). */
-        public Builder onUnknownMessage(Router router) {
-            table.onUnknownMessage(router);
-            return this;
-        }
-
-        /**
-         * Runs {@code interceptor} around the router of every message, after the interceptors
-         * registered before it (Zinx's {@code Use}); see {@link Interceptor}.
-         */
-        public Builder use(Interceptor interceptor) {
-            table.use(interceptor);
-            return this;
-        }
-
-        /**
-         * Runs {@code interceptor} around the routers of message ids {@code first} to {@code last}
-         * (inclusive, unsigned), in registration order with the others (Zinx's {@code Group}).
-         *
-         * @throws IllegalArgumentException if {@code first} is above {@code last}
-         */
-        public Builder use(int first, int last, Interceptor interceptor) {
-            table.use(first, last, interceptor);
-            return this;
-        }
-
-        /** Runs after a connection is set up, before its first request is handled (P11). */
-        public Builder onConnStart(Consumer<Connection> hook) {
-            this.onConnStart = Objects.requireNonNull(hook, "hook");
-            return this;
-        }
-
-        /** Runs once when a connection has closed, after its last request, before it is removed (P11). */
-        public Builder onConnStop(Consumer<Connection> hook) {
-            this.onConnStop = Objects.requireNonNull(hook, "hook");
-            return this;
         }
 
         /** @throws ConfigException if a config value is out of range */
@@ -509,5 +393,4 @@ public final class Server {
             return new Server(this);
         }
     }
-
 }
