@@ -155,7 +155,7 @@ public final class Server {
         synchronized (lock) {
             if (state == State.NEW) start();
             if (state == State.RUNNING && shutdownHook == null) {
-                shutdownHook = new Thread(this::stop, "paguma-" + config.name() + "-shutdown");
+                shutdownHook = new Thread(this::stop, RuntimeThreads.prefix(config.name()) + "shutdown");
                 Runtime.getRuntime().addShutdownHook(shutdownHook);
             }
         }
@@ -205,7 +205,7 @@ public final class Server {
 
     /** Stops the server on a new thread; safe to call from a router or hook. */
     public CompletableFuture<StopReport> stopAsync() {
-        Thread t = new Thread(this::stop, "paguma-" + config.name() + "-stop");
+        Thread t = new Thread(this::stop, RuntimeThreads.prefix(config.name()) + "stop");
         t.start();
         return stopped;
     }
