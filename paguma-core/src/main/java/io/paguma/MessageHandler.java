@@ -48,6 +48,8 @@ public final class MessageHandler {
     private final Router unknownRouter;
     private final AtomicBoolean unknownFailedBefore = new AtomicBoolean();
     private final List<RouteTable.Scoped> interceptors;
+    /** The onUnknownMessage router's route when it is the same for every id (no range interceptors); else null. */
+    private final Route unknownRoute;
     private final RateLimitedLog unknownLog;
     private final RateLimitedLog failureLog;
 
@@ -71,6 +73,9 @@ public final class MessageHandler {
         this.routes = routeMap;
         this.unknownRouter = table.unknownRouter;
         this.interceptors = List.copyOf(table.interceptors);
+        this.unknownRoute = unknownRouter == null || interceptors.stream().anyMatch(i -> !i.all()) ? null
+                : new Route(unknownRouter, table.interceptors.stream().map(RouteTable.Scoped::interceptor)
+                        .toArray(Interceptor[]::new), unknownFailedBefore);
         if (summaries == null) summaries = RateLimitedLog.newScheduler("router");
         this.unknownLog = new RateLimitedLog(log, warnInterval, summaries);
         this.failureLog = new RateLimitedLog(log, warnInterval, summaries);
@@ -103,7 +108,9 @@ public final class MessageHandler {
                 events.unknownMessage(c, request.id());
                 return;
             }
-            route = new Route(unknownRouter, unknownInterceptors(request.id()), unknownFailedBefore);
+            // Without range interceptors every unknown id takes the same route: made once, not per message.
+            route = unknownRoute != null ? unknownRoute
+                    : new Route(unknownRouter, unknownInterceptors(request.id()), unknownFailedBefore);
         }
         // The clock is read only when a listener asked for router timings.
         long start = events.timesRouters ? System.nanoTime() : 0;

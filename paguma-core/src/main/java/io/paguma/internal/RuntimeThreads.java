@@ -84,18 +84,24 @@ public final class RuntimeThreads {
 
     /** The one thread that delivers client events, in order, made when first needed. */
     public synchronized ThreadPoolExecutor events() {
-        if (events == null) {
-            events = newEventThread(prefix + "client-events");
-            // Marks the thread, so a close() made from a client's listener is refused, not left waiting for itself.
-            events.execute(() -> eventThread.set(Boolean.TRUE));
-        }
+        // Its threads are remembered, so a close() made from a client's listener is refused, not
+        // left waiting for itself (also for a thread that replaced one a listener's Error ended).
+        if (events == null) events = newEventThread(prefix + "client-events", eventThreads::add);
         return events;
     }
 
     /** A single daemon thread, made on first use, for one client's or one runtime's events. */
     public static ThreadPoolExecutor newEventThread(String name) {
-        return new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
-                new DefaultThreadFactory(name, true));
+        return newEventThread(name, t -> { });
+    }
+
+    private static ThreadPoolExecutor newEventThread(String name, java.util.function.Consumer<Thread> made) {
+        DefaultThreadFactory factory = new DefaultThreadFactory(name, true);
+        return new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = factory.newThread(r);
+            made.accept(t);
+            return t;
+        });
     }
 
     public int workerCount() {
@@ -114,10 +120,10 @@ public final class RuntimeThreads {
         return b != null && inGroup(b);
     }
 
-    private final ThreadLocal<Boolean> eventThread = new ThreadLocal<>();
+    private final java.util.Set<Thread> eventThreads = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private boolean onEventThread() {
-        return eventThread.get() != null;
+        return eventThreads.contains(Thread.currentThread());
     }
 
     private static boolean inGroup(EventLoopGroup group) {
