@@ -562,6 +562,14 @@ public final class ChannelConnection implements Connection {
             if (sends != null) sends.operationComplete(channel.newSucceededFuture());
             return;
         }
+        // A peer that is not reading keeps this buffer waiting, and the write limits count only its
+        // bytes: trimmed to them, many small batches cannot hold far more memory than they count.
+        if (!channel.isWritable() && b.capacity() - b.readableBytes() >= BATCH_INITIAL_CAPACITY / 2) {
+            ByteBuf trimmed = channel.alloc().ioBuffer(b.readableBytes());
+            trimmed.writeBytes(b);
+            b.release();
+            b = trimmed;
+        }
         ChannelPromise promise = channel.newPromise();
         promise.addListener(sends);
         channel.write(b, promise);
