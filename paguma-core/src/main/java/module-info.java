@@ -10,6 +10,7 @@ module io.paguma.core {
     requires transitive io.netty.common;
     requires transitive io.netty.transport;
     requires io.netty.codec;
+    requires io.netty.codec.http;
     requires io.netty.handler;
     requires io.netty.transport.unix.common;
     requires io.netty.transport.classes.epoll;

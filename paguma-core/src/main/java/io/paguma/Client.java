@@ -16,6 +16,7 @@ import io.paguma.internal.Failures;
 import io.paguma.internal.RuntimeThreads;
 import io.paguma.internal.Tls;
 import io.paguma.internal.Transports;
+import io.paguma.internal.WebSockets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -118,6 +119,9 @@ public final class Client {
 
     private Client(Builder b) {
         this.config = b.effectiveConfig();
+        if (config.mode() == PagumaConfig.Mode.BOTH) {
+            throw new ConfigException("mode", "mode both is for servers: a client dials tcp or websocket");
+        }
         config.warnKeysNotFor(ConfigKey.Scope.CLIENT);
         this.codec = b.codec != null ? b.codec : Codecs.byName(config.codec());
         String h = config.host();
@@ -181,6 +185,8 @@ public final class Client {
             // On a shared runtime, clients are spread over its IO loops.
             loop = threads.io().next();
             EndpointContext ctx = context;
+            int port = port();
+            java.net.URI webSocket = config.mode() == PagumaConfig.Mode.WEBSOCKET ? WebSockets.clientUri(config, host) : null;
             bootstrap = new Bootstrap()
                     .group(loop)
                     .channel(transport.clientChannel())
@@ -191,7 +197,7 @@ public final class Client {
                     .handler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
-                            ctx.initChannel(ch, host, config.port());
+                            ctx.initChannel(ch, host, port, webSocket);
                         }
                     });
             transport.applyKeepAlive(bootstrap, config);
@@ -202,8 +208,9 @@ public final class Client {
                     q.timer = loop.schedule(() -> expire(q), left, TimeUnit.NANOSECONDS);
                 }
             }
-            log.info("client {} connecting to {}:{} (transport {}, codec {}{})", config.name(), host, config.port(),
-                    transport.name(), codec.name(), config.tls() ? ", TLS" : "");
+            log.info("client {} connecting to {} (transport {}, codec {}{})", config.name(),
+                    webSocket != null ? webSocket : host + ":" + port, transport.name(), codec.name(),
+                    config.tls() ? ", TLS" : "");
             state = State.CONNECTING;
             loop.execute(this::attempt);
         }
@@ -216,12 +223,12 @@ public final class Client {
      * {@link #state} or {@link #close}.
      */
     private void attempt() {
-        InetSocketAddress address = new InetSocketAddress(host, config.port());
+        InetSocketAddress address = new InetSocketAddress(host, port());
         synchronized (lock) {
             if (state != State.CONNECTING) return;
             if (address.isUnresolved()) {
                 // Not handed to Netty, whose resolver would look it up again, under the lock.
-                log.info("client {}: connecting to {}:{} failed: unknown host", config.name(), host, config.port());
+                log.info("client {}: connecting to {}:{} failed: unknown host", config.name(), host, port());
                 scheduleRetryLocked(new java.net.UnknownHostException(host));
                 return;
             }
@@ -231,6 +238,12 @@ public final class Client {
             f.addListener(done -> {
                 if (!done.isSuccess()) failed(f.channel(), done.cause());
             });
+            if (config.mode() == PagumaConfig.Mode.WEBSOCKET) {
+                // Closed before its upgrade was done (refused, timed out), when no connection exists
+                // for lost() to report: a failed attempt. Once established, this finds the attempt over.
+                Channel ch = f.channel();
+                ch.closeFuture().addListener(closed -> failed(ch, setupFailure(ch)));
+            }
         }
     }
 
@@ -326,10 +339,16 @@ public final class Client {
         }
         // Closed before it was established (a failed TLS handshake, or lost while the offline
         // queue went out): a failed attempt.
-        SslHandler tls = c.channel().pipeline().get(SslHandler.class);
-        Throwable cause = tls != null && tls.handshakeFuture().cause() != null ? tls.handshakeFuture().cause()
-                : new ConnectionClosedException(c + " closed during set-up");
-        failed(c.channel(), cause);
+        failed(c.channel(), setupFailure(c.channel()));
+    }
+
+    /** Why a channel closed before its connection was set up: a failed TLS handshake or WebSocket upgrade. */
+    private Throwable setupFailure(Channel ch) {
+        SslHandler tls = ch.pipeline().get(SslHandler.class);
+        if (tls != null && tls.handshakeFuture().cause() != null) return tls.handshakeFuture().cause();
+        Throwable why = ch.attr(ChannelConnection.SETUP_FAILURE).get();
+        return why != null ? why : new ConnectionClosedException("the connection to " + host + ":" + port()
+                + " closed during set-up");
     }
 
     /** A connection attempt failed (connect refused, timed out, TLS handshake failed). */
@@ -337,7 +356,7 @@ public final class Client {
         synchronized (lock) {
             if (state == State.CLOSED || attempt != channel) return;
             attempt = null;
-            log.info("client {}: connecting to {}:{} failed: {}", config.name(), host, config.port(), cause.toString());
+            log.info("client {}: connecting to {}:{} failed: {}", config.name(), host, port(), cause.toString());
             scheduleRetryLocked(cause);
         }
     }
@@ -353,7 +372,7 @@ public final class Client {
                 config.reconnectJitter(), jitter.nextDouble()));
         state = State.WAITING;
         retry = loop.schedule(this::retryNow, delay.toNanos(), TimeUnit.NANOSECONDS);
-        log.info("client {}: reconnecting to {}:{} in {} ms (attempt {})", config.name(), host, config.port(),
+        log.info("client {}: reconnecting to {}:{} in {} ms (attempt {})", config.name(), host, port(),
                 delay.toMillis(), n);
         post(() -> {
             eventHub.reconnecting(config.name(), n, delay, cause);
@@ -375,15 +394,15 @@ public final class Client {
         int attempts = retries;
         state = State.CLOSED;
         if (config.reconnect()) {
-            log.warn("client {}: gave up connecting to {}:{} after {} retries: {}", config.name(), host, config.port(),
+            log.warn("client {}: gave up connecting to {}:{} after {} retries: {}", config.name(), host, port(),
                     attempts, cause.toString());
         } else {
-            log.info("client {}: not reconnecting to {}:{} (reconnect is off): {}", config.name(), host, config.port(),
+            log.info("client {}: not reconnecting to {}:{} (reconnect is off): {}", config.name(), host, port(),
                     cause.toString());
         }
         List<Queued> waiting = takeOfflineLocked();
         ConnectionClosedException failure = new ConnectionClosedException("client " + config.name() + " gave up connecting to "
-                + host + ":" + config.port() + " after " + attempts + " retries: " + cause);
+                + host + ":" + port() + " after " + attempts + " retries: " + cause);
         ConnectionClosedException connectFailure = new ConnectionClosedException("client " + config.name()
                 + " gave up connecting: " + (cause.getMessage() != null ? cause.getMessage() : cause.toString()));
         post(() -> {
@@ -419,7 +438,7 @@ public final class Client {
 
     /** The server port the client connects to. */
     public int port() {
-        return config.port();
+        return config.mode() == PagumaConfig.Mode.WEBSOCKET ? config.wsPort() : config.port();
     }
 
     /** Inside onConnStart, on the thread running it: the connection being set up; else null. */
@@ -741,6 +760,7 @@ public final class Client {
     /** Collects the server address, config, routes, hooks and listeners; {@link #build()} makes the client. */
     public static final class Builder extends EndpointBuilder<Builder> {
         private final List<ClientListener> listeners = new ArrayList<>();
+        private java.net.URI url;
 
         private Builder() {
         }
@@ -762,6 +782,46 @@ public final class Client {
         public Builder listener(ClientListener listener) {
             listeners.add(Objects.requireNonNull(listener, "listener"));
             return this;
+        }
+
+        /**
+         * Sets where to connect from a URL: {@code tcp://host:port}, {@code ws://host:port/path}
+         * or {@code wss://host:port/path} (TLS, trusting {@code tlsTrust} or the JDK's CAs). It sets
+         * the config's {@code host}, {@code mode}, {@code port} or {@code wsPort} and {@code wsPath},
+         * and {@code tls} for {@code wss}, whatever the order of the calls.
+         *
+         * @throws IllegalArgumentException if the URL has another scheme, or no host or port
+         */
+        public Builder url(String url) {
+            java.net.URI u = java.net.URI.create(Objects.requireNonNull(url, "url"));
+            String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(java.util.Locale.ROOT);
+            if (!scheme.equals("tcp") && !scheme.equals("ws") && !scheme.equals("wss")) {
+                throw new IllegalArgumentException("url " + url + ": the scheme must be tcp, ws or wss");
+            }
+            if (u.getHost() == null || u.getPort() < 0) {
+                throw new IllegalArgumentException("url " + url + ": a host and a port are needed (ws://127.0.0.1:9000/)");
+            }
+            this.url = u;
+            return this;
+        }
+
+        @Override
+        PagumaConfig effectiveConfig() {
+            PagumaConfig c = super.effectiveConfig();
+            if (url == null) return c;
+            PagumaConfig.Builder b = c.toBuilder();
+            String h = url.getHost();
+            b.host(h.startsWith("[") && h.endsWith("]") ? h.substring(1, h.length() - 1) : h);
+            switch (url.getScheme().toLowerCase(java.util.Locale.ROOT)) {
+                case "tcp" -> b.mode(PagumaConfig.Mode.TCP).port(url.getPort());
+                case "wss" -> b.mode(PagumaConfig.Mode.WEBSOCKET).wsPort(url.getPort()).tls(true);
+                default -> b.mode(PagumaConfig.Mode.WEBSOCKET).wsPort(url.getPort());
+            }
+            if (!url.getScheme().equalsIgnoreCase("tcp")) {
+                String path = url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath();
+                b.wsPath(path);
+            }
+            return b.build();
         }
 
         /** @throws ConfigException if a config value is out of range */

@@ -57,6 +57,20 @@ public final class PagumaConfig {
         }
     }
 
+    /** Which transports carry a server's connections, as Zinx's {@code Mode}; a client dials one of them. */
+    public enum Mode {
+        /** A TCP byte stream of codec frames on {@code port} (the default). */
+        TCP,
+        /** WebSocket binary frames on {@code wsPort} and {@code wsPath}, one codec frame per WebSocket message (B4). */
+        WEBSOCKET,
+        /** A server only: TCP on {@code port} and WebSocket on {@code wsPort}, side by side. */
+        BOTH;
+
+        public String configName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
     private static final int CORES = Runtime.getRuntime().availableProcessors();
 
     private static final ConfigKey<String> NAME = ConfigKey.string("name", "paguma")
@@ -65,6 +79,20 @@ public final class PagumaConfig {
             .check(v -> !v.isBlank(), "must not be empty").doc("The address to listen on, or a client's server.");
     private static final ConfigKey<Integer> PORT = ConfigKey.integer("port", 8999)
             .check(v -> v >= 0 && v <= 65535, "must be between 0 and 65535").doc("The TCP port; 0 picks a free one.");
+    private static final ConfigKey<Mode> MODE = ConfigKey.enumOf("mode", Mode.class, Mode.TCP)
+            .doc("tcp, websocket or both (a server only): which transports carry connections.");
+    private static final ConfigKey<Integer> WS_PORT = ConfigKey.integer("wsPort", 9000)
+            .check(v -> v >= 0 && v <= 65535, "must be between 0 and 65535")
+            .doc("The WebSocket port (mode websocket or both); 0 picks a free one.");
+    private static final ConfigKey<String> WS_PATH = ConfigKey.string("wsPath", "/")
+            .check(v -> v.startsWith("/") && v.indexOf('?') < 0 && v.indexOf('#') < 0, "must start with / and hold no ? or #")
+            .doc("The path WebSocket upgrades are accepted on (other paths get 404).");
+    private static final ConfigKey<String> WS_ORIGINS = ConfigKey.string("wsOrigins", "")
+            .scope(ConfigKey.Scope.SERVER)
+            .doc("Comma-separated origins a browser's upgrade may come from; empty accepts any.");
+    private static final ConfigKey<Duration> WS_HANDSHAKE_TIMEOUT = ConfigKey.duration("wsHandshakeTimeout", Duration.ofSeconds(10))
+            .check(v -> v.toMillis() >= 1, "must be at least 1ms")
+            .doc("How long a new connection may take to complete its WebSocket upgrade.");
     private static final ConfigKey<Integer> MAX_CONN = ConfigKey.integer("maxConn", 12000)
             .check(v -> v > 0, "must be > 0").scope(ConfigKey.Scope.SERVER).doc("The most connections open at once.");
     private static final ConfigKey<Integer> MAX_PACKET_SIZE = ConfigKey.integer("maxPacketSize", 4096)
@@ -144,7 +172,8 @@ public final class PagumaConfig {
      * Core's own keys, in documentation order: the root section, written at the top level of a
      * file, as {@code PAGUMA_<KEY>} and as {@code paguma.<key>}.
      */
-    public static final ConfigSection ROOT = new ConfigSection("", List.of(NAME, HOST, PORT, MAX_CONN, MAX_PACKET_SIZE,
+    public static final ConfigSection ROOT = new ConfigSection("", List.of(NAME, HOST, PORT, MODE, WS_PORT, WS_PATH,
+            WS_ORIGINS, WS_HANDSHAKE_TIMEOUT, MAX_CONN, MAX_PACKET_SIZE,
             WORKER_POOL_SIZE, MAX_WORKER_TASK_LEN, WORKER_MODE, CODEC, TRANSPORT, BOSS_THREADS, IO_THREADS, TCP_NO_DELAY,
             KEEP_ALIVE, KEEP_ALIVE_PERIOD, SO_BACKLOG, WRITE_BUFFER_HIGH_WATER_MARK, WRITE_BUFFER_LOW_WATER_MARK,
             MAX_PENDING_WRITE_BYTES, STOP_GRACE_PERIOD, CLOSE_LINGER, SERVER_FULL_MSG_ID, SERVER_FULL_MESSAGE, WARN_INTERVAL,
@@ -156,6 +185,11 @@ public final class PagumaConfig {
     private final String name;
     private final String host;
     private final int port;
+    private final Mode mode;
+    private final int wsPort;
+    private final String wsPath;
+    private final List<String> wsOrigins;
+    private final Duration wsHandshakeTimeout;
     private final int maxConn;
     private final int maxPacketSize;
     private final int workerPoolSize;
@@ -207,6 +241,15 @@ public final class PagumaConfig {
         this.name = root.get(NAME);
         this.host = root.get(HOST);
         this.port = root.get(PORT);
+        this.mode = root.get(MODE);
+        this.wsPort = root.get(WS_PORT);
+        this.wsPath = root.get(WS_PATH);
+        List<String> origins = new ArrayList<>();
+        for (String o : root.get(WS_ORIGINS).split(",")) {
+            if (!o.isBlank()) origins.add(o.strip());
+        }
+        this.wsOrigins = List.copyOf(origins);
+        this.wsHandshakeTimeout = root.get(WS_HANDSHAKE_TIMEOUT);
         this.maxConn = root.get(MAX_CONN);
         this.maxPacketSize = root.get(MAX_PACKET_SIZE);
         this.workerPoolSize = root.get(WORKER_POOL_SIZE);
@@ -323,6 +366,25 @@ public final class PagumaConfig {
 
     /** The port to bind; 0 picks a free one (ask the server for it after start). */
     public int port() { return port; }
+
+    /** Which transports carry connections: TCP (the default), WebSocket, or both side by side (a server only). */
+    public Mode mode() { return mode; }
+
+    /** The WebSocket port, used when {@link #mode()} is {@code websocket} or {@code both}; 0 picks a free one. */
+    public int wsPort() { return wsPort; }
+
+    /** The path WebSocket upgrades are accepted on. */
+    public String wsPath() { return wsPath; }
+
+    /**
+     * A server: the origins ({@code https://example.com}) a browser's WebSocket upgrade may come
+     * from; empty accepts any. An upgrade without an {@code Origin} header (not from a browser) is
+     * not checked.
+     */
+    public List<String> wsOrigins() { return wsOrigins; }
+
+    /** How long a new connection may take to complete its WebSocket upgrade before it is closed. */
+    public Duration wsHandshakeTimeout() { return wsHandshakeTimeout; }
 
     /** The most connections open at once; one more is refused. */
     public int maxConn() { return maxConn; }
@@ -475,6 +537,12 @@ public final class PagumaConfig {
         public Builder name(String name) { return put(NAME, name); }
         public Builder host(String host) { return put(HOST, host); }
         public Builder port(int port) { return put(PORT, port); }
+        public Builder mode(Mode mode) { return put(MODE, mode); }
+        public Builder wsPort(int wsPort) { return put(WS_PORT, wsPort); }
+        public Builder wsPath(String wsPath) { return put(WS_PATH, wsPath); }
+        /** Comma-separated origins, as in a file. */
+        public Builder wsOrigins(String wsOrigins) { return put(WS_ORIGINS, wsOrigins); }
+        public Builder wsHandshakeTimeout(Duration timeout) { return put(WS_HANDSHAKE_TIMEOUT, timeout); }
         public Builder maxConn(int maxConn) { return put(MAX_CONN, maxConn); }
         public Builder maxPacketSize(int maxPacketSize) { return put(MAX_PACKET_SIZE, maxPacketSize); }
         public Builder workerPoolSize(int workerPoolSize) { return put(WORKER_POOL_SIZE, workerPoolSize); }

@@ -67,7 +67,9 @@ public final class Server {
     private RuntimeThreads threads;
     private EventLoopGroup bossGroup;
     private EventLoopGroup ioGroup;
-    private Channel serverChannel;
+    private volatile Channel serverChannel;
+    private volatile Channel wsChannel;
+    private final WebSocketAuth webSocketAuth;
     private String transportName;
     private Thread shutdownHook;
 
@@ -82,6 +84,7 @@ public final class Server {
         this.onConnStart = b.onConnStart;
         this.onConnStop = b.onConnStop;
         this.runtime = b.runtime;
+        this.webSocketAuth = b.webSocketAuth;
     }
 
     public static Builder builder() {
@@ -105,25 +108,16 @@ public final class Server {
                     null, null);
             bossGroup = threads.boss();
             ioGroup = threads.io();
-            EndpointContext ctx = context;
-            ServerBootstrap b = new ServerBootstrap()
-                    .group(bossGroup, ioGroup)
-                    .channel(transport.serverChannel())
-                    .option(ChannelOption.SO_BACKLOG, config.soBacklog())
-                    .option(ChannelOption.SO_REUSEADDR, true)
-                    .childOption(ChannelOption.TCP_NODELAY, config.tcpNoDelay())
-                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
-                            new WriteBufferWaterMark(config.writeBufferLowWaterMark(), config.writeBufferHighWaterMark()))
-                    .childHandler(new ChannelInitializer<Channel>() {
-                        @Override
-                        protected void initChannel(Channel ch) {
-                            ctx.initChannel(ch, null, 0);
-                        }
-                    });
-            transport.applyKeepAlive(b, config);
+            PagumaConfig.Mode mode = config.mode();
             try {
-                serverChannel = b.bind(config.host(), config.port()).syncUninterruptibly().channel();
+                if (mode != PagumaConfig.Mode.WEBSOCKET) serverChannel = bind(transport, config.port(), null);
+                if (mode != PagumaConfig.Mode.TCP) {
+                    wsChannel = bind(transport, config.wsPort(), new EndpointContext.ServerUpgrade(webSocketAuth));
+                }
             } catch (Exception e) {
+                boolean ws = serverChannel != null || mode == PagumaConfig.Mode.WEBSOCKET;
+                if (serverChannel != null) serverChannel.close().awaitUninterruptibly();
+                serverChannel = null;
                 try {
                     releaseThreads(System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
                 } catch (InterruptedException interrupted) {
@@ -133,18 +127,44 @@ public final class Server {
                 stopped.complete(new StopReport(0, 0, false, Duration.ZERO));
                 String cause = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
                 throw new IllegalStateException("server " + config.name() + " cannot listen on "
-                        + hostPort(config.host(), config.port()) + ": " + cause
-                        + " (check paguma.host, or set paguma.port to another port, or 0 for any free one)", e);
+                        + hostPort(config.host(), ws ? config.wsPort() : config.port()) + ": " + cause
+                        + (ws ? " (check paguma.host, or set paguma.wsPort to another port, or 0 for any free one)"
+                              : " (check paguma.host, or set paguma.port to another port, or 0 for any free one)"), e);
             }
             transportName = transport.name();
             state = State.RUNNING;
+            String where = (serverChannel != null ? hostPort(config.host(), port()) : "")
+                    + (serverChannel != null && wsChannel != null ? " and " : "")
+                    + (wsChannel != null ? (config.tls() ? "wss://" : "ws://") + hostPort(config.host(), wsPort())
+                    + config.wsPath() : "");
             log.info("server {} listening on {} (transport {}, codec {}, {}, maxConn {})",
-                    config.name(), hostPort(config.host(), port()), transportName, codec.name(),
+                    config.name(), where, transportName, codec.name(),
                     runtime != null ? "on runtime " + runtime.config().name()
                             : config.ioThreads() + " IO threads, " + config.workerPoolSize() + " workers",
                     config.maxConn());
             return this;
         }
+    }
+
+    /** Binds one listener: TCP when {@code webSocket} is null, else WebSocket with its upgrade checks. */
+    private Channel bind(Transports.Choice transport, int port, EndpointContext.ServerUpgrade webSocket) {
+        EndpointContext ctx = context;
+        ServerBootstrap b = new ServerBootstrap()
+                .group(bossGroup, ioGroup)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, config.soBacklog())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, config.tcpNoDelay())
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                        new WriteBufferWaterMark(config.writeBufferLowWaterMark(), config.writeBufferHighWaterMark()))
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ctx.initChannel(ch, null, 0, webSocket);
+                    }
+                });
+        transport.applyKeepAlive(b, config);
+        return b.bind(config.host(), port).syncUninterruptibly().channel();
     }
 
     /**
@@ -222,7 +242,10 @@ public final class Server {
         long begin = System.nanoTime();
         long deadline = begin + config.stopGracePeriod().toNanos();
         context.beginStop();
-        serverChannel.close().awaitUninterruptibly();
+        if (serverChannel != null) serverChannel.close().awaitUninterruptibly();
+        if (wsChannel != null) wsChannel.close().awaitUninterruptibly();
+        // WebSockets still in their upgrade are not connections yet: nothing of theirs to finish.
+        context.closeUpgrading();
         List<ChannelConnection> open = context.manager().snapshot();
         // Connections whose socket has already closed (listed until their onConnStop ran) are not counted.
         int closedCount = (int) open.stream().filter(c -> c.channel().isActive()).count();
@@ -330,16 +353,48 @@ public final class Server {
         }
     }
 
-    /** The bound address; with port 0 this tells the port that was picked. */
+    /**
+     * The bound TCP address; with port 0 this tells the port that was picked.
+     *
+     * @throws IllegalStateException if the server is not started, or has no TCP listener ({@code mode: websocket})
+     */
     public InetSocketAddress localAddress() {
         Channel ch = serverChannel;
-        if (ch == null) throw new IllegalStateException("server " + config.name() + " is not started");
+        if (ch == null) {
+            throw new IllegalStateException("server " + config.name() + (isStarted() ? " has no TCP listener (mode "
+                    + config.mode().configName() + "); see wsAddress()" : " is not started"));
+        }
         return (InetSocketAddress) ch.localAddress();
     }
 
-    /** The bound port (P1); with port 0 in the config, the port that was picked. */
+    /** The bound TCP port (P1); with port 0 in the config, the port that was picked. */
     public int port() {
         return localAddress().getPort();
+    }
+
+    /**
+     * The bound WebSocket address (B4); with wsPort 0, the port that was picked.
+     *
+     * @throws IllegalStateException if the server is not started, or has no WebSocket listener ({@code mode: tcp})
+     */
+    public InetSocketAddress wsAddress() {
+        Channel ch = wsChannel;
+        if (ch == null) {
+            throw new IllegalStateException("server " + config.name() + (isStarted() ? " has no WebSocket listener (mode "
+                    + config.mode().configName() + "; set mode: websocket or both)" : " is not started"));
+        }
+        return (InetSocketAddress) ch.localAddress();
+    }
+
+    /** The bound WebSocket port; with wsPort 0 in the config, the port that was picked. */
+    public int wsPort() {
+        return wsAddress().getPort();
+    }
+
+    private boolean isStarted() {
+        synchronized (lock) {
+            return state != State.NEW;
+        }
     }
 
     public String name() {
@@ -385,7 +440,18 @@ public final class Server {
 
     /** Collects routes, hooks and config; {@link #build()} checks them and makes the server. */
     public static final class Builder extends EndpointBuilder<Builder> {
+        private WebSocketAuth webSocketAuth;
+
         private Builder() {
+        }
+
+        /**
+         * Checks every WebSocket upgrade after its path and origin (Zinx's {@code SetWebsocketAuth}):
+         * throwing refuses it with 403. Used with {@code mode: websocket} or {@code both}.
+         */
+        public Builder webSocketAuth(WebSocketAuth auth) {
+            this.webSocketAuth = java.util.Objects.requireNonNull(auth, "auth");
+            return this;
         }
 
         /** @throws ConfigException if a config value is out of range */

@@ -1,9 +1,13 @@
 package io.paguma;
 
 import io.paguma.testing.FrameSocket;
+import io.paguma.testing.Peer;
 import io.paguma.testing.Servers;
+import io.paguma.testing.Wire;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,22 +36,27 @@ class HeartbeatTest {
     }
 
     private Server server(PagumaConfig.Builder config) {
-        Server s = Server.builder().config(config.codec("paguma").build()).build().start();
+        return server(Wire.TCP, config);
+    }
+
+    private Server server(Wire wire, PagumaConfig.Builder config) {
+        Server s = Server.builder().config(wire.server(config).codec("paguma").build()).build().start();
         servers.add(s);
         return s;
     }
 
-    private Client client(Server server, PagumaConfig.Builder config, Client.Builder b) {
-        Client c = b.config(config.host("127.0.0.1").port(server.port()).codec("paguma").reconnect(false).build()).build();
+    private Client client(Wire wire, Server server, PagumaConfig.Builder config, Client.Builder b) {
+        Client c = b.config(wire.client(config, server).codec("paguma").reconnect(false).build()).build();
         clients.add(c);
         c.connect().orTimeout(10, TimeUnit.SECONDS).join();
         return c;
     }
 
-    @Test
-    void aSilentPeerIsClosedAfterHeartbeatMax() throws Exception {
-        Server server = server(Servers.config().heartbeatMax(Duration.ofMillis(300)));
-        try (FrameSocket silent = FrameSocket.connect(server.port(), Codecs.byName("paguma"))) {
+    @ParameterizedTest
+    @EnumSource(Wire.class)
+    void aSilentPeerIsClosedAfterHeartbeatMax(Wire wire) throws Exception {
+        Server server = server(wire, Servers.config().heartbeatMax(Duration.ofMillis(300)));
+        try (Peer silent = wire.connect(server, Codecs.byName("paguma"))) {
             long start = System.nanoTime();
             assertThat(silent.closedByPeer()).isTrue();
             long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
@@ -75,15 +84,16 @@ class HeartbeatTest {
         }
     }
 
-    @Test
-    void aReceiveOnlyClientIsKeptAliveByItsHeartbeatsAndTheDataItReceives() {
+    @ParameterizedTest
+    @EnumSource(Wire.class)
+    void aReceiveOnlyClientIsKeptAliveByItsHeartbeatsAndTheDataItReceives(Wire wire) {
         // The server answers no pings: the client hears only the pushes, and that must be enough.
-        Server server = server(Servers.config().heartbeatMax(Duration.ofMillis(1000)).heartbeatReply(false));
+        Server server = server(wire, Servers.config().heartbeatMax(Duration.ofMillis(1000)).heartbeatReply(false));
         AtomicInteger received = new AtomicInteger();
-        Client listener = client(server, PagumaConfig.builder().heartbeatInterval(Duration.ofMillis(200))
+        Client listener = client(wire, server, PagumaConfig.builder().heartbeatInterval(Duration.ofMillis(200))
                 .heartbeatMax(Duration.ofMillis(1000)), Client.builder().route(PUSH, r -> received.incrementAndGet()));
         // A second client sends nothing at all: the server's idle timeout closes it.
-        Client mute = client(server, PagumaConfig.builder(), Client.builder().route(PUSH, r -> { }));
+        Client mute = client(wire, server, PagumaConfig.builder(), Client.builder().route(PUSH, r -> { }));
         Connection listening = listener.connection();
         Connection muted = mute.connection();
         pusher.scheduleAtFixedRate(() -> {
@@ -96,10 +106,11 @@ class HeartbeatTest {
         assertThat(received.get()).isGreaterThan(10);
     }
 
-    @Test
-    void heartbeatsBothWaysKeepAQuietLinkAlive() {
-        Server server = server(Servers.config().heartbeatMax(Duration.ofMillis(1000)));
-        Client client = client(server, PagumaConfig.builder().heartbeatInterval(Duration.ofMillis(200))
+    @ParameterizedTest
+    @EnumSource(Wire.class)
+    void heartbeatsBothWaysKeepAQuietLinkAlive(Wire wire) {
+        Server server = server(wire, Servers.config().heartbeatMax(Duration.ofMillis(1000)));
+        Client client = client(wire, server, PagumaConfig.builder().heartbeatInterval(Duration.ofMillis(200))
                 .heartbeatMax(Duration.ofMillis(1000)), Client.builder());
         Connection c = client.connection();
         await().during(Duration.ofMillis(2500)).atMost(Duration.ofSeconds(4)).until(c::isOpen);
@@ -109,28 +120,30 @@ class HeartbeatTest {
         assertThat(server.traffic().messagesIn()).isGreaterThanOrEqualTo(5);
     }
 
-    @Test
-    void anyServerAnswersAPingWithAPongUnlessTheIdHasARouter() throws Exception {
-        Server plain = server(Servers.config());
-        try (FrameSocket peer = FrameSocket.connect(plain.port(), Codecs.byName("paguma"))) {
+    @ParameterizedTest
+    @EnumSource(Wire.class)
+    void anyServerAnswersAPingWithAPongUnlessTheIdHasARouter(Wire wire) throws Exception {
+        Server plain = server(wire, Servers.config());
+        try (Peer peer = wire.connect(plain, Codecs.byName("paguma"))) {
             peer.send(99999, "ping");
             Message pong = peer.read();
             assertThat(pong.id()).isEqualTo(99999);
             assertThat(pong.text()).isEqualTo("pong");
         }
-        Server routed = Server.builder().config(Servers.config().codec("paguma").build())
+        Server routed = Server.builder().config(wire.server(Servers.config()).codec("paguma").build())
                 .route(99999, r -> r.reply(99999, "mine: " + r.text())).build().start();
         servers.add(routed);
-        try (FrameSocket peer = FrameSocket.connect(routed.port(), Codecs.byName("paguma"))) {
+        try (Peer peer = wire.connect(routed, Codecs.byName("paguma"))) {
             peer.send(99999, "ping");
             assertThat(peer.read().text()).isEqualTo("mine: ping");
         }
     }
 
-    @Test
-    void withoutHeartbeatsTheSameQuietLinkIsClosed() {
-        Server server = server(Servers.config().heartbeatMax(Duration.ofMillis(300)));
-        Client client = client(server, PagumaConfig.builder(), Client.builder());
+    @ParameterizedTest
+    @EnumSource(Wire.class)
+    void withoutHeartbeatsTheSameQuietLinkIsClosed(Wire wire) {
+        Server server = server(wire, Servers.config().heartbeatMax(Duration.ofMillis(300)));
+        Client client = client(wire, server, PagumaConfig.builder(), Client.builder());
         Connection c = client.connection();
         await().atMost(Duration.ofSeconds(5)).until(() -> !c.isOpen());
     }

@@ -1,8 +1,9 @@
 package io.paguma;
 
 import io.paguma.internal.ChannelConnection;
-import io.paguma.testing.FrameSocket;
+import io.paguma.testing.Peer;
 import io.paguma.testing.Servers;
+import io.paguma.testing.Wire;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -26,7 +27,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /** Request/response matched by sequence id (T6), from both sides, with timeouts and close. */
+@org.junit.jupiter.params.ParameterizedClass
+@org.junit.jupiter.params.provider.EnumSource(Wire.class)
 class RequestTest {
+    @org.junit.jupiter.params.Parameter
+    Wire wire;
+
     private static final int ECHO = 1;
     private static final int SILENT = 2;
 
@@ -40,7 +46,7 @@ class RequestTest {
     }
 
     private Server server(String codec, int workers, Server.Builder b) {
-        Server s = b.config(Servers.config().codec(codec).workerPoolSize(workers).build()).build().start();
+        Server s = b.config(wire.server(Servers.config()).codec(codec).workerPoolSize(workers).build()).build().start();
         servers.add(s);
         return s;
     }
@@ -52,7 +58,7 @@ class RequestTest {
     }
 
     private Client client(Server server, PagumaConfig.Builder config, Client.Builder b) {
-        Client c = b.config(config.host("127.0.0.1").port(server.port()).codec(server.codec().name()).build()).build();
+        Client c = b.config(wire.client(config, server).codec(server.codec().name()).build()).build();
         clients.add(c);
         c.connect().orTimeout(10, TimeUnit.SECONDS).join();
         return c;
@@ -287,7 +293,7 @@ class RequestTest {
             r.reply(ECHO, r.data());
         }));
         Codec codec = Codecs.byName(codecName);
-        try (FrameSocket peer = FrameSocket.connect(server.port(), codec)) {
+        try (Peer peer = wire.connect(server, codec)) {
             // Odd sequence ids are the client's: a request.
             peer.sendRaw(peer.encode(new Message(ECHO, 0x7fff_ffff, "a".getBytes())));
             Message reply = peer.read();

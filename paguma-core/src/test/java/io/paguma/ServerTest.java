@@ -1,9 +1,13 @@
 package io.paguma;
 
 import io.paguma.testing.FrameSocket;
+import io.paguma.testing.Peer;
 import io.paguma.testing.Servers;
+import io.paguma.testing.Wire;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -40,11 +44,12 @@ class ServerTest {
         return Server.builder().config(config).route(1, r -> r.reply(1, r.data()));
     }
 
-    @Test
-    void echoRoundTrip() throws IOException {
-        Server server = start(echo(Servers.config().build()));
-        assertThat(server.port()).isPositive();
-        try (FrameSocket s = FrameSocket.connect(server.port())) {
+    @ParameterizedTest
+    @EnumSource(Wire.class)
+    void echoRoundTrip(Wire wire) throws IOException {
+        Server server = start(echo(wire.server(Servers.config()).build()));
+        assertThat(wire.port(server)).isPositive();
+        try (Peer s = wire.connect(server)) {
             s.send(1, "hello paguma");
             Message m = s.read();
             assertThat(m.id()).isEqualTo(1);
@@ -52,21 +57,23 @@ class ServerTest {
         }
     }
 
-    @Test
-    void echoRoundTripOnTheIoThreads() throws IOException {
-        Server server = start(echo(Servers.config().workerPoolSize(0).build()));
-        try (FrameSocket s = FrameSocket.connect(server.port())) {
+    @ParameterizedTest
+    @EnumSource(Wire.class)
+    void echoRoundTripOnTheIoThreads(Wire wire) throws IOException {
+        Server server = start(echo(wire.server(Servers.config()).workerPoolSize(0).build()));
+        try (Peer s = wire.connect(server)) {
             for (int i = 0; i < 100; i++) s.send(1, "m" + i);
             for (int i = 0; i < 100; i++) assertThat(s.read().text()).isEqualTo("m" + i);
         }
     }
 
-    @Test
-    void emptyPayloadAndMaximumPayloadRoundTrip() throws IOException {
-        Server server = start(echo(Servers.config().maxPacketSize(64 * 1024).build()));
+    @ParameterizedTest
+    @EnumSource(Wire.class)
+    void emptyPayloadAndMaximumPayloadRoundTrip(Wire wire) throws IOException {
+        Server server = start(echo(wire.server(Servers.config()).maxPacketSize(64 * 1024).build()));
         byte[] big = new byte[64 * 1024];
         new java.util.Random(7).nextBytes(big);
-        try (FrameSocket s = FrameSocket.connect(server.port())) {
+        try (Peer s = wire.connect(server)) {
             s.send(1, new byte[0]);
             s.send(1, big);
             assertThat(s.read().data()).isEmpty();
@@ -74,11 +81,12 @@ class ServerTest {
         }
     }
 
-    @Test
-    void ordersOfOneConnectionAreKeptUnderTheWorkerPool() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Wire.class)
+    void ordersOfOneConnectionAreKeptUnderTheWorkerPool(Wire wire) throws Exception {
         Map<Long, List<Integer>> seen = new ConcurrentHashMap<>();
         Server server = start(Server.builder()
-                .config(Servers.config().workerPoolSize(3).maxWorkerTaskLen(8).build())
+                .config(wire.server(Servers.config()).workerPoolSize(3).maxWorkerTaskLen(8).build())
                 .route(7, r -> {
                     int n = Integer.parseInt(r.text());
                     seen.computeIfAbsent(r.connection().id(), k -> new CopyOnWriteArrayList<>()).add(n);
@@ -90,7 +98,7 @@ class ServerTest {
         List<Throwable> failures = new CopyOnWriteArrayList<>();
         for (int c = 0; c < clients; c++) {
             Thread t = new Thread(() -> {
-                try (FrameSocket s = FrameSocket.connect(server.port())) {
+                try (Peer s = wire.connect(server)) {
                     for (int i = 0; i < perClient; i++) s.send(7, Integer.toString(i));
                     for (int i = 0; i < perClient; i++) assertThat(s.read().text()).isEqualTo(Integer.toString(i));
                 } catch (Throwable e) {
@@ -134,10 +142,11 @@ class ServerTest {
         }
     }
 
-    @Test
-    void oversizedFrameClosesOnlyThatConnection() throws IOException {
-        Server server = start(echo(Servers.config().maxPacketSize(1024).build()));
-        try (FrameSocket good = FrameSocket.connect(server.port()); FrameSocket bad = FrameSocket.connect(server.port())) {
+    @ParameterizedTest
+    @EnumSource(Wire.class)
+    void oversizedFrameClosesOnlyThatConnection(Wire wire) throws IOException {
+        Server server = start(echo(wire.server(Servers.config()).maxPacketSize(1024).build()));
+        try (Peer good = wire.connect(server); Peer bad = wire.connect(server)) {
             good.send(1, "before");
             assertThat(good.read().text()).isEqualTo("before");
             // Only the header of a 9 MB frame: the server must refuse it without waiting for the body.
@@ -148,10 +157,11 @@ class ServerTest {
         }
     }
 
-    @Test
-    void aFrameOfExactlyMaxPacketSizeIsAccepted() throws IOException {
-        Server server = start(echo(Servers.config().maxPacketSize(100).build()));
-        try (FrameSocket s = FrameSocket.connect(server.port())) {
+    @ParameterizedTest
+    @EnumSource(Wire.class)
+    void aFrameOfExactlyMaxPacketSizeIsAccepted(Wire wire) throws IOException {
+        Server server = start(echo(wire.server(Servers.config()).maxPacketSize(100).build()));
+        try (Peer s = wire.connect(server)) {
             s.send(1, new byte[100]);
             assertThat(s.read().length()).isEqualTo(100);
             s.send(1, new byte[101]);
@@ -279,10 +289,11 @@ class ServerTest {
                 .hasMessageContaining("message id 1 already has a router");
     }
 
-    @Test
-    void unknownMessageIdsAreDroppedAndTheConnectionCarriesOn() throws IOException {
-        Server server = start(echo(Servers.config().build()));
-        try (FrameSocket s = FrameSocket.connect(server.port())) {
+    @ParameterizedTest
+    @EnumSource(Wire.class)
+    void unknownMessageIdsAreDroppedAndTheConnectionCarriesOn(Wire wire) throws IOException {
+        Server server = start(echo(wire.server(Servers.config()).build()));
+        try (Peer s = wire.connect(server)) {
             s.send(12345, "nobody home");
             s.send(1, "echo");
             Message m = s.read();
@@ -303,11 +314,12 @@ class ServerTest {
         }
     }
 
-    @Test
-    void hooksFireOnceEachInOrderAroundTheRequests() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Wire.class)
+    void hooksFireOnceEachInOrderAroundTheRequests(Wire wire) throws Exception {
         Map<Long, List<String>> events = new ConcurrentHashMap<>();
         Server server = start(Server.builder()
-                .config(Servers.config().workerPoolSize(2).build())
+                .config(wire.server(Servers.config()).workerPoolSize(2).build())
                 .route(1, r -> {
                     events.get(r.connection().id()).add("request");
                     r.reply(1, r.data());
@@ -316,7 +328,7 @@ class ServerTest {
                 .onConnStop(c -> events.get(c.id()).add("stop")));
         List<Long> ids = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
-            try (FrameSocket s = FrameSocket.connect(server.port())) {
+            try (Peer s = wire.connect(server)) {
                 s.send(1, "x");
                 s.read();
             }
@@ -330,15 +342,16 @@ class ServerTest {
         assertThat(Set.copyOf(ids)).hasSize(5);
     }
 
-    @Test
-    void closeFutureCompletesAfterOnConnStopAndTheConnectionIsRemoved() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Wire.class)
+    void closeFutureCompletesAfterOnConnStopAndTheConnectionIsRemoved(Wire wire) throws Exception {
         AtomicInteger stops = new AtomicInteger();
         CountDownLatch started = new CountDownLatch(1);
-        Server server = start(echo(Servers.config().build())
+        Server server = start(echo(wire.server(Servers.config()).build())
                 .onConnStart(c -> started.countDown())
                 .onConnStop(c -> stops.incrementAndGet()));
         Connection conn;
-        try (FrameSocket s = FrameSocket.connect(server.port())) {
+        try (Peer s = wire.connect(server)) {
             assertThat(started.await(5, SECONDS)).isTrue();
             conn = server.connections().all().iterator().next();
             assertThat(server.connections().get(conn.id())).isSameAs(conn);
@@ -350,17 +363,18 @@ class ServerTest {
         assertThat(server.connections().get(conn.id())).isNull();
     }
 
-    @Test
-    void propertiesAreVisibleAcrossThreads() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Wire.class)
+    void propertiesAreVisibleAcrossThreads(Wire wire) throws Exception {
         Server server = start(Server.builder()
-                .config(Servers.config().workerPoolSize(2).build())
+                .config(wire.server(Servers.config()).workerPoolSize(2).build())
                 .onConnStart(c -> c.property("name", "guest-" + c.id()))
                 .route(1, r -> {
                     String name = r.connection().property("name");
                     r.connection().property("last", r.text());
                     r.reply(1, name);
                 }));
-        try (FrameSocket s = FrameSocket.connect(server.port())) {
+        try (Peer s = wire.connect(server)) {
             s.send(1, "first");
             String name = s.read().text();
             Connection conn = server.connections().all().iterator().next();
@@ -375,26 +389,28 @@ class ServerTest {
         }
     }
 
-    @Test
-    void serverSideCloseFlushesWhatWasSentFirst() throws Exception {
-        Server server = start(Server.builder().config(Servers.config().build()).route(1, r -> {
+    @ParameterizedTest
+    @EnumSource(Wire.class)
+    void serverSideCloseFlushesWhatWasSentFirst(Wire wire) throws Exception {
+        Server server = start(Server.builder().config(wire.server(Servers.config()).build()).route(1, r -> {
             for (int i = 0; i < 50; i++) r.reply(1, "bye " + i);
             r.connection().close();
         }));
-        try (FrameSocket s = FrameSocket.connect(server.port())) {
+        try (Peer s = wire.connect(server)) {
             s.send(1, "x");
             for (int i = 0; i < 50; i++) assertThat(s.read().text()).isEqualTo("bye " + i);
             assertThat(s.closedByPeer()).isTrue();
         }
     }
 
-    @Test
-    void aServerSideCloseWhileThePeerIsStillSendingEndsCleanlyNotWithAReset() throws IOException {
-        Server server = start(Server.builder().config(Servers.config().build()).route(1, r -> {
+    @ParameterizedTest
+    @EnumSource(Wire.class)
+    void aServerSideCloseWhileThePeerIsStillSendingEndsCleanlyNotWithAReset(Wire wire) throws IOException {
+        Server server = start(Server.builder().config(wire.server(Servers.config()).build()).route(1, r -> {
             r.reply(1, "last words");
             r.connection().close();
         }).route(2, r -> { }));
-        try (FrameSocket s = FrameSocket.connect(server.port())) {
+        try (Peer s = wire.connect(server)) {
             s.send(1, "close please");
             // The server stops reading requests but must drain these, or its close would be a reset.
             byte[] chatter = s.encode(new Message(2, new byte[100]));

@@ -2,7 +2,10 @@ package io.paguma;
 
 import io.paguma.testing.FrameSocket;
 import io.paguma.testing.Servers;
+import io.paguma.testing.Wire;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import javax.net.ssl.SSLException;
 import java.nio.file.Path;
@@ -26,25 +29,34 @@ class TlsTest {
     }
 
     private static Server tlsServer() {
+        return tlsServer(Wire.TCP);
+    }
+
+    private static Server tlsServer(Wire wire) {
         return Server.builder()
-                .config(Servers.config().codec("paguma").tls(true).tlsCert(pem("cert.pem")).tlsKey(pem("key.pem")).build())
+                .config(wire.server(Servers.config()).codec("paguma").tls(true).tlsCert(pem("cert.pem")).tlsKey(pem("key.pem")).build())
                 .route(1, r -> r.reply(1, "tls:" + r.text()))
                 .build().start();
     }
 
     private static Client client(Server server, String trust, boolean reconnect, ClientListener listener) {
+        return client(Wire.TCP, server, trust, reconnect, listener);
+    }
+
+    private static Client client(Wire wire, Server server, String trust, boolean reconnect, ClientListener listener) {
         return Client.builder()
-                .config(PagumaConfig.builder().host("127.0.0.1").port(server.port()).codec("paguma")
+                .config(wire.client(PagumaConfig.builder(), server).codec("paguma")
                         .tls(true).tlsTrust(pem(trust)).reconnect(reconnect)
                         .reconnectBase(Duration.ofMillis(50)).reconnectAttempts(2).build())
                 .listener(listener)
                 .build();
     }
 
-    @Test
-    void requestsRoundTripOverTls() {
-        Server server = tlsServer();
-        Client client = client(server, "cert.pem", true, new ClientListener() { });
+    @ParameterizedTest
+    @EnumSource(Wire.class)
+    void requestsRoundTripOverTls(Wire wire) {
+        Server server = tlsServer(wire);
+        Client client = client(wire, server, "cert.pem", true, new ClientListener() { });
         try {
             client.connect().orTimeout(10, TimeUnit.SECONDS).join();
             for (int i = 0; i < 100; i++) {

@@ -1,7 +1,10 @@
 package io.paguma;
 
 import io.paguma.testing.Servers;
+import io.paguma.testing.Wire;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -15,12 +18,13 @@ import static org.awaitility.Awaitility.await;
 /** Traffic counters (T7) add up exactly to what was sent, per connection and per endpoint. */
 class TrafficTest {
 
-    @Test
-    void countersMatchWhatWasSentExactly() {
+    @ParameterizedTest
+    @EnumSource(Wire.class)
+    void countersMatchWhatWasSentExactly(Wire wire) {
         long seed = System.nanoTime();
         Random random = new Random(seed);
         Codec codec = Codecs.byName("paguma");
-        Server server = Server.builder().config(Servers.config().codec("paguma").maxPacketSize(65536).build())
+        Server server = Server.builder().config(wire.server(Servers.config()).codec("paguma").maxPacketSize(65536).build())
                 .route(1, r -> r.reply(1, r.data()))
                 .route(2, r -> { })
                 .build().start();
@@ -29,7 +33,7 @@ class TrafficTest {
             long totalBytes = 0;
             long totalMessages = 0;
             for (int k = 0; k < 2; k++) {
-                Client client = Client.builder().config(PagumaConfig.builder().host("127.0.0.1").port(server.port())
+                Client client = Client.builder().config(wire.client(PagumaConfig.builder(), server)
                         .codec("paguma").maxPacketSize(65536).build()).build();
                 clients.add(client);
                 Connection c = client.connect().orTimeout(10, TimeUnit.SECONDS).join();

@@ -78,6 +78,9 @@ public final class ChannelConnection implements Connection {
      */
     private static final int DRAIN_SLICE = 4096;
 
+    /** Why a channel closed before its connection was set up (a refused WebSocket upgrade, say). */
+    public static final io.netty.util.AttributeKey<Throwable> SETUP_FAILURE = io.netty.util.AttributeKey.valueOf("paguma.setupFailure");
+
     private final long id;
     private final Channel channel;
     private final EventLoop loop;
@@ -86,6 +89,8 @@ public final class ChannelConnection implements Connection {
     private final EndpointContext context;
     private final ConnectionHandler handler;
     final Worker worker;
+    /** Each message goes out as a WebSocket frame of its own (the batch is written frame by frame). */
+    private final boolean webSocket;
     private final ConcurrentHashMap<String, Object> properties = new ConcurrentHashMap<>();
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
     private final Queue<PendingSend> outbound = PlatformDependent.newMpscQueue(8, 1 << 30);
@@ -136,6 +141,7 @@ public final class ChannelConnection implements Connection {
         this.context = context;
         this.handler = handler;
         this.worker = worker;
+        this.webSocket = WebSockets.isWebSocket(channel);
         this.lastSeq = firstSeq();
     }
 
@@ -427,7 +433,7 @@ public final class ChannelConnection implements Connection {
             failEncode(send, message, e);
             return;
         }
-        if (batchSends == null) batchSends = new Batch();
+        if (batchSends == null) batchSends = new Batch(webSocket);
         batchSends.add(send, batch.writerIndex() - mark);
         if (batch.readableBytes() >= BATCH_WRITE_THRESHOLD) writeBatch();
     }
@@ -572,9 +578,29 @@ public final class ChannelConnection implements Connection {
         }
         ChannelPromise promise = channel.newPromise();
         promise.addListener(sends);
-        channel.write(b, promise);
+        if (sends.lengths != null && sends.size > 1) {
+            writeFrames(b, sends, promise);
+        } else {
+            channel.write(b, promise);
+        }
         unflushed = true;
         wroteSinceTick = true;
+    }
+
+    /**
+     * WebSocket: one write per message, each a slice of the batch (the pipeline makes each a binary
+     * frame); the last carries the batch's promise, as writes on one channel complete in order.
+     */
+    private void writeFrames(ByteBuf b, Batch sends, ChannelPromise promise) {
+        int offset = b.readerIndex();
+        int last = sends.size - 1;
+        for (int i = 0; i < last; i++) {
+            int length = sends.lengths[i];
+            channel.write(b.retainedSlice(offset, length), channel.voidPromise());
+            offset += length;
+        }
+        channel.write(b.retainedSlice(offset, b.writerIndex() - offset), promise);
+        b.release();
     }
 
     /** On the IO thread, at close: the batch not yet written fails with the connection. */
@@ -643,7 +669,9 @@ public final class ChannelConnection implements Connection {
         // Nothing is read from now on, so no reply can come: the requests waiting (including those
         // just written) fail now rather than when the socket is finally closed.
         failPending();
-        GracefulClose.close(channel, null, context.config.stopGracePeriod(), context.config.closeLinger());
+        // A WebSocket says goodbye with a Close frame, behind everything written before it.
+        GracefulClose.close(channel, webSocket ? WebSockets.sendClose(channel) : null, context.config.stopGracePeriod(),
+                context.config.closeLinger());
     }
 
     @Override
@@ -828,11 +856,21 @@ public final class ChannelConnection implements Connection {
     /** The sends of one batch write: they complete together when the write does. */
     private final class Batch implements ChannelFutureListener {
         private PendingSend[] sends = new PendingSend[8];
-        private int size;
+        /** WebSocket only: each send's frame length, to write the frames one by one. */
+        int[] lengths;
+        int size;
         private long bytes;
+
+        Batch(boolean frameLengths) {
+            if (frameLengths) lengths = new int[8];
+        }
 
         void add(PendingSend send, int frameBytes) {
             if (size == sends.length) sends = java.util.Arrays.copyOf(sends, size * 2);
+            if (lengths != null) {
+                if (size == lengths.length) lengths = java.util.Arrays.copyOf(lengths, size * 2);
+                lengths[size] = frameBytes;
+            }
             sends[size++] = send;
             bytes += frameBytes;
         }

@@ -36,7 +36,15 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
     /** Compact the cumulation after this many reads that left a partial frame, as Netty's decoders do. */
     private static final int DISCARD_AFTER_READS = 16;
 
+    /** Why a channel closed before its connection opened (a client's failed WebSocket upgrade). */
+    static final io.netty.util.AttributeKey<Throwable> SETUP_FAILURE = ChannelConnection.SETUP_FAILURE;
+
     private final EndpointContext context;
+    /** WebSocket: the connection opens when the upgrade is done, not when the channel is active. */
+    private final boolean upgrade;
+    /** A maxConn place was taken for this channel (and is given back when it closes). */
+    private boolean reserved;
+    private ScheduledFuture<?> upgradeTimer;
     private ChannelConnection connection;
     private ByteBuf cumulation;
     private int partialReads;
@@ -86,23 +94,53 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
         return connection;
     }
 
-    ConnectionHandler(EndpointContext context) {
+    ConnectionHandler(EndpointContext context, boolean upgrade) {
         this.context = context;
+        this.upgrade = upgrade;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        if (!admit(ctx)) return;
+        if (upgrade) {
+            // WebSocket: the connection opens once the upgrade is done (userEventTriggered); a peer
+            // that never finishes it holds its maxConn place for wsHandshakeTimeout at most.
+            context.upgrading(ctx.channel());
+            upgradeTimer = ctx.executor().schedule(() -> upgradeTimedOut(ctx),
+                    context.config.wsHandshakeTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        } else {
+            open(ctx);
+        }
+    }
+
+    /** Takes a maxConn place for the new channel, or refuses it; false if it was closed. */
+    private boolean admit(ChannelHandlerContext ctx) {
         if (context.stopping) {
             GracefulClose.close(ctx.channel(), null, context.config.closeLinger(), context.config.closeLinger());
-            return;
+            return false;
         }
         if (!context.manager.tryReserve()) {
             refuse(ctx);
+            return false;
+        }
+        reserved = true;
+        return true;
+    }
+
+    /** The channel carries messages from now on: the connection is made and announced, and onConnStart runs. */
+    private void open(ChannelHandlerContext ctx) {
+        if (context.stopping) {
+            // A WebSocket upgrade that finished after the stop began.
+            GracefulClose.close(ctx.channel(), null, context.config.closeLinger(), context.config.closeLinger());
             return;
         }
         long id = context.nextId();
         Worker worker = context.assignWorker(id);
         connection = new ChannelConnection(id, ctx.channel(), context, this, worker);
+        if (upgrade) {
+            java.util.Map<String, Object> props = ctx.channel().attr(WebSockets.UPGRADE_PROPERTIES).getAndSet(null);
+            if (props != null) props.forEach(connection::property);
+        }
         turnEnd = context.turnEndFor(ctx.channel().eventLoop());
         context.manager.add(connection);
         context.events.accepted(connection);
@@ -125,6 +163,40 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
         }
     }
 
+    /** WebSocket: the upgrade is done (either side): the connection opens. */
+    private void upgraded(ChannelHandlerContext ctx) {
+        if (connection != null || !reserved || !ctx.channel().isActive()) return;
+        cancelUpgradeTimer();
+        context.upgraded(ctx.channel());
+        open(ctx);
+    }
+
+    /** WebSocket: the upgrade was refused by the server's checks; the refusal closes the channel. */
+    void upgradeRefused() {
+        cancelUpgradeTimer();
+    }
+
+    private void upgradeTimedOut(ChannelHandlerContext ctx) {
+        upgradeTimer = null;
+        if (connection != null || !ctx.channel().isActive()) return;
+        InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
+        String why = "no WebSocket upgrade within " + context.config.wsHandshakeTimeout().toMillis()
+                + " ms (wsHandshakeTimeout)";
+        if (!context.clientSide) {
+            context.refuseLog.warn("closed connection from " + ChannelConnection.format(remote) + ": " + why, null);
+            context.events.refused(remote, why);
+        }
+        ctx.channel().attr(SETUP_FAILURE).setIfAbsent(new java.util.concurrent.TimeoutException(why));
+        ctx.close();
+    }
+
+    private void cancelUpgradeTimer() {
+        if (upgradeTimer != null) {
+            upgradeTimer.cancel(false);
+            upgradeTimer = null;
+        }
+    }
+
     private void refuse(ChannelHandlerContext ctx) {
         InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
         String why = context.manager.closingFull()
@@ -132,6 +204,11 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
                 : "maxConn " + context.manager.max() + " reached (set paguma.maxConn to raise it)";
         context.refuseLog.warn("refused connection from " + ChannelConnection.format(remote) + ": " + why, null);
         context.events.refused(remote, why);
+        if (upgrade) {
+            // Not a WebSocket yet: the peer (a browser, say) is told in HTTP.
+            WebSockets.refuse(ctx.channel(), context, 503, "Service Unavailable");
+            return;
+        }
         String text = context.config.serverFullMessage();
         ChannelFuture sent = text.isEmpty() ? null
                 : ctx.writeAndFlush(new Message(context.config.serverFullMsgId(), text.getBytes(StandardCharsets.UTF_8)));
@@ -141,7 +218,12 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        ByteBuf in = (ByteBuf) msg;
+        if (!(msg instanceof ByteBuf in)) {
+            // Not bytes: something a WebSocket stage let through (never on TCP). Dropped, not fatal.
+            io.netty.util.ReferenceCountUtil.release(msg);
+            context.log.debug("{} dropped an unexpected {}", connection, msg.getClass().getSimpleName());
+            return;
+        }
         if (connection == null) {
             // Refused, or accepted while the server was stopping: during a stop, what it sent is
             // counted as discarded like on any other connection.
@@ -195,7 +277,14 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
         try {
             while (!paused && cumulation != null && connection.channel().isActive()) {
                 Message message = context.codec.decode(cumulation, context.config.maxPacketSize());
-                if (message == null) break;
+                if (message == null) {
+                    // Over WebSocket every message arrives whole: bytes left over can never complete.
+                    if (upgrade && cumulation.isReadable()) {
+                        throw new FrameException("a WebSocket message ended inside a frame ("
+                                + cumulation.readableBytes() + " bytes of an incomplete frame)");
+                    }
+                    break;
+                }
                 decoded++;
                 if (message.seq() != 0 && connection.isOwnSeq(message.seq()) && context.codec.hasSequence()) {
                     connection.completeReply(message);
@@ -447,7 +536,12 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
      */
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof ChannelInputShutdownEvent) inputShutdown(ctx);
+        if (evt instanceof ChannelInputShutdownEvent) {
+            inputShutdown(ctx);
+        } else if (evt instanceof io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler.HandshakeComplete
+                || evt == io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_COMPLETE) {
+            upgraded(ctx);
+        }
         ctx.fireUserEventTriggered(evt);
     }
 
@@ -509,9 +603,18 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
         countLeftover();
         releaseCumulation();
         cancelIdleTimer();
+        cancelUpgradeTimer();
         stalled = null;
         ChannelConnection c = connection;
-        if (c == null) return;
+        if (c == null) {
+            if (reserved) {
+                // A WebSocket that closed before its upgrade was done.
+                reserved = false;
+                context.manager.releaseReservation();
+                context.upgraded(ctx.channel());
+            }
+            return;
+        }
         c.markClosed();
         // The socket is closed: its maxConn place is free now, not only once onConnStop has run
         // (which may wait behind the connection's requests on a busy worker).
@@ -538,8 +641,23 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         String who = connection != null ? connection.toString()
-                : "connection from " + ChannelConnection.format((InetSocketAddress) ctx.channel().remoteAddress());
-        if (cause instanceof DecoderException && cause.getCause() instanceof SSLException) {
+                : (context.clientSide ? "connection to " : "connection from ")
+                + ChannelConnection.format((InetSocketAddress) ctx.channel().remoteAddress());
+        if (connection == null) ctx.channel().attr(SETUP_FAILURE).setIfAbsent(cause);
+        if (isBadWebSocketInput(cause)) {
+            // A text frame, a frame over the size limit, a protocol violation: the peer's fault.
+            String reason = "WebSocket: " + cause.getMessage();
+            if (connection != null && !draining) {
+                closeForBadInput(reason);
+            } else {
+                context.frameLog.warn(who + " closed: " + reason, null);
+                ctx.close();
+            }
+            return;
+        }
+        if (cause instanceof io.netty.handler.codec.http.websocketx.WebSocketHandshakeException) {
+            context.errorLog.warn(who + " closed: WebSocket upgrade failed: " + cause.getMessage(), null);
+        } else if (cause instanceof DecoderException && cause.getCause() instanceof SSLException) {
             // A failed handshake (wrong certificate, plain text on a TLS port): one line, no stack.
             String why = String.valueOf(cause.getCause().getMessage());
             // Netty quotes the offending bytes of a non-TLS record in hex: keep the line short.
@@ -551,6 +669,12 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
             context.errorLog.warn(who + " closed: unexpected error: " + cause, cause);
         }
         ctx.close();
+    }
+
+    private static boolean isBadWebSocketInput(Throwable cause) {
+        return cause instanceof FrameException
+                || cause instanceof io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException
+                || cause instanceof io.netty.handler.codec.TooLongFrameException;
     }
 
     @Override

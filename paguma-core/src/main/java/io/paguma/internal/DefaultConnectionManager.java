@@ -64,6 +64,11 @@ public final class DefaultConnectionManager implements ConnectionManager {
         reserved.decrementAndGet();
     }
 
+    /** Gives back a place taken for a channel that closed before it became a connection (a WebSocket's upgrade). */
+    void releaseReservation() {
+        reserved.decrementAndGet();
+    }
+
     /** Removes {@code c} from the list, after its {@code onConnStop} has run; its place was released before. */
     void remove(ChannelConnection c) {
         if (connections.remove(c.id(), c)) closing.decrementAndGet();

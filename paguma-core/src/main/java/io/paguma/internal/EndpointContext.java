@@ -134,8 +134,14 @@ public final class EndpointContext {
         return threads;
     }
 
-    /** Sets up a new channel's pipeline: TLS (when on), then the connection handler. */
-    public void initChannel(Channel ch, String peerHost, int peerPort) {
+    /**
+     * Sets up a new channel's pipeline: TLS (when on), then for a WebSocket the HTTP upgrade and
+     * frame handlers ({@link WebSockets}), then the encoder and the connection handler.
+     *
+     * @param webSocket  for a server: the upgrade's checks when the channel came in on the
+     *                   WebSocket port, else null; for a client: the address to upgrade to, or null
+     */
+    public void initChannel(Channel ch, String peerHost, int peerPort, Object webSocket) {
         // A peer's FIN ends only its side: the requests it sent still run and their replies go out
         // before we close (ConnectionHandler.userEventTriggered), as for `nc -N` or shutdownOutput().
         ch.config().setOption(io.netty.channel.ChannelOption.ALLOW_HALF_CLOSURE, true);
@@ -143,7 +149,33 @@ public final class EndpointContext {
             SslHandler tls = clientSide ? ssl.newHandler(ch.alloc(), peerHost, peerPort) : ssl.newHandler(ch.alloc());
             ch.pipeline().addLast("tls", tls);
         }
-        ch.pipeline().addLast("encoder", encoder).addLast("handler", newHandler());
+        boolean ws = webSocket != null;
+        if (webSocket instanceof java.net.URI uri) {
+            WebSockets.clientPipeline(ch, this, uri);
+        } else if (webSocket instanceof ServerUpgrade upgrade) {
+            WebSockets.serverPipeline(ch, this, upgrade.auth());
+        }
+        ch.pipeline().addLast("encoder", encoder).addLast("handler", new ConnectionHandler(this, ws));
+    }
+
+    /** A server's WebSocket port: the upgrade hook, may be null (see {@link #initChannel}). */
+    public record ServerUpgrade(io.paguma.WebSocketAuth auth) {
+    }
+
+    /** WebSocket channels accepted whose upgrade is not done yet (a stop closes them). */
+    private final java.util.Set<Channel> upgrading = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    void upgrading(Channel ch) {
+        upgrading.add(ch);
+    }
+
+    void upgraded(Channel ch) {
+        upgrading.remove(ch);
+    }
+
+    /** On stop: closes the WebSocket channels still in their upgrade (they are not connections yet). */
+    public void closeUpgrading() {
+        for (Channel ch : upgrading) ch.close();
     }
 
     /** The totals of every connection so far, open and closed. */
@@ -169,11 +201,6 @@ public final class EndpointContext {
 
     public FrameEncoder encoder() {
         return encoder;
-    }
-
-    /** A handler for one new channel. */
-    public ConnectionHandler newHandler() {
-        return new ConnectionHandler(this);
     }
 
     /** What one IO thread defers to the end of its event loop's turn. */

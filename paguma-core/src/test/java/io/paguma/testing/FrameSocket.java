@@ -14,14 +14,13 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
-import java.nio.charset.StandardCharsets;
 
 /**
  * A plain blocking socket client for tests: no Paguma and no Netty event loop on its path, so it
  * checks the server from the outside. Reads time out after 10 s so a broken test fails instead of
  * hanging.
  */
-public final class FrameSocket implements AutoCloseable {
+public final class FrameSocket implements Peer {
     private final Socket socket;
     private final InputStream in;
     private final OutputStream out;
@@ -46,6 +45,7 @@ public final class FrameSocket implements AutoCloseable {
     }
 
     /** The frame bytes of {@code message} in this socket's codec. */
+    @Override
     public byte[] encode(Message message) {
         ByteBuf b = Unpooled.buffer(codec.frameLength(message));
         try {
@@ -58,14 +58,7 @@ public final class FrameSocket implements AutoCloseable {
         }
     }
 
-    public void send(int id, byte[] data) throws IOException {
-        sendRaw(encode(new Message(id, data)));
-    }
-
-    public void send(int id, String text) throws IOException {
-        send(id, text.getBytes(StandardCharsets.UTF_8));
-    }
-
+    @Override
     public void sendRaw(byte[] bytes) throws IOException {
         out.write(bytes);
         out.flush();
@@ -77,6 +70,7 @@ public final class FrameSocket implements AutoCloseable {
     }
 
     /** The next message; fails on end of stream or after 10 s. */
+    @Override
     public Message read() throws IOException {
         byte[] chunk = new byte[8192];
         for (;;) {
@@ -109,6 +103,7 @@ public final class FrameSocket implements AutoCloseable {
      * message; false if a message arrives first or nothing happens. A reset fails the test: the
      * server must close so that the peer can read everything sent before the close.
      */
+    @Override
     public boolean closedByPeer() throws IOException {
         if (inbound.isReadable()) return false;
         try {

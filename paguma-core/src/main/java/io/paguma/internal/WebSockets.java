@@ -1,0 +1,323 @@
+package io.paguma.internal;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.codec.http.websocketx.WebSocketVersion;
+import io.netty.util.AttributeKey;
+import io.paguma.FrameException;
+import io.paguma.Message;
+import io.paguma.PagumaConfig;
+import io.paguma.WebSocketAuth;
+import io.paguma.WebSocketUpgrade;
+
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The WebSocket side of the transport seam (B4): the handlers that turn a channel into one that
+ * carries Paguma messages in WebSocket binary frames. Each message goes out as one binary frame
+ * whose body is the codec's frame, so message ids and sequence ids are the same as over TCP.
+ * Inbound, each binary WebSocket message must hold whole codec frames (normally one); the
+ * {@link ConnectionHandler} behind these handlers sees their bodies as it sees TCP bytes and
+ * only opens the connection once the upgrade is done.
+ *
+ * <p>Server pipeline: [tls] http codec → aggregator (the upgrade request only) → upgrade check
+ * (path, origin, {@link WebSocketAuth}) → Netty's protocol handler (handshake, pings, frame
+ * limits) → frame aggregator (fragmented messages) → unwrap (frame → bytes) → wrap (bytes →
+ * frame) → Paguma's encoder and connection handler. The client's is the same with Netty's
+ * client protocol handler and no check.
+ */
+public final class WebSockets {
+    /** Properties a {@link WebSocketAuth} set, for the connection that the upgrade opens. */
+    static final AttributeKey<Map<String, Object>> UPGRADE_PROPERTIES = AttributeKey.valueOf("paguma.upgradeProperties");
+
+    /** The upgrade request is a GET without a body: its head and any body are held to this. */
+    private static final int MAX_UPGRADE_REQUEST = 8192;
+
+    /** The stages a refused upgrade keeps: TLS, and Paguma's own (which discards what still comes in). */
+    private static final java.util.Set<String> KEPT = java.util.Set.of("tls", "encoder", "handler");
+
+    private WebSockets() {
+    }
+
+    /** The largest WebSocket message accepted: one frame of the codec with the largest payload. */
+    static int maxMessageSize(EndpointContext ctx) {
+        long header = ctx.codec.frameLength(new Message(0, new byte[0]));
+        return (int) Math.min(Integer.MAX_VALUE - 8, header + ctx.config.maxPacketSize());
+    }
+
+    /** Adds the server's WebSocket handlers to a new channel, in front of Paguma's own. */
+    static void serverPipeline(Channel ch, EndpointContext ctx, WebSocketAuth auth) {
+        PagumaConfig c = ctx.config;
+        int max = maxMessageSize(ctx);
+        ChannelPipeline p = ch.pipeline();
+        p.addLast("http", new HttpServerCodec(4096, MAX_UPGRADE_REQUEST, MAX_UPGRADE_REQUEST));
+        p.addLast("upgrade-aggregator", new HttpObjectAggregator(MAX_UPGRADE_REQUEST));
+        p.addLast("upgrade-check", new UpgradeCheck(ctx, auth));
+        p.addLast("ws-protocol", new WebSocketServerProtocolHandler(WebSocketServerProtocolConfig.newBuilder()
+                .websocketPath(c.wsPath())
+                // The path itself was checked exactly by upgrade-check; this lets a query string through.
+                .checkStartsWith(true)
+                .handshakeTimeoutMillis(c.wsHandshakeTimeout().toMillis())
+                .maxFramePayloadLength(max)
+                .allowExtensions(false)
+                // A peer's Close frame is its FIN: its requests still get their replies (ConnectionHandler).
+                .handleCloseFrames(false)
+                .dropPongFrames(true)
+                .build()));
+        p.addLast("ws-aggregator", new WebSocketFrameAggregator(max));
+        p.addLast("ws-unwrap", Unwrap.INSTANCE);
+        p.addLast("ws-wrap", Wrap.INSTANCE);
+    }
+
+    /** Adds a client's WebSocket handlers: the upgrade to {@code uri} starts when the channel is active. */
+    static void clientPipeline(Channel ch, EndpointContext ctx, URI uri) {
+        int max = maxMessageSize(ctx);
+        ChannelPipeline p = ch.pipeline();
+        p.addLast("http", new HttpClientCodec());
+        p.addLast("upgrade-aggregator", new HttpObjectAggregator(MAX_UPGRADE_REQUEST));
+        p.addLast("ws-protocol", new WebSocketClientProtocolHandler(WebSocketClientProtocolConfig.newBuilder()
+                .webSocketUri(uri)
+                .version(WebSocketVersion.V13)
+                .allowExtensions(false)
+                .maxFramePayloadLength(max)
+                .handleCloseFrames(false)
+                .dropPongFrames(true)
+                .handshakeTimeoutMillis(ctx.config.wsHandshakeTimeout().toMillis())
+                // Not a browser: an Origin header would only meet a server's wsOrigins check.
+                .generateOriginHeader(false)
+                .build()));
+        p.addLast("ws-aggregator", new WebSocketFrameAggregator(max));
+        p.addLast("ws-unwrap", Unwrap.INSTANCE);
+        p.addLast("ws-wrap", Wrap.INSTANCE);
+    }
+
+    /** The address a client dials: {@code ws://host:wsPort/wsPath}, {@code wss://} with TLS. */
+    public static URI clientUri(PagumaConfig c, String host) {
+        String h = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
+        return URI.create((c.tls() ? "wss://" : "ws://") + h + ":" + c.wsPort() + c.wsPath());
+    }
+
+    /**
+     * Answers a connection that is not (yet) a WebSocket with a plain HTTP response and closes it.
+     * The HTTP and WebSocket handlers are removed first, so what the peer still sends reaches the
+     * connection handler, which discards it. On the IO thread.
+     */
+    static void refuse(Channel ch, EndpointContext ctx, int status, String reason) {
+        ChannelPipeline p = ch.pipeline();
+        // Every HTTP and WebSocket stage, including those Netty's protocol handler added itself.
+        for (String name : p.names()) {
+            if (!KEPT.contains(name) && p.context(name) != null) p.remove(name);
+        }
+        byte[] body = (reason + "\n").getBytes(StandardCharsets.UTF_8);
+        String head = "HTTP/1.1 " + status + " " + reason + "\r\n"
+                + "Content-Type: text/plain; charset=utf-8\r\n"
+                + "Content-Length: " + body.length + "\r\n"
+                + "Connection: close\r\n\r\n";
+        ByteBuf response = Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.US_ASCII), body);
+        ChannelFuture sent = ch.writeAndFlush(response);
+        GracefulClose.close(ch, sent, ctx.config.closeLinger(), ctx.config.closeLinger());
+    }
+
+    /** On the IO thread, when a WebSocket connection closes gracefully: the Close frame, flushed. Null if not one. */
+    static ChannelFuture sendClose(Channel ch) {
+        if (ch.pipeline().get("ws-wrap") == null) return null;
+        return ch.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.NORMAL_CLOSURE));
+    }
+
+    /** Whether {@code ch} carries WebSocket frames. */
+    static boolean isWebSocket(Channel ch) {
+        return ch.pipeline().get("ws-wrap") != null;
+    }
+
+    /**
+     * The server's checks of an upgrade request, before Netty's handshake answers it: the path,
+     * the browser's origin, then the {@link WebSocketAuth}. A refusal is a plain HTTP response
+     * and counts as a refused connection. Removes itself once the request passed.
+     */
+    private static final class UpgradeCheck extends ChannelInboundHandlerAdapter {
+        private final EndpointContext ctx;
+        private final WebSocketAuth auth;
+
+        UpgradeCheck(EndpointContext ctx, WebSocketAuth auth) {
+            this.ctx = ctx;
+            this.auth = auth;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext hc, Object msg) {
+            if (!(msg instanceof FullHttpRequest request)) {
+                hc.fireChannelRead(msg);
+                return;
+            }
+            Channel ch = hc.channel();
+            InetSocketAddress remote = (InetSocketAddress) ch.remoteAddress();
+            boolean passed = false;
+            try {
+                if (!request.decoderResult().isSuccess()) {
+                    refuseUpgrade(ch, remote, 400, "Bad Request", "a malformed HTTP request");
+                    return;
+                }
+                QueryStringDecoder query = new QueryStringDecoder(request.uri());
+                if (!query.path().equals(ctx.config.wsPath())) {
+                    refuseUpgrade(ch, remote, 404, "Not Found", "an upgrade to " + query.path()
+                            + " (wsPath is " + ctx.config.wsPath() + ")");
+                    return;
+                }
+                String origin = request.headers().get(HttpHeaderNames.ORIGIN);
+                List<String> allowed = ctx.config.wsOrigins();
+                if (origin != null && !allowed.isEmpty() && !allowed.contains(origin)) {
+                    refuseUpgrade(ch, remote, 403, "Forbidden", "origin " + origin + " is not in wsOrigins");
+                    return;
+                }
+                if (auth != null) {
+                    Upgrade upgrade = new Upgrade(request, query, remote);
+                    try {
+                        auth.check(upgrade);
+                    } catch (Exception refused) {
+                        refuseUpgrade(ch, remote, 403, "Forbidden", "refused by webSocketAuth: " + refused.getMessage());
+                        return;
+                    }
+                    if (upgrade.properties != null) ch.attr(UPGRADE_PROPERTIES).set(upgrade.properties);
+                }
+                passed = true;
+            } finally {
+                if (!passed) request.release();
+            }
+            hc.pipeline().remove(this);
+            hc.fireChannelRead(request);
+        }
+
+        private void refuseUpgrade(Channel ch, InetSocketAddress remote, int status, String reason, String why) {
+            String line = "refused WebSocket upgrade from " + ChannelConnection.format(remote) + ": " + why;
+            ctx.refuseLog.warn(line, null);
+            ctx.events.refused(remote, "WebSocket upgrade: " + why);
+            ConnectionHandler h = ch.pipeline().get(ConnectionHandler.class);
+            if (h != null) h.upgradeRefused();
+            refuse(ch, ctx, status, reason);
+        }
+    }
+
+    /** What {@link WebSocketAuth} sees of one upgrade request. */
+    private static final class Upgrade implements WebSocketUpgrade {
+        private final FullHttpRequest request;
+        private final QueryStringDecoder query;
+        private final InetSocketAddress remote;
+        Map<String, Object> properties;
+
+        Upgrade(FullHttpRequest request, QueryStringDecoder query, InetSocketAddress remote) {
+            this.request = request;
+            this.query = query;
+            this.remote = remote;
+        }
+
+        @Override
+        public String uri() {
+            return request.uri();
+        }
+
+        @Override
+        public String path() {
+            return query.path();
+        }
+
+        @Override
+        public String query(String name) {
+            List<String> values = query.parameters().get(name);
+            return values == null || values.isEmpty() ? null : values.get(0);
+        }
+
+        @Override
+        public String header(String name) {
+            return request.headers().get(name);
+        }
+
+        @Override
+        public List<String> headers(String name) {
+            return request.headers().getAll(name);
+        }
+
+        @Override
+        public InetSocketAddress remoteAddress() {
+            return remote;
+        }
+
+        @Override
+        public void property(String key, Object value) {
+            if (key == null) throw new NullPointerException("key");
+            if (value == null) throw new NullPointerException("value");
+            if (properties == null) properties = new HashMap<>();
+            properties.put(key, value);
+        }
+    }
+
+    /**
+     * Inbound: a binary message's body goes on as bytes; a text message is bad input (Paguma
+     * speaks binary frames only); a Close frame ends the peer's side like a FIN.
+     */
+    @Sharable
+    private static final class Unwrap extends ChannelInboundHandlerAdapter {
+        static final Unwrap INSTANCE = new Unwrap();
+
+        @Override
+        public void channelRead(ChannelHandlerContext hc, Object msg) {
+            if (msg instanceof BinaryWebSocketFrame frame) {
+                hc.fireChannelRead(frame.content());
+            } else if (msg instanceof CloseWebSocketFrame close) {
+                close.release();
+                hc.fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+            } else if (msg instanceof WebSocketFrame other) {
+                String kind = other.getClass().getSimpleName().replace("WebSocketFrame", "").toLowerCase(java.util.Locale.ROOT);
+                other.release();
+                hc.fireExceptionCaught(new FrameException("a WebSocket " + kind
+                        + " frame (Paguma messages travel in binary frames only)"));
+            } else {
+                hc.fireChannelRead(msg);
+            }
+        }
+    }
+
+    /** Outbound: each buffer of codec frame bytes goes out as one binary frame. */
+    @Sharable
+    private static final class Wrap extends ChannelOutboundHandlerAdapter {
+        static final Wrap INSTANCE = new Wrap();
+
+        @Override
+        public void write(ChannelHandlerContext hc, Object msg, ChannelPromise promise) {
+            // An empty buffer is only a flush marker (GracefulClose): not a message.
+            if (msg instanceof ByteBuf b && b.isReadable()) {
+                hc.write(new BinaryWebSocketFrame(b), promise);
+            } else {
+                hc.write(msg, promise);
+            }
+        }
+    }
+}
