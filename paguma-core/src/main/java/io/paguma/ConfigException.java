@@ -4,6 +4,7 @@ package io.paguma;
 public final class ConfigException extends RuntimeException {
     private final String key;
 
+    /** A problem that is not one key's (an unreadable file, say). */
     public ConfigException(String message) {
         this(null, message);
     }
@@ -14,6 +15,7 @@ public final class ConfigException extends RuntimeException {
         this.key = key;
     }
 
+    /** A problem that is not one key's, caused by {@code cause}. */
     public ConfigException(String message, Throwable cause) {
         super(message, cause);
         this.key = null;

@@ -33,8 +33,11 @@ public final class ConfigKey<T> {
 
     /** Which endpoints a key applies to; a key set for the other side is ignored with a warning. */
     public enum Scope {
+        /** Servers only. */
         SERVER,
+        /** Clients only. */
         CLIENT,
+        /** Servers and clients (the default). */
         BOTH;
 
         boolean appliesTo(Scope endpoint) {
@@ -144,14 +147,17 @@ public final class ConfigKey<T> {
         return name;
     }
 
+    /** The value when no source sets the key. */
     public T defaultValue() {
         return defaultValue;
     }
 
+    /** Which endpoints the key applies to. */
     public Scope scope() {
         return scope;
     }
 
+    /** The one-line description; {@code ""} when none was given. */
     public String doc() {
         return doc;
     }

@@ -150,6 +150,7 @@ public abstract class ConfigSection {
             return key.broken((T) value);
         }
 
+        /** The section these are the values of. */
         public ConfigSection section() {
             return section;
         }

@@ -5,6 +5,7 @@ package io.paguma;
  * a field out of range. The connection that sent it is closed with this message as the reason.
  */
 public final class FrameException extends RuntimeException {
+    /** {@code message} says what is wrong with the frame; a {@link Codec} throws it from {@code decode}. */
     public FrameException(String message) {
         super(message);
     }

@@ -33,6 +33,7 @@ public interface Interceptor {
 
     /** The rest of the chain: the next interceptor, or the router. */
     interface Chain {
+        /** Runs the next interceptor, or the router when none is left, with {@code request}. */
         void proceed(Request request) throws Exception;
     }
 }

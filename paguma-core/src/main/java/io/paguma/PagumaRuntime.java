@@ -73,6 +73,7 @@ public final class PagumaRuntime implements AutoCloseable {
         return create(PagumaConfig.defaults());
     }
 
+    /** The config the runtime was made with; its threads are the ones it asks for. */
     public PagumaConfig config() {
         return config;
     }
@@ -104,6 +105,7 @@ public final class PagumaRuntime implements AutoCloseable {
         return threads.scheduler();
     }
 
+    /** Whether {@link #close()} or {@link #closeAsync()} has been called: no endpoint may join it any more. */
     public boolean isClosed() {
         synchronized (lock) {
             return closing;

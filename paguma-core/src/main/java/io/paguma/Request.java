@@ -14,6 +14,10 @@ public final class Request {
     private final Connection connection;
     private final Message message;
 
+    /**
+     * {@code message} as received on {@code connection}. The framework makes one for each decoded
+     * message; an application needs this only to call a router itself, as in a router's unit test.
+     */
     public Request(Connection connection, Message message) {
         this.connection = connection;
         this.message = message;

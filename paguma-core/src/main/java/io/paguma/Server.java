@@ -414,7 +414,7 @@ public final class Server {
         return transportName;
     }
 
-    public MessageHandler messageHandler() {
+    MessageHandler messageHandler() {
         return messageHandler;
     }
 

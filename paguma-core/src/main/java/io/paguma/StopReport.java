@@ -19,8 +19,8 @@ import java.time.Duration;
 public record StopReport(int connectionsClosed, long requestsDropped, boolean graceExpired, Duration took,
                          long requestsDiscarded, long bytesDiscarded) {
 
-    /** A report with nothing discarded. */
-    public StopReport(int connectionsClosed, long requestsDropped, boolean graceExpired, Duration took) {
+    /** A report with nothing discarded: the server's when it stops without having run. */
+    StopReport(int connectionsClosed, long requestsDropped, boolean graceExpired, Duration took) {
         this(connectionsClosed, requestsDropped, graceExpired, took, 0, 0);
     }
 

@@ -8,6 +8,7 @@ package io.paguma;
  * completed. Heartbeats count like any message.
  */
 public record Traffic(long bytesIn, long bytesOut, long messagesIn, long messagesOut) {
+    /** No traffic at all: an endpoint's before it has run. */
     public static final Traffic ZERO = new Traffic(0, 0, 0, 0);
 
     /** The sum of this and {@code other}. */
