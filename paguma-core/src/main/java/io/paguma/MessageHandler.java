@@ -2,6 +2,7 @@ package io.paguma;
 
 import io.netty.util.collection.IntObjectHashMap;
 import io.netty.util.collection.IntObjectMap;
+import io.paguma.internal.Dispatcher;
 import io.paguma.internal.EventHub;
 import io.paguma.internal.Failures;
 import io.paguma.internal.RateLimitedLog;
@@ -38,7 +39,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *       the event loop carries on the same way.</li>
  * </ul>
  */
-public final class MessageHandler {
+final class MessageHandler implements Dispatcher {
     private static final Logger log = LoggerFactory.getLogger(MessageHandler.class);
     private static final Interceptor[] NONE = new Interceptor[0];
 
@@ -82,12 +83,14 @@ public final class MessageHandler {
     }
 
     /** The router of {@code id}, or null. */
+    @Override
     public Router router(int id) {
         Route r = routes.get(id);
         return r == null ? null : r.router;
     }
 
     /** Whether messages without a router go to an {@code onUnknownMessage} router (rather than being dropped). */
+    @Override
     public boolean hasUnknownRouter() {
         return unknownRouter != null;
     }
@@ -97,6 +100,7 @@ public final class MessageHandler {
      * {@link VirtualMachineError} a step threw, after logging it and closing the request's
      * connection (see the class comment).
      */
+    @Override
     public void handle(Request request) {
         Route route = routes.get(request.id());
         if (route == null) {

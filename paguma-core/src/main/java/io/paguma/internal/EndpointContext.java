@@ -5,7 +5,6 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.paguma.Codec;
 import io.paguma.Connection;
-import io.paguma.MessageHandler;
 import io.paguma.PagumaConfig;
 import io.paguma.Traffic;
 import org.slf4j.Logger;
@@ -32,7 +31,7 @@ public final class EndpointContext {
 
     final PagumaConfig config;
     final Codec codec;
-    final MessageHandler handler;
+    final Dispatcher handler;
     final Consumer<Connection> onConnStart;
     final Consumer<Connection> onConnStop;
     final DefaultConnectionManager manager;
@@ -72,7 +71,7 @@ public final class EndpointContext {
 
     /** A server's or client's context; {@code opened}/{@code closed} may be null. */
     public EndpointContext(RuntimeThreads threads, EventHub events, boolean clientSide, PagumaConfig config, Codec codec,
-                           MessageHandler handler, Consumer<Connection> onConnStart, Consumer<Connection> onConnStop,
+                           Dispatcher handler, Consumer<Connection> onConnStart, Consumer<Connection> onConnStop,
                            SslContext ssl, Consumer<ChannelConnection> opened, Consumer<ChannelConnection> closed) {
         this.threads = threads;
         this.events = events;

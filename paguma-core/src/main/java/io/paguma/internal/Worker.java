@@ -1,7 +1,6 @@
 package io.paguma.internal;
 
 import io.netty.util.internal.PlatformDependent;
-import io.paguma.MessageHandler;
 import io.paguma.Request;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,7 +21,7 @@ import java.util.concurrent.locks.LockSupport;
  * server hands over bypass the bound: there are at most a few per connection, and they must keep
  * their place among the connection's requests.
  *
- * <p>Errors: a task that throws never ends the worker. {@link MessageHandler#handle} and the hooks
+ * <p>Errors: a task that throws never ends the worker. {@link Dispatcher#handle} and the hooks
  * (see {@code EndpointContext.runHook}) log what they catch themselves and rethrow only a
  * {@link VirtualMachineError} ({@code OutOfMemoryError}, {@code StackOverflowError}), having closed
  * the connection it was thrown for. The worker logs that it caught it, at ERROR, and carries on
