@@ -414,10 +414,6 @@ public final class Server {
         return transportName;
     }
 
-    MessageHandler messageHandler() {
-        return messageHandler;
-    }
-
     /** Bytes and messages in and out over every connection since start, open and closed (T7). */
     public Traffic traffic() {
         synchronized (lock) {
