@@ -110,6 +110,8 @@ public final class Client {
     /** The established connection, or null; read without the lock on every send. */
     private volatile ChannelConnection current;
     private final EventHub eventHub;
+    /** The query of a {@code ws://} URL given to the builder, sent with every upgrade (a token, say); or null. */
+    private final String wsQuery;
     /** The shared runtime this client runs on, or null: it has threads of its own. */
     private final PagumaRuntime runtime;
     private RuntimeThreads threads;
@@ -146,6 +148,7 @@ public final class Client {
         this.onConnStop = b.onConnStop;
         this.listeners = new CopyOnWriteArrayList<>(b.listeners);
         this.runtime = b.runtime;
+        this.wsQuery = b.url != null ? b.url.getRawQuery() : null;
         // On a runtime, its one event thread; otherwise one of the client's own (made on first use).
         this.events = runtime != null ? null : RuntimeThreads.newEventThread(prefix() + "events");
     }
@@ -186,7 +189,7 @@ public final class Client {
             loop = threads.io().next();
             EndpointContext ctx = context;
             int port = port();
-            java.net.URI webSocket = config.mode() == PagumaConfig.Mode.WEBSOCKET ? WebSockets.clientUri(config, host) : null;
+            java.net.URI webSocket = config.mode() == PagumaConfig.Mode.WEBSOCKET ? WebSockets.clientUri(config, host, wsQuery) : null;
             bootstrap = new Bootstrap()
                     .group(loop)
                     .channel(transport.clientChannel())
@@ -788,7 +791,8 @@ public final class Client {
          * Sets where to connect from a URL: {@code tcp://host:port}, {@code ws://host:port/path}
          * or {@code wss://host:port/path} (TLS, trusting {@code tlsTrust} or the JDK's CAs). It sets
          * the config's {@code host}, {@code mode}, {@code port} or {@code wsPort} and {@code wsPath},
-         * and {@code tls} for {@code wss}, whatever the order of the calls.
+         * and {@code tls} for {@code wss}, whatever the order of the calls. A query
+         * ({@code ?token=...}) is sent with every upgrade, for the server's {@code webSocketAuth}.
          *
          * @throws IllegalArgumentException if the URL has another scheme, or no host or port
          */

@@ -173,8 +173,16 @@ class WebSocketTest {
             peer.send(3, "who am i");
             assertThat(peer.read().text()).isEqualTo("alice");
         }
-        assertThat(users).containsExactly("alice");
-        assertThat(server.stats().accepted()).isEqualTo(1);
+        // Paguma's client sends the query of its URL with every upgrade.
+        CompletableFuture<String> answer = new CompletableFuture<>();
+        Client client = Client.builder().url("ws://127.0.0.1:" + server.wsPort() + "/?token=s3cret")
+                .route(3, r -> answer.complete(r.text())).build();
+        clients.add(client);
+        client.connect().orTimeout(10, TimeUnit.SECONDS).join();
+        client.send(3, "and me?");
+        assertThat(answer.get(10, TimeUnit.SECONDS)).isEqualTo("alice");
+        assertThat(users).containsExactly("alice", "alice");
+        assertThat(server.stats().accepted()).isEqualTo(2);
     }
 
     @Test

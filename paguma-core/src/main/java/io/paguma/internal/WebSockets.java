@@ -120,10 +120,11 @@ public final class WebSockets {
         p.addLast("ws-wrap", Wrap.INSTANCE);
     }
 
-    /** The address a client dials: {@code ws://host:wsPort/wsPath}, {@code wss://} with TLS. */
-    public static URI clientUri(PagumaConfig c, String host) {
+    /** The address a client dials: {@code ws://host:wsPort/wsPath[?query]}, {@code wss://} with TLS; query may be null. */
+    public static URI clientUri(PagumaConfig c, String host, String rawQuery) {
         String h = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
-        return URI.create((c.tls() ? "wss://" : "ws://") + h + ":" + c.wsPort() + c.wsPath());
+        return URI.create((c.tls() ? "wss://" : "ws://") + h + ":" + c.wsPort() + c.wsPath()
+                + (rawQuery == null || rawQuery.isEmpty() ? "" : "?" + rawQuery));
     }
 
     /**
