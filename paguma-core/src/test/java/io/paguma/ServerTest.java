@@ -116,27 +116,36 @@ class ServerTest {
         seen.values().forEach(list -> assertThat(list).isEqualTo(expected));
     }
 
-    @Test
-    void connectionsBeyondMaxConnAreRefusedWithTheServerFullMessage() throws IOException {
-        Server server = start(echo(Servers.config().maxConn(2).serverFullMsgId(99).serverFullMessage("server full").build()));
-        try (FrameSocket a = FrameSocket.connect(server.port()); FrameSocket b = FrameSocket.connect(server.port())) {
+    @ParameterizedTest
+    @EnumSource(Wire.class)
+    void connectionsBeyondMaxConnAreRefusedWithTheServerFullMessage(Wire wire) throws IOException {
+        Server server = start(echo(wire.server(Servers.config()).maxConn(2).serverFullMsgId(99).serverFullMessage("server full").build()));
+        try (Peer a = wire.connect(server); Peer b = wire.connect(server)) {
             a.send(1, "a");
             b.send(1, "b");
             assertThat(a.read().text()).isEqualTo("a");
             assertThat(b.read().text()).isEqualTo("b");
-            try (FrameSocket c = FrameSocket.connect(server.port())) {
-                Message full = c.read();
-                assertThat(full.id()).isEqualTo(99);
-                assertThat(full.text()).isEqualTo("server full");
-                assertThat(c.closedByPeer()).isTrue();
+            if (wire == Wire.TCP) {
+                try (FrameSocket c = FrameSocket.connect(server.port())) {
+                    Message full = c.read();
+                    assertThat(full.id()).isEqualTo(99);
+                    assertThat(full.text()).isEqualTo("server full");
+                    assertThat(c.closedByPeer()).isTrue();
+                }
+            } else {
+                // Not a WebSocket yet: a browser is told in HTTP.
+                assertThatThrownBy(() -> wire.connect(server))
+                        .isInstanceOfSatisfying(io.paguma.testing.WsFrameSocket.UpgradeRefused.class,
+                                e -> assertThat(e.status).isEqualTo(503));
             }
             assertThat(server.connections().count()).isEqualTo(2);
+            assertThat(server.stats().refused()).isEqualTo(1);
             a.send(1, "still here");
             assertThat(a.read().text()).isEqualTo("still here");
         }
         // Places are given back when connections close.
         await().atMost(5, SECONDS).until(() -> server.connections().count() == 0);
-        try (FrameSocket d = FrameSocket.connect(server.port())) {
+        try (Peer d = wire.connect(server)) {
             d.send(1, "d");
             assertThat(d.read().text()).isEqualTo("d");
         }
