@@ -125,7 +125,7 @@ public final class Client {
             throw new ConfigException("mode", "mode both is for servers: a client dials tcp or websocket");
         }
         config.warnKeysNotFor(ConfigKey.Scope.CLIENT);
-        this.codec = b.codec != null ? b.codec : Codecs.byName(config.codec());
+        this.codec = b.codec != null ? b.codec : Codecs.forConfig(config);
         String h = config.host();
         this.host = h.equals("0.0.0.0") ? "127.0.0.1" : h.equals("::") ? "::1" : h;
         this.eventHub = new EventHub(b.eventListeners, b.runtime != null ? b.runtime.events() : null);

@@ -1,6 +1,7 @@
 package io.paguma;
 
 import io.paguma.internal.codec.HeaderCodec;
+import io.paguma.internal.codec.TronCodec;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -24,12 +25,24 @@ public final class Codecs {
      */
     public static final Codec PAGUMA = HeaderCodec.paguma();
     /**
-     * {@code [seq u32 BE][category u32 BE][len u32 BE][data]["\r\n"]}: the TRON packet (seed 001, T2),
-     * category = message id; carries a sequence id; a frame not ending in CR LF closes the connection.
+     * {@code [seq i32 BE][category u8][len u32 BE][data]["\r\n"]}: the TRON packet of seed 001, as
+     * TRON v0.1 writes it (T2). Category = message id, 0-255; carries a sequence id (TRON's -1, "no
+     * sequence", is Paguma's 0); an empty packet, or one not ending in CR LF, closes the connection.
      */
-    public static final Codec TRON = HeaderCodec.tron();
+    public static final Codec TRON = TronCodec.v01();
+    /**
+     * {@code [packLen i32 BE = 8 + len][seq i32 BE][len i32 BE][data]}: TRON's later default codec.
+     * Carries a sequence id and no message id: every message is id 0.
+     */
+    public static final Codec TRON_V2 = TronCodec.v2();
+    /**
+     * The {@code length-field} codec with its default layout ({@code [len u32 BE][data]}); a server or
+     * client with {@code codec: length-field} uses the layout of its config's {@code lengthField}
+     * section ({@link LengthFieldConfig}).
+     */
+    public static final Codec LENGTH_FIELD = LengthFieldConfig.codec(LengthFieldConfig.SECTION.defaults());
 
-    private static final List<Codec> BUILT_IN = List.of(LTV_LE, TLV_BE, LENGTH_PREFIX, PAGUMA, TRON);
+    private static final List<Codec> BUILT_IN = List.of(LTV_LE, TLV_BE, LENGTH_PREFIX, PAGUMA, TRON, TRON_V2, LENGTH_FIELD);
 
     private Codecs() {
     }
@@ -48,6 +61,23 @@ public final class Codecs {
             if (c.name().equalsIgnoreCase(name)) return c;
         }
         throw new IllegalArgumentException("unknown codec '" + name + "'; known codecs: " + names());
+    }
+
+    /**
+     * The codec {@code config} names, with its settings: for {@code length-field}, the layout of
+     * the config's {@code lengthField} section; otherwise {@link #byName}.
+     *
+     * @throws ConfigException if the codec is unknown or its layout is inconsistent
+     */
+    public static Codec forConfig(PagumaConfig config) {
+        if (config.codec().equalsIgnoreCase(LENGTH_FIELD.name())) {
+            return LengthFieldConfig.codec(config.section(LengthFieldConfig.SECTION));
+        }
+        try {
+            return byName(config.codec());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("codec", "codec: " + e.getMessage());
+        }
     }
 
     /** The names of every available codec, built-in ones first. */

@@ -129,6 +129,8 @@ final class ConfigLoader {
     static Map<String, ConfigSection> sections(List<ConfigSection> extra) {
         Map<String, ConfigSection> sections = new LinkedHashMap<>();
         sections.put("", PagumaConfig.ROOT);
+        // Core's own sections beside the root one.
+        sections.put(LengthFieldConfig.SECTION.name(), LengthFieldConfig.SECTION);
         List<ConfigSection> all = new ArrayList<>();
         try {
             ServiceLoader.load(ConfigSection.class).forEach(all::add);

@@ -76,6 +76,21 @@ public abstract class EndpointBuilder<B extends EndpointBuilder<B>> {
         return self();
     }
 
+    /**
+     * Routes message id {@code id} to a function whose result is the reply (seed 004): the bytes
+     * it returns go back with the request's id and sequence id; {@code null} sends nothing.
+     *
+     * @throws IllegalArgumentException if {@code id} already has a router
+     */
+    public B respond(int id, Responder responder) {
+        java.util.Objects.requireNonNull(responder, "responder");
+        table.route(id, request -> {
+            byte[] reply = responder.respond(request);
+            if (reply != null) request.reply(request.id(), reply);
+        });
+        return self();
+    }
+
     /** Handles messages whose id has no router (by default they are dropped with a rate-limited warning). */
     public B onUnknownMessage(Router router) {
         table.onUnknownMessage(router);

@@ -72,6 +72,7 @@ public final class PagumaConfig {
     }
 
     private static final int CORES = Runtime.getRuntime().availableProcessors();
+    private static final byte[] PING_PAYLOAD = {'p', 'i', 'n', 'g'};
 
     private static final ConfigKey<String> NAME = ConfigKey.string("name", "paguma")
             .check(v -> !v.isBlank(), "must not be empty").doc("The endpoint's name, used in logs and thread names.");
@@ -643,14 +644,20 @@ public final class PagumaConfig {
                 throw new ConfigException(missing, missing + " must be set together with "
                         + (cert.isEmpty() ? "tlsKey" : "tlsCert") + " (PEM files of one certificate and its key)");
             }
-            try {
-                Codecs.byName(values.get(CODEC));
-            } catch (IllegalArgumentException e) {
-                throw new ConfigException("codec", "codec: " + e.getMessage());
-            }
             Map<String, ConfigSection.Values> built = new LinkedHashMap<>();
             sections.forEach((name, section) -> built.put(name, new ConfigSection.Values(section, sectionValues.get(name))));
-            return new PagumaConfig(this, values, Collections.unmodifiableMap(built));
+            PagumaConfig config = new PagumaConfig(this, values, Collections.unmodifiableMap(built));
+            Codec codec = Codecs.forConfig(config);
+            // Heartbeats are messages of the codec: their id must fit it (tron's category is one byte).
+            if (!config.heartbeatInterval().isZero() || !config.heartbeatMax().isZero()) {
+                try {
+                    codec.frameLength(new Message(config.heartbeatMsgId(), PING_PAYLOAD));
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(HEARTBEAT_MSG_ID.name(), "heartbeatMsgId " + Integer.toUnsignedString(config.heartbeatMsgId())
+                            + " cannot be sent with codec " + codec.name() + ": " + e.getMessage());
+                }
+            }
+            return config;
         }
 
         private <T> void require(boolean ok, ConfigKey<T> key, String rule) {

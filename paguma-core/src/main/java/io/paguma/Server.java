@@ -76,7 +76,7 @@ public final class Server {
     private Server(Builder b) {
         this.config = b.effectiveConfig();
         config.warnKeysNotFor(ConfigKey.Scope.SERVER);
-        this.codec = b.codec != null ? b.codec : Codecs.byName(config.codec());
+        this.codec = b.codec != null ? b.codec : Codecs.forConfig(config);
         this.events = new EventHub(b.eventListeners, b.runtime != null ? b.runtime.events() : null);
         // On a shared runtime, warning summaries are timers on its IO loops (no thread of their own).
         this.messageHandler = new MessageHandler(b.table, config.warnInterval(), events,

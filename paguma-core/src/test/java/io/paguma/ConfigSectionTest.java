@@ -59,7 +59,7 @@ class ConfigSectionTest {
         assertThatThrownBy(() -> PagumaConfig.load(f, Map.of(), Map.of()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("unknown configuration section 'extraModule' in " + f)
-                .hasMessageContaining("declared sections: [example]");
+                .hasMessageContaining("declared sections: [lengthField, example]");
     }
 
     @Test
@@ -85,7 +85,7 @@ class ConfigSectionTest {
         assertThatThrownBy(() -> PagumaConfig.load(f, Map.of(), Map.of()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("unknown configuration section 'hub' in " + f
-                        + ": no module on the classpath declares it; declared sections: [example]");
+                        + ": no module on the classpath declares it; declared sections: [lengthField, example]");
         assertThatThrownBy(() -> PagumaConfig.load(null, Map.of(), Map.of("paguma.hub.rooms", "10")))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("unknown configuration section hub in system property paguma.hub.rooms");

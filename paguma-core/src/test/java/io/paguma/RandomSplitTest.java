@@ -16,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class RandomSplitTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"ltv-le", "tlv-be", "length-prefix", "paguma", "tron"})
+    @ValueSource(strings = {"ltv-le", "tlv-be", "length-prefix", "paguma", "tron", "tron-v2", "length-field"})
     void messagesSplitAndCoalescedAcrossReadsDecodeToTheSameMessages(String codecName) throws Exception {
         Codec codec = Codecs.byName(codecName);
         Server server = Server.builder()

@@ -290,6 +290,25 @@ class ServerTest {
         assertThat(steps).containsExactly("pre", "handle", "post");
     }
 
+    @ParameterizedTest
+    @EnumSource(Wire.class)
+    void aResponderAnswersByReturningAndNullSendsNothing(Wire wire) throws Exception {
+        Server server = start(Server.builder().config(wire.server(Servers.config()).codec("paguma").build())
+                .respond(5, r -> r.text().isEmpty() ? null : ("len " + r.length()).getBytes(StandardCharsets.UTF_8)));
+        Client client = Client.builder().config(wire.client(PagumaConfig.builder(), server).codec("paguma").build()).build();
+        try {
+            client.connect().orTimeout(10, TimeUnit.SECONDS).join();
+            Message reply = client.request(5, "four").orTimeout(10, TimeUnit.SECONDS).join();
+            assertThat(reply.id()).isEqualTo(5);
+            assertThat(reply.text()).isEqualTo("len 4");
+            // null: no reply, so the request times out rather than getting an empty answer.
+            assertThatThrownBy(() -> client.request(5, new byte[0], java.time.Duration.ofMillis(200)).join())
+                    .hasCauseInstanceOf(java.util.concurrent.TimeoutException.class);
+        } finally {
+            client.close().orTimeout(10, TimeUnit.SECONDS).join();
+        }
+    }
+
     @Test
     void registeringAnIdTwiceIsAnError() {
         Server.Builder b = Server.builder().route(1, r -> { });

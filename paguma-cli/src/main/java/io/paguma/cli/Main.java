@@ -5,7 +5,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code paguma} command. */
-@Command(name = "paguma", mixinStandardHelpOptions = true, version = "paguma 0.1.0-SNAPSHOT",
+@Command(name = "paguma", mixinStandardHelpOptions = true, version = "paguma 0.2.0-SNAPSHOT",
         description = "Paguma: a Zinx-style TCP server framework on Netty.",
         subcommands = {DemoCommand.class, ChatCommand.class, SendCommand.class})
 public final class Main implements Runnable {

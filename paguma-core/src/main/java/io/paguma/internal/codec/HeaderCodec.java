@@ -7,9 +7,9 @@ import io.paguma.Message;
 
 /**
  * A format made of a fixed header of unsigned 32-bit fields (payload length, and optionally the
- * message id and the sequence id) followed by the payload and, for {@code tron}, a CR LF
- * delimiter. The built-in formats differ only in field order, byte order and that delimiter, so
- * one class serves them all.
+ * message id and the sequence id) followed by the payload. The built-in formats {@code ltv-le},
+ * {@code tlv-be}, {@code length-prefix} and {@code paguma} differ only in field order and byte
+ * order, so one class serves them all ({@link TronCodec} and {@link LengthFieldCodec} do the rest).
  */
 public final class HeaderCodec implements Codec {
     private static final int NONE = -1;
@@ -20,43 +20,35 @@ public final class HeaderCodec implements Codec {
     private final int idOffset;
     private final int seqOffset;
     private final boolean littleEndian;
-    /** {@code tron}: every frame ends with CR LF after the payload. */
-    private final boolean crlf;
 
     private HeaderCodec(String name, int headerLength, int lengthOffset, int idOffset, int seqOffset,
-                        boolean littleEndian, boolean crlf) {
+                        boolean littleEndian) {
         this.name = name;
         this.headerLength = headerLength;
         this.lengthOffset = lengthOffset;
         this.idOffset = idOffset;
         this.seqOffset = seqOffset;
         this.littleEndian = littleEndian;
-        this.crlf = crlf;
     }
 
     /** {@code [len u32 LE][id u32 LE][data]}. */
     public static HeaderCodec ltvLe() {
-        return new HeaderCodec("ltv-le", 8, 0, 4, NONE, true, false);
+        return new HeaderCodec("ltv-le", 8, 0, 4, NONE, true);
     }
 
     /** {@code [id u32 BE][len u32 BE][data]}. */
     public static HeaderCodec tlvBe() {
-        return new HeaderCodec("tlv-be", 8, 4, 0, NONE, false, false);
+        return new HeaderCodec("tlv-be", 8, 4, 0, NONE, false);
     }
 
     /** {@code [len u32 BE][data]}; every frame is message id 0. */
     public static HeaderCodec lengthPrefix() {
-        return new HeaderCodec("length-prefix", 4, 0, NONE, NONE, false, false);
+        return new HeaderCodec("length-prefix", 4, 0, NONE, NONE, false);
     }
 
     /** {@code [len u32 BE][id u32 BE][seq u32 BE][data]}: Paguma's own format, with a sequence id. */
     public static HeaderCodec paguma() {
-        return new HeaderCodec("paguma", 12, 0, 4, 8, false, false);
-    }
-
-    /** {@code [seq u32 BE][category u32 BE][len u32 BE][data]["\r\n"]}: the TRON packet (seed 001), category = message id. */
-    public static HeaderCodec tron() {
-        return new HeaderCodec("tron", 12, 8, 4, 0, false, true);
+        return new HeaderCodec("paguma", 12, 0, 4, 8, false);
     }
 
     @Override
@@ -80,19 +72,13 @@ public final class HeaderCodec implements Codec {
             throw new FrameException("frame of " + Integer.toUnsignedString(length) + " bytes exceeds maxPacketSize "
                     + maxPacketSize + " (codec " + name + "; set paguma.maxPacketSize to raise it)");
         }
-        int trailer = crlf ? 2 : 0;
-        if (readable - headerLength - trailer < length) return null;
+        if (readable - headerLength < length) return null;
         int id = idOffset == NONE ? 0 : getInt(in, start + idOffset);
         int seq = seqOffset == NONE ? 0 : getInt(in, start + seqOffset);
         int end = start + headerLength + length;
-        if (crlf && (in.getByte(end) != '\r' || in.getByte(end + 1) != '\n')) {
-            throw new FrameException(name + " frame (seq " + Integer.toUnsignedString(seq) + ", id "
-                    + Integer.toUnsignedString(id) + ", " + length + " bytes) does not end with \\r\\n: got 0x"
-                    + hex(in.getByte(end)) + " 0x" + hex(in.getByte(end + 1)));
-        }
         byte[] data = new byte[length];
         in.getBytes(start + headerLength, data);
-        in.readerIndex(end + trailer);
+        in.readerIndex(end);
         return new Message(id, seq, data);
     }
 
@@ -109,16 +95,11 @@ public final class HeaderCodec implements Codec {
         if (seqOffset != NONE) setInt(out, at + seqOffset, message.seq());
         out.writerIndex(at + headerLength);
         out.writeBytes(message.data());
-        if (crlf) out.writeShort(0x0d0a);
     }
 
     @Override
     public int frameLength(Message message) {
-        return headerLength + message.length() + (crlf ? 2 : 0);
-    }
-
-    private static String hex(byte b) {
-        return String.format("%02x", b & 0xff);
+        return headerLength + message.length();
     }
 
     private int getInt(ByteBuf b, int index) {
