@@ -128,7 +128,9 @@ public final class Client {
         this.codec = b.codec != null ? b.codec : Codecs.forConfig(config);
         String h = config.host();
         this.host = h.equals("0.0.0.0") ? "127.0.0.1" : h.equals("::") ? "::1" : h;
-        this.eventHub = new EventHub(b.eventListeners, b.runtime != null ? b.runtime.events() : null);
+        List<EndpointListener> own = new ArrayList<>(b.eventListeners);
+        if (config.deadLinkTimeouts() > 0) own.add(new DeadLinkWatch(config.deadLinkTimeouts()));
+        this.eventHub = new EventHub(own, b.runtime != null ? b.runtime.events() : null);
         // On a shared runtime, warning summaries are timers on its IO loops (no thread of their own).
         this.messageHandler = new MessageHandler(b.table, config.warnInterval(), eventHub,
                 b.runtime != null ? b.runtime.scheduler() : null);
@@ -343,6 +345,41 @@ public final class Client {
         // Closed before it was established (a failed TLS handshake, or lost while the offline
         // queue went out): a failed attempt.
         failed(c.channel(), setupFailure(c.channel()));
+    }
+
+    /**
+     * Seed 001's "after a request times out, reconnect": {@code deadLinkTimeouts} requests in a row
+     * time out and not a single message (reply, push or heartbeat) arrived meanwhile, so the link
+     * is taken for dead and closed at once; {@link #lost} then reconnects with the usual backoff. A
+     * link on which anything arrives is slow, not dead, and is left alone. Runs on the
+     * connection's IO thread (where timeouts fire), so its fields need no lock.
+     */
+    private final class DeadLinkWatch implements EndpointListener {
+        private final int limit;
+        private Connection watched;
+        private long messagesInAtLastTimeout;
+        private int inARow;
+
+        DeadLinkWatch(int limit) {
+            this.limit = limit;
+        }
+
+        @Override
+        public void requestTimedOut(Connection c, int messageId, Duration timeout) {
+            long in = c.traffic().messagesIn();
+            if (c != watched || in != messagesInAtLastTimeout) {
+                watched = c;
+                messagesInAtLastTimeout = in;
+                inARow = 1;
+            } else {
+                inARow++;
+            }
+            if (inARow == limit && c.isOpen()) {
+                log.warn("client {}: {} requests in a row timed out on {} with nothing received: the link is dead"
+                        + " (deadLinkTimeouts {}); closing it to reconnect", config.name(), inARow, c, limit);
+                c.channel().close();
+            }
+        }
     }
 
     /** Why a channel closed before its connection was set up: a failed TLS handshake or WebSocket upgrade. */

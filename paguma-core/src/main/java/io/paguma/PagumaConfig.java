@@ -165,6 +165,9 @@ public final class PagumaConfig {
     private static final ConfigKey<Double> RECONNECT_JITTER = ConfigKey.decimal("reconnectJitter", 0.2)
             .check(v -> v >= 0 && v <= 1, "must be between 0 and 1").scope(ConfigKey.Scope.CLIENT)
             .doc("The fraction by which each delay is varied at random.");
+    private static final ConfigKey<Integer> DEAD_LINK_TIMEOUTS = ConfigKey.integer("deadLinkTimeouts", 0)
+            .check(v -> v >= 0, "must be >= 0 (0: off)").scope(ConfigKey.Scope.CLIENT)
+            .doc("Requests in a row that time out with nothing received meanwhile, after which the link counts as dead; 0: off.");
     private static final ConfigKey<Integer> OFFLINE_QUEUE_SIZE = ConfigKey.integer("offlineQueueSize", 0)
             .check(v -> v >= 0, "must be >= 0").scope(ConfigKey.Scope.CLIENT)
             .doc("Sends and requests held while disconnected; 0 fails them at once.");
@@ -180,7 +183,7 @@ public final class PagumaConfig {
             MAX_PENDING_WRITE_BYTES, STOP_GRACE_PERIOD, CLOSE_LINGER, SERVER_FULL_MSG_ID, SERVER_FULL_MESSAGE, WARN_INTERVAL,
             HEARTBEAT_MAX, HEARTBEAT_INTERVAL, HEARTBEAT_MSG_ID, HEARTBEAT_REPLY, REQUEST_TIMEOUT, MAX_PENDING_REQUESTS,
             TLS, TLS_CERT, TLS_KEY, TLS_TRUST, CONNECT_TIMEOUT, RECONNECT, RECONNECT_BASE, RECONNECT_MAX_DELAY,
-            RECONNECT_ATTEMPTS, RECONNECT_JITTER, OFFLINE_QUEUE_SIZE)) {
+            RECONNECT_ATTEMPTS, RECONNECT_JITTER, DEAD_LINK_TIMEOUTS, OFFLINE_QUEUE_SIZE)) {
     };
 
     private final String name;
@@ -228,6 +231,7 @@ public final class PagumaConfig {
     private final Duration reconnectMaxDelay;
     private final int reconnectAttempts;
     private final double reconnectJitter;
+    private final int deadLinkTimeouts;
     private final int offlineQueueSize;
 
     private final ConfigSection.Values root;
@@ -288,6 +292,7 @@ public final class PagumaConfig {
         this.reconnectMaxDelay = root.get(RECONNECT_MAX_DELAY);
         this.reconnectAttempts = root.get(RECONNECT_ATTEMPTS);
         this.reconnectJitter = root.get(RECONNECT_JITTER);
+        this.deadLinkTimeouts = root.get(DEAD_LINK_TIMEOUTS);
         this.offlineQueueSize = root.get(OFFLINE_QUEUE_SIZE);
     }
 
@@ -502,6 +507,14 @@ public final class PagumaConfig {
     /** Client: each delay is randomly varied by up to this fraction, so many clients do not retry in step. */
     public double reconnectJitter() { return reconnectJitter; }
 
+    /**
+     * Client: this many requests in a row that time out while nothing at all arrives on the
+     * connection mark it dead (seed 001: "after a request times out, reconnect"): it is closed and
+     * the client reconnects with its usual backoff. 0 (the default) turns this off. A silent link
+     * is also caught by {@code heartbeatInterval} with {@code heartbeatMax}, without requests.
+     */
+    public int deadLinkTimeouts() { return deadLinkTimeouts; }
+
     /** Client: messages and requests held while disconnected and sent once connected; 0 fails them at once. */
     public int offlineQueueSize() { return offlineQueueSize; }
 
@@ -581,6 +594,7 @@ public final class PagumaConfig {
         public Builder reconnectMaxDelay(Duration reconnectMaxDelay) { return put(RECONNECT_MAX_DELAY, reconnectMaxDelay); }
         public Builder reconnectAttempts(int reconnectAttempts) { return put(RECONNECT_ATTEMPTS, reconnectAttempts); }
         public Builder reconnectJitter(double reconnectJitter) { return put(RECONNECT_JITTER, reconnectJitter); }
+        public Builder deadLinkTimeouts(int deadLinkTimeouts) { return put(DEAD_LINK_TIMEOUTS, deadLinkTimeouts); }
         public Builder offlineQueueSize(int offlineQueueSize) { return put(OFFLINE_QUEUE_SIZE, offlineQueueSize); }
 
         /**
