@@ -856,7 +856,8 @@ public final class Client {
             switch (url.getScheme().toLowerCase(java.util.Locale.ROOT)) {
                 case "tcp" -> b.mode(PagumaConfig.Mode.TCP).port(url.getPort());
                 case "wss" -> b.mode(PagumaConfig.Mode.WEBSOCKET).wsPort(url.getPort()).tls(true);
-                default -> b.mode(PagumaConfig.Mode.WEBSOCKET).wsPort(url.getPort());
+                // The scheme decides: ws:// is plain even if the config says tls.
+                default -> b.mode(PagumaConfig.Mode.WEBSOCKET).wsPort(url.getPort()).tls(false);
             }
             if (!url.getScheme().equalsIgnoreCase("tcp")) {
                 String path = url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath();

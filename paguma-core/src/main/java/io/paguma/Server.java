@@ -164,7 +164,10 @@ public final class Server {
                     }
                 });
         transport.applyKeepAlive(b, config);
-        return b.bind(config.host(), port).syncUninterruptibly().channel();
+        Channel listener = b.bind(config.host(), port).syncUninterruptibly().channel();
+        // Behind Netty's acceptor, which pauses accepting for a second after a failed accept.
+        listener.pipeline().addLast("accept-errors", ctx.acceptErrors(listener));
+        return listener;
     }
 
     /**

@@ -294,7 +294,7 @@ class ServerTest {
     @EnumSource(Wire.class)
     void aResponderAnswersByReturningAndNullSendsNothing(Wire wire) throws Exception {
         Server server = start(Server.builder().config(wire.server(Servers.config()).codec("paguma").build())
-                .respond(5, r -> r.text().isEmpty() ? null : ("len " + r.length()).getBytes(StandardCharsets.UTF_8)));
+                .respond(5, r -> r.text().isEmpty() ? null : ("len " + r.data().length).getBytes(StandardCharsets.UTF_8)));
         Client client = Client.builder().config(wire.client(PagumaConfig.builder(), server).codec("paguma").build()).build();
         try {
             client.connect().orTimeout(10, TimeUnit.SECONDS).join();

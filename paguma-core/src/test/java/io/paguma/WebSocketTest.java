@@ -305,6 +305,9 @@ class WebSocketTest {
         assertThat(ws.config().wsPort()).isEqualTo(8443);
         assertThat(ws.config().wsPath()).isEqualTo("/chat");
         assertThat(ws.port()).isEqualTo(8443);
+        // The scheme decides: ws:// is plain even with tls in the config.
+        assertThat(Client.builder().config(PagumaConfig.builder().tls(true).build()).url("ws://h:1/").build().config().tls())
+                .isFalse();
         Client tcp = Client.builder().url("tcp://[::1]:7000").build();
         assertThat(tcp.config().mode()).isEqualTo(PagumaConfig.Mode.TCP);
         assertThat(tcp.host()).isEqualTo("::1");
@@ -313,5 +316,142 @@ class WebSocketTest {
         assertThatThrownBy(() -> Client.builder().config(PagumaConfig.builder().mode(PagumaConfig.Mode.BOTH).build()).build())
                 .isInstanceOf(ConfigException.class).hasMessageContaining("mode both is for servers");
         assertThatThrownBy(() -> PagumaConfig.builder().wsPath("chat").build()).hasMessageContaining("wsPath");
+    }
+    // --- What a hostile or clumsy peer does (review of the WebSocket transport) ---
+
+    @Test
+    void pingsAndPongsDoNotDefeatBackpressureOnAPausedConnection() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        Server server = start(ws().workerPoolSize(1).maxWorkerTaskLen(4), Server.builder().route(9, r -> release.await()));
+        byte[] request = io.paguma.testing.RawWs.frame(io.paguma.testing.RawWs.BINARY, io.paguma.testing.RawWs.ltv(9, new byte[1024]));
+        byte[] pong = io.paguma.testing.RawWs.frame(io.paguma.testing.RawWs.PONG, new byte[0]);
+        try (Socket s = io.paguma.testing.RawWs.send(server.wsPort(), io.paguma.testing.RawWs.UPGRADE)) {
+            assertThat(io.paguma.testing.RawWs.readHead(s.getInputStream())).startsWith("HTTP/1.1 101");
+            java.io.OutputStream out = s.getOutputStream();
+            Thread writer = new Thread(() -> {
+                try {
+                    // A pong after every request: Netty asks for a read after each control frame.
+                    java.io.ByteArrayOutputStream chunk = new java.io.ByteArrayOutputStream();
+                    for (int i = 0; i < 64; i++) {
+                        chunk.writeBytes(request);
+                        chunk.writeBytes(pong);
+                    }
+                    byte[] c = chunk.toByteArray();
+                    for (int i = 0; i < 1024; i++) out.write(c);
+                } catch (java.io.IOException stopped) {
+                    // The socket closed under the writer at the end of the test.
+                }
+            });
+            writer.setDaemon(true);
+            writer.start();
+            java.util.concurrent.atomic.AtomicLong last = new java.util.concurrent.atomic.AtomicLong(-1);
+            await().atMost(Duration.ofSeconds(60)).during(Duration.ofSeconds(1)).until(() -> {
+                long now = server.traffic().bytesIn();
+                return now > 32L * 1024 * 1024 || now == last.getAndSet(now);
+            });
+            // Reading stopped with the worker full: the connection holds a few frames, not the stream.
+            assertThat(server.traffic().bytesIn()).as("bytes read into a paused connection").isLessThan(1024 * 1024);
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
+    void everyHttpRequestOnAConnectionIsCheckedNotOnlyTheFirst() throws Exception {
+        List<String> authSaw = new CopyOnWriteArrayList<>();
+        Server server = start(ws().wsPath("/ws").wsOrigins("https://good.example"), Server.builder().webSocketAuth(u -> {
+            authSaw.add(u.uri());
+            if (!"abc".equals(u.query("token"))) throw new SecurityException("bad token");
+        }));
+        String up = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                + "Sec-WebSocket-Version: 13\r\n";
+        // The first path is /ws only once percent-decoded: Netty would not take it as the WebSocket
+        // path, and a second request on the same connection must not slip past the checks.
+        try (Socket s = io.paguma.testing.RawWs.send(server.wsPort(), "GET /w%73?token=abc HTTP/1.1\r\nHost: x\r\n" + up + "\r\n"
+                + "GET /ws?token=wrong HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\n" + up + "\r\n")) {
+            String head = io.paguma.testing.RawWs.readHead(s.getInputStream());
+            assertThat(head).startsWith("HTTP/1.1 404");
+            assertThat(s.getInputStream().readAllBytes()).asString(StandardCharsets.ISO_8859_1).doesNotContain("101");
+        }
+        assertThat(authSaw).isEmpty();
+    }
+
+    @Test
+    void malformedUpgradesAreRefusedCountedAndClosedAtOnce() throws Exception {
+        Server server = start(ws(), Server.builder());
+        String key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+        String[][] cases = {
+                {"POST / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + key
+                        + "Sec-WebSocket-Version: 13\r\nContent-Length: 0\r\n\r\n", "400"},
+                {"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + key
+                        + "Sec-WebSocket-Version: 8\r\n\r\n", "426"},
+                {"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + key
+                        + "Sec-WebSocket-Version: 13\r\nContent-Length: 3\r\n\r\nabc", "400"},
+                {"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + key
+                        + "Sec-WebSocket-Version: 13\r\nContent-Length: 20000\r\n\r\n" + "x".repeat(20000), "413"},
+        };
+        for (String[] c : cases) {
+            long begin = System.nanoTime();
+            try (Socket s = io.paguma.testing.RawWs.send(server.wsPort(), c[0])) {
+                assertThat(io.paguma.testing.RawWs.readHead(s.getInputStream())).startsWith("HTTP/1.1 " + c[1]);
+                assertThat(s.getInputStream().readAllBytes()).isNotNull(); // closed, not left open
+            }
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin)).as(c[1]).isLessThan(5000);
+        }
+        assertThat(refusals).hasSize(4);
+        assertThat(server.stats().refused()).isEqualTo(4);
+        try (WsFrameSocket peer = WsFrameSocket.connect(server.wsPort())) {
+            peer.send(1, "in");
+            assertThat(peer.read().text()).isEqualTo("in");
+        }
+    }
+
+    @Test
+    void aFrameSentBeforeThe101IsNotLostWithoutAWord() throws Exception {
+        Server server = start(ws(), Server.builder());
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.wsPort())) {
+            s.setSoTimeout(10_000);
+            java.io.ByteArrayOutputStream both = new java.io.ByteArrayOutputStream();
+            both.writeBytes(io.paguma.testing.RawWs.UPGRADE.getBytes(StandardCharsets.US_ASCII));
+            both.writeBytes(io.paguma.testing.RawWs.frame(io.paguma.testing.RawWs.BINARY,
+                    io.paguma.testing.RawWs.ltv(1, "hello".getBytes(StandardCharsets.UTF_8))));
+            s.getOutputStream().write(both.toByteArray());
+            InputStream in = s.getInputStream();
+            assertThat(io.paguma.testing.RawWs.readHead(in)).startsWith("HTTP/1.1 101");
+            byte[] rest = in.readAllBytes();
+            // Either the message was handled, or the connection was closed and the event says why.
+            String text = new String(rest, StandardCharsets.ISO_8859_1);
+            if (!text.contains("hello")) {
+                await().atMost(Duration.ofSeconds(5)).until(() -> server.stats().refused() + server.stats().framesRejected() >= 1);
+            }
+        }
+    }
+
+    @Test
+    void aMessageInTooManyFragmentsIsRefused() throws Exception {
+        Server server = start(ws().maxPacketSize(64 * 1024), Server.builder());
+        try (Socket s = io.paguma.testing.RawWs.send(server.wsPort(), io.paguma.testing.RawWs.UPGRADE)) {
+            InputStream in = s.getInputStream();
+            assertThat(io.paguma.testing.RawWs.readHead(in)).startsWith("HTTP/1.1 101");
+            byte[] message = io.paguma.testing.RawWs.ltv(1, new byte[3000]);
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            out.writeBytes(io.paguma.testing.RawWs.frame(io.paguma.testing.RawWs.BINARY, new byte[] {message[0]}, false));
+            for (int i = 1; i < message.length; i++) {
+                out.writeBytes(io.paguma.testing.RawWs.frame(io.paguma.testing.RawWs.CONTINUATION, new byte[] {message[i]},
+                        i == message.length - 1));
+            }
+            try {
+                s.getOutputStream().write(out.toByteArray());
+            } catch (java.io.IOException closedMeanwhile) {
+                // The server may close before it has read everything.
+            }
+            try {
+                in.readAllBytes();
+            } catch (java.io.IOException reset) {
+                // A reset is fine too: what matters is that it was refused.
+            }
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> server.stats().framesRejected() == 1);
+        assertThat(rejected).singleElement().asString().contains("fragments");
     }
 }

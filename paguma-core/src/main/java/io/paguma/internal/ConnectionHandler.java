@@ -45,6 +45,10 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
     /** A maxConn place was taken for this channel (and is given back when it closes). */
     private boolean reserved;
     private ScheduledFuture<?> upgradeTimer;
+    /** WebSocket: the upgrade was refused in HTTP; what the peer still sends is discarded. */
+    private boolean upgradeRefused;
+    /** WebSocket: holds the reads Netty's stages ask for while reading is paused (see WebSockets.ReadHold). */
+    private WebSockets.ReadHold readHold;
     private ChannelConnection connection;
     private ByteBuf cumulation;
     private int partialReads;
@@ -106,6 +110,11 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
             // WebSocket: the connection opens once the upgrade is done (userEventTriggered); a peer
             // that never finishes it holds its maxConn place for wsHandshakeTimeout at most.
             context.upgrading(ctx.channel());
+            if (context.stopping) {
+                // The stop's sweep of upgrading channels may have run before this one was listed.
+                ctx.close();
+                return;
+            }
             upgradeTimer = ctx.executor().schedule(() -> upgradeTimedOut(ctx),
                     context.config.wsHandshakeTimeout().toNanos(), TimeUnit.NANOSECONDS);
         } else {
@@ -130,8 +139,10 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
     /** The channel carries messages from now on: the connection is made and announced, and onConnStart runs. */
     private void open(ChannelHandlerContext ctx) {
         if (context.stopping) {
-            // A WebSocket upgrade that finished after the stop began.
-            GracefulClose.close(ctx.channel(), null, context.config.closeLinger(), context.config.closeLinger());
+            // A WebSocket upgrade that finished after the stop began: told with a Close frame (going away).
+            ChannelFuture bye = upgrade ? ctx.channel().writeAndFlush(new io.netty.handler.codec.http.websocketx.CloseWebSocketFrame(
+                    io.netty.handler.codec.http.websocketx.WebSocketCloseStatus.ENDPOINT_UNAVAILABLE)) : null;
+            GracefulClose.close(ctx.channel(), bye, context.config.closeLinger(), context.config.closeLinger());
             return;
         }
         long id = context.nextId();
@@ -142,6 +153,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
             if (props != null) props.forEach(connection::property);
         }
         turnEnd = context.turnEndFor(ctx.channel().eventLoop());
+        if (upgrade) readHold = WebSockets.readHold(ctx.channel());
         context.manager.add(connection);
         context.events.accepted(connection);
         context.log.debug("{} opened", connection);
@@ -160,6 +172,20 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
         if (context.stopping) {
             stopReading();
             connection.close();
+            return;
+        }
+        // A WebSocket client's messages that came with the server's 101 (kept by channelRead).
+        if (cumulation != null && cumulation.isReadable()) {
+            int bytes = cumulation.readableBytes();
+            reading = true;
+            try {
+                decode();
+            } finally {
+                reading = false;
+                connection.received(bytes, decoded);
+                decoded = 0;
+            }
+            if (connection.hasUnflushed()) turnEnd.flushLater(connection);
         }
     }
 
@@ -168,12 +194,15 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
         if (connection != null || !reserved || !ctx.channel().isActive()) return;
         cancelUpgradeTimer();
         context.upgraded(ctx.channel());
+        // The upgrade is done: no more HTTP requests to check.
+        if (ctx.pipeline().get("upgrade-check") != null) ctx.pipeline().remove("upgrade-check");
         open(ctx);
     }
 
     /** WebSocket: the upgrade was refused by the server's checks; the refusal closes the channel. */
     void upgradeRefused() {
         cancelUpgradeTimer();
+        upgradeRefused = true;
     }
 
     private void upgradeTimedOut(ChannelHandlerContext ctx) {
@@ -222,6 +251,25 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
             // Not bytes: something a WebSocket stage let through (never on TCP). Dropped, not fatal.
             io.netty.util.ReferenceCountUtil.release(msg);
             context.log.debug("{} dropped an unexpected {}", connection, msg.getClass().getSimpleName());
+            return;
+        }
+        if (connection == null && upgrade && context.clientSide && ctx.channel().isActive()) {
+            // A client: the server's first messages may arrive in the same read as its 101, before
+            // Netty reports the upgrade done. Kept, and decoded once the connection is open.
+            cumulation = cumulation == null ? in : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(), cumulation, in);
+            return;
+        }
+        if (connection == null && upgrade && reserved && !upgradeRefused && !context.stopping && ctx.channel().isActive()) {
+            // Bytes before the upgrade was done (a client must wait for the 101): they would be lost
+            // without a word, so the connection is closed instead, saying why.
+            in.release();
+            InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
+            String why = "data before its WebSocket upgrade was done (a client must wait for 101 Switching Protocols)";
+            context.frameLog.warn("closed connection from " + ChannelConnection.format(remote) + ": " + why, null);
+            context.events.refused(remote, why);
+            upgradeRefused = true;
+            cancelUpgradeTimer();
+            ctx.close();
             return;
         }
         if (connection == null) {
@@ -448,6 +496,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
         if (!connection.channel().isActive()) return;
         boolean read = draining || (!paused && !writeBlocked);
         connection.channel().config().setAutoRead(read);
+        if (readHold != null) readHold.hold(!read);
         // Backpressure as events: a pause, and the resume after it (not the reading a close does to discard).
         if (!read && !readingPaused) {
             readingPaused = true;

@@ -73,6 +73,7 @@ public final class EndpointContext {
     public EndpointContext(RuntimeThreads threads, EventHub events, boolean clientSide, PagumaConfig config, Codec codec,
                            Dispatcher handler, Consumer<Connection> onConnStart, Consumer<Connection> onConnStop,
                            SslContext ssl, Consumer<ChannelConnection> opened, Consumer<ChannelConnection> closed) {
+        Preload.once();
         this.threads = threads;
         this.events = events;
         this.clientSide = clientSide;
@@ -175,6 +176,24 @@ public final class EndpointContext {
     /** On stop: closes the WebSocket channels still in their upgrade (they are not connections yet). */
     public void closeUpgrading() {
         for (Channel ch : upgrading) ch.close();
+    }
+
+    /**
+     * The last stage of a listener's pipeline: a failed accept (out of file descriptors, say) is
+     * one clear, rate-limited line rather than Netty's stack trace per attempt. Netty's acceptor,
+     * before it, has already paused accepting for a second, so the listener does not spin.
+     */
+    public io.netty.channel.ChannelHandler acceptErrors(Channel listener) {
+        String where = ChannelConnection.format((java.net.InetSocketAddress) listener.localAddress());
+        return new io.netty.channel.ChannelInboundHandlerAdapter() {
+            @Override
+            public void exceptionCaught(io.netty.channel.ChannelHandlerContext ctx, Throwable cause) {
+                String hint = String.valueOf(cause.getMessage()).contains("open files")
+                        ? " (the process is out of file descriptors: raise ulimit -n, or lower maxConn)" : "";
+                errorLog.warn("server " + config.name() + ": cannot accept a connection on " + where + ": " + cause
+                        + hint + "; accepting again in 1 s", null);
+            }
+        };
     }
 
     /** The totals of every connection so far, open and closed. */

@@ -62,6 +62,9 @@ public final class WebSockets {
     /** The upgrade request is a GET without a body: its head and any body are held to this. */
     private static final int MAX_UPGRADE_REQUEST = 8192;
 
+    /** At most this many fragments (continuation frames) make up one message; more is bad input. */
+    static final int MAX_FRAGMENTS = 1024;
+
     /** The stages a refused upgrade keeps: TLS, and Paguma's own (which discards what still comes in). */
     private static final java.util.Set<String> KEPT = java.util.Set.of("tls", "encoder", "handler");
 
@@ -86,8 +89,9 @@ public final class WebSockets {
         PagumaConfig c = ctx.config;
         int max = maxMessageSize(ctx);
         ChannelPipeline p = ch.pipeline();
+        p.addLast("ws-read-hold", new ReadHold());
         p.addLast("http", new HttpServerCodec(4096, MAX_UPGRADE_REQUEST, MAX_UPGRADE_REQUEST));
-        p.addLast("upgrade-aggregator", new HttpObjectAggregator(MAX_UPGRADE_REQUEST));
+        p.addLast("upgrade-aggregator", new UpgradeAggregator(ctx));
         p.addLast("upgrade-check", new UpgradeCheck(ctx, auth));
         p.addLast("ws-protocol", new WebSocketServerProtocolHandler(WebSocketServerProtocolConfig.newBuilder()
                 .websocketPath(c.wsPath())
@@ -98,8 +102,11 @@ public final class WebSockets {
                 .allowExtensions(false)
                 // A peer's Close frame is its FIN: its requests still get their replies (ConnectionHandler).
                 .handleCloseFrames(false)
+                // Paguma writes its own Close frame (ChannelConnection): Netty must not add one on close.
+                .sendCloseFrame(null)
                 .dropPongFrames(true)
                 .build()));
+        p.addLast("ws-fragments", new FragmentLimit());
         p.addLast("ws-aggregator", new WebSocketFrameAggregator(max));
         p.addLast("ws-unwrap", Unwrap.INSTANCE);
         p.addLast("ws-wrap", Wrap.INSTANCE);
@@ -109,6 +116,7 @@ public final class WebSockets {
     static void clientPipeline(Channel ch, EndpointContext ctx, URI uri) {
         int max = maxMessageSize(ctx);
         ChannelPipeline p = ch.pipeline();
+        p.addLast("ws-read-hold", new ReadHold());
         p.addLast("http", new HttpClientCodec());
         p.addLast("upgrade-aggregator", new HttpObjectAggregator(MAX_UPGRADE_REQUEST));
         p.addLast("ws-protocol", new WebSocketClientProtocolHandler(WebSocketClientProtocolConfig.newBuilder()
@@ -117,11 +125,13 @@ public final class WebSockets {
                 .allowExtensions(false)
                 .maxFramePayloadLength(max)
                 .handleCloseFrames(false)
+                .sendCloseFrame(null)
                 .dropPongFrames(true)
                 .handshakeTimeoutMillis(ctx.config.wsHandshakeTimeout().toMillis())
                 // Not a browser: an Origin header would only meet a server's wsOrigins check.
                 .generateOriginHeader(false)
                 .build()));
+        p.addLast("ws-fragments", new FragmentLimit());
         p.addLast("ws-aggregator", new WebSocketFrameAggregator(max));
         p.addLast("ws-unwrap", Unwrap.INSTANCE);
         p.addLast("ws-wrap", Wrap.INSTANCE);
@@ -141,8 +151,12 @@ public final class WebSockets {
      */
     static void refuse(Channel ch, EndpointContext ctx, int status, String reason) {
         ChannelPipeline p = ch.pipeline();
-        // Every HTTP and WebSocket stage, including those Netty's protocol handler added itself.
-        for (String name : p.names()) {
+        // Every HTTP and WebSocket stage, including those Netty's protocol handler added itself; from
+        // the tail end, so that what the HTTP decoder still holds (a pipelined second request) goes,
+        // when it is removed last, straight to the connection handler, which discards it.
+        java.util.List<String> names = new java.util.ArrayList<>(p.names());
+        java.util.Collections.reverse(names);
+        for (String name : names) {
             if (!KEPT.contains(name) && p.context(name) != null) p.remove(name);
         }
         byte[] body = (reason + "\n").getBytes(StandardCharsets.UTF_8);
@@ -167,6 +181,95 @@ public final class WebSockets {
     }
 
     /**
+     * On the IO thread: holds reading while the connection's reading is paused (backpressure):
+     * Netty's WebSocket and HTTP stages ask for a read of their own after a ping, a pong or a
+     * partial frame, which over TCP alone never happens. First in the pipeline after TLS, it keeps
+     * those reads until reading may go on again.
+     */
+    static final class ReadHold extends io.netty.channel.ChannelDuplexHandler {
+        private boolean held;
+        private boolean readWanted;
+        private ChannelHandlerContext ctx;
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            this.ctx = ctx;
+        }
+
+        @Override
+        public void read(ChannelHandlerContext ctx) {
+            if (held) {
+                readWanted = true;
+            } else {
+                ctx.read();
+            }
+        }
+
+        /** Set by the connection handler with autoRead: true holds reads, false lets them (and one held) go. */
+        void hold(boolean hold) {
+            held = hold;
+            if (!hold && readWanted && ctx != null) {
+                readWanted = false;
+                ctx.read();
+            }
+        }
+    }
+
+    /** The read hold of a WebSocket channel, or null for TCP. */
+    static ReadHold readHold(Channel ch) {
+        return ch.pipeline().get(ReadHold.class);
+    }
+
+    /** The upgrade request is held to {@link #MAX_UPGRADE_REQUEST}; a larger one is refused (413) and closed. */
+    private static final class UpgradeAggregator extends HttpObjectAggregator {
+        private final EndpointContext ctx;
+
+        UpgradeAggregator(EndpointContext ctx) {
+            super(MAX_UPGRADE_REQUEST);
+            this.ctx = ctx;
+        }
+
+        @Override
+        protected void handleOversizedMessage(ChannelHandlerContext hc, io.netty.handler.codec.http.HttpMessage oversized) {
+            io.netty.util.ReferenceCountUtil.release(oversized);
+            InetSocketAddress remote = (InetSocketAddress) hc.channel().remoteAddress();
+            refuseUpgrade(ctx, hc.channel(), remote, 413, "Content Too Large",
+                    "an upgrade request larger than " + MAX_UPGRADE_REQUEST + " bytes");
+        }
+    }
+
+    /** More than {@link #MAX_FRAGMENTS} fragments in one message: each costs work, the message is refused. */
+    private static final class FragmentLimit extends ChannelInboundHandlerAdapter {
+        private int fragments;
+
+        @Override
+        public void channelRead(ChannelHandlerContext hc, Object msg) {
+            if (msg instanceof io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame) {
+                if (++fragments > MAX_FRAGMENTS) {
+                    io.netty.util.ReferenceCountUtil.release(msg);
+                    hc.fireExceptionCaught(new FrameException("a WebSocket message in more than " + MAX_FRAGMENTS
+                            + " fragments"));
+                    return;
+                }
+            } else if (msg instanceof WebSocketFrame f && (f instanceof BinaryWebSocketFrame
+                    || f instanceof io.netty.handler.codec.http.websocketx.TextWebSocketFrame)) {
+                fragments = f.isFinalFragment() ? 0 : 1;
+            }
+            hc.fireChannelRead(msg);
+        }
+    }
+
+    /** Logs, counts and answers a refused upgrade in plain HTTP, then closes. */
+    static void refuseUpgrade(EndpointContext ctx, Channel ch, InetSocketAddress remote, int status, String reason, String why) {
+        String line = "refused WebSocket upgrade from " + ChannelConnection.format(remote) + ": " + why;
+        ctx.refuseLog.warn(line, null);
+        ctx.events.refused(remote, "WebSocket upgrade: " + why);
+        ConnectionHandler h = ch.pipeline().get(ConnectionHandler.class);
+        if (h != null) h.upgradeRefused();
+        refuse(ch, ctx, status, reason);
+    }
+
+    /**
      * The server's checks of an upgrade request, before Netty's handshake answers it: the path,
      * the browser's origin, then the {@link WebSocketAuth}. A refusal is a plain HTTP response
      * and counts as a refused connection. Removes itself once the request passed.
@@ -174,6 +277,8 @@ public final class WebSockets {
     private static final class UpgradeCheck extends ChannelInboundHandlerAdapter {
         private final EndpointContext ctx;
         private final WebSocketAuth auth;
+        /** A request has passed: the one upgrade this connection may ask for. */
+        private boolean checked;
 
         UpgradeCheck(EndpointContext ctx, WebSocketAuth auth) {
             this.ctx = ctx;
@@ -190,48 +295,62 @@ public final class WebSockets {
             InetSocketAddress remote = (InetSocketAddress) ch.remoteAddress();
             boolean passed = false;
             try {
-                if (!request.decoderResult().isSuccess()) {
-                    refuseUpgrade(ch, remote, 400, "Bad Request", "a malformed HTTP request");
-                    return;
-                }
-                QueryStringDecoder query = new QueryStringDecoder(request.uri());
-                if (!query.path().equals(ctx.config.wsPath())) {
-                    refuseUpgrade(ch, remote, 404, "Not Found", "an upgrade to " + query.path()
-                            + " (wsPath is " + ctx.config.wsPath() + ")");
+                String why = problem(request);
+                if (why != null) {
+                    int status = why.startsWith("version") ? 426 : why.startsWith("path") ? 404 : 400;
+                    String reason = status == 426 ? "Upgrade Required" : status == 404 ? "Not Found" : "Bad Request";
+                    refuseUpgrade(ctx, ch, remote, status, reason, why);
                     return;
                 }
                 String origin = request.headers().get(HttpHeaderNames.ORIGIN);
                 List<String> allowed = ctx.config.wsOrigins();
                 if (origin != null && !allowed.isEmpty() && !allowed.contains(origin)) {
-                    refuseUpgrade(ch, remote, 403, "Forbidden", "origin " + origin + " is not in wsOrigins");
+                    refuseUpgrade(ctx, ch, remote, 403, "Forbidden", "origin " + origin + " is not in wsOrigins");
                     return;
                 }
                 if (auth != null) {
+                    QueryStringDecoder query = new QueryStringDecoder(request.uri());
                     Upgrade upgrade = new Upgrade(request, query, remote);
                     try {
                         auth.check(upgrade);
                     } catch (Exception refused) {
-                        refuseUpgrade(ch, remote, 403, "Forbidden", "refused by webSocketAuth: " + refused.getMessage());
+                        refuseUpgrade(ctx, ch, remote, 403, "Forbidden", "refused by webSocketAuth: " + refused.getMessage());
                         return;
                     }
                     if (upgrade.properties != null) ch.attr(UPGRADE_PROPERTIES).set(upgrade.properties);
                 }
                 passed = true;
+                // One upgrade request per connection: whatever comes after it is refused (it stays here
+                // until the upgrade is done; see ConnectionHandler.upgraded).
+                checked = true;
             } finally {
                 if (!passed) request.release();
             }
-            hc.pipeline().remove(this);
             hc.fireChannelRead(request);
         }
 
-        private void refuseUpgrade(Channel ch, InetSocketAddress remote, int status, String reason, String why) {
-            String line = "refused WebSocket upgrade from " + ChannelConnection.format(remote) + ": " + why;
-            ctx.refuseLog.warn(line, null);
-            ctx.events.refused(remote, "WebSocket upgrade: " + why);
-            ConnectionHandler h = ch.pipeline().get(ConnectionHandler.class);
-            if (h != null) h.upgradeRefused();
-            refuse(ch, ctx, status, reason);
+        /** What is wrong with this upgrade request, or null. The path is compared raw, as Netty's handshake does. */
+        private String problem(FullHttpRequest request) {
+            if (checked) return "a second request on a connection that already asked for its upgrade";
+            if (!request.decoderResult().isSuccess()) return "a malformed HTTP request";
+            if (!io.netty.handler.codec.http.HttpMethod.GET.equals(request.method())) {
+                return "method " + request.method() + " (an upgrade is a GET)";
+            }
+            String uri = request.uri();
+            int q = uri.indexOf('?');
+            String path = q < 0 ? uri : uri.substring(0, q);
+            if (!path.equals(ctx.config.wsPath())) {
+                return "path " + path + " (wsPath is " + ctx.config.wsPath() + ")";
+            }
+            if (!request.headers().containsValue(HttpHeaderNames.UPGRADE, "websocket", true)) {
+                return "a request without Upgrade: websocket";
+            }
+            String version = request.headers().get(io.netty.handler.codec.http.HttpHeaderNames.SEC_WEBSOCKET_VERSION);
+            if (!"13".equals(version)) return "version " + version + " (only 13, RFC 6455)";
+            if (request.content().isReadable()) return "an upgrade request with a body";
+            return null;
         }
+
     }
 
     /** What {@link WebSocketAuth} sees of one upgrade request. */
