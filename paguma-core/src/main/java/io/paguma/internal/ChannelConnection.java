@@ -8,12 +8,11 @@ import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.EncoderException;
-import io.netty.util.collection.IntObjectHashMap;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.netty.util.internal.PlatformDependent;
 import io.paguma.Connection;
 import io.paguma.ConnectionClosedException;
 import io.paguma.Message;
+import io.paguma.internal.RequestTracker.PendingRequest;
 import io.paguma.Traffic;
 
 import java.lang.invoke.MethodHandles;
@@ -21,13 +20,11 @@ import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
 import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 /**
@@ -48,8 +45,6 @@ public final class ChannelConnection implements Connection {
             AtomicIntegerFieldUpdater.newUpdater(ChannelConnection.class, "lastSeq");
     private static final AtomicIntegerFieldUpdater<ChannelConnection> PENDING_COUNT =
             AtomicIntegerFieldUpdater.newUpdater(ChannelConnection.class, "pendingCount");
-    private static final AtomicIntegerFieldUpdater<PendingRequest> FINISHED =
-            AtomicIntegerFieldUpdater.newUpdater(PendingRequest.class, "finished");
     /** The traffic counters are written by the IO thread only and read from anywhere: opaque access, no fence. */
     private static final VarHandle BYTES_IN;
     private static final VarHandle BYTES_OUT;
@@ -83,7 +78,7 @@ public final class ChannelConnection implements Connection {
 
     private final long id;
     private final Channel channel;
-    private final EventLoop loop;
+    final EventLoop loop;
     private final InetSocketAddress remote;
     private final InetSocketAddress local;
     private final EndpointContext context;
@@ -124,7 +119,7 @@ public final class ChannelConnection implements Connection {
      * IO thread only: the requests waiting for replies and their timers, made by the first request
      * (an idle connection, or one that never requests, pays one field for it).
      */
-    private Waiters waiters;
+    RequestTracker requests;
     private long bytesIn;
     private long bytesOut;
     private long messagesIn;
@@ -234,7 +229,7 @@ public final class ChannelConnection implements Connection {
         }
         if (!requested) requested = true;
         int seq = nextSeq();
-        PendingRequest request = new PendingRequest(seq, message.id(), timeoutNanos(timeout));
+        PendingRequest request = new PendingRequest(this, seq, message.id(), timeoutNanos(timeout));
         PendingSend send = new PendingSend(new Message(message.id(), seq, message.data()));
         send.request = request;
         enqueue(send);
@@ -285,16 +280,11 @@ public final class ChannelConnection implements Connection {
      * is never routed, so two peers cannot answer each other's late replies forever.
      */
     void completeReply(Message reply) {
-        PendingRequest request = waiters == null ? null : waiters.pending.remove(reply.seq());
-        if (request == null) {
+        if (requests == null || !requests.completeReply(reply)) {
             context.replyLog.warn(this + ": reply with sequence id " + Integer.toUnsignedString(reply.seq())
                     + " (message id " + Integer.toUnsignedString(reply.id()) + ") matches no waiting request"
                     + " (late after a timeout, or not a reply); dropped", null);
-            return;
         }
-        request.registered = false;
-        request.complete(reply);
-        trimDeadlines();
     }
 
     /** Requests made on this connection that have not completed yet (for tests and the admin view). */
@@ -302,9 +292,14 @@ public final class ChannelConnection implements Connection {
         return pendingCount;
     }
 
+    /** Any thread: a request has completed, so its {@code maxPendingRequests} place is free. */
+    void releasePendingPlace() {
+        PENDING_COUNT.decrementAndGet(this);
+    }
+
     /** The size of the table of requests waiting for replies, read on the IO thread (for tests). */
     public int waitingForReplies() throws Exception {
-        return loop.submit(() -> waiters == null ? 0 : waiters.pending.size()).get(10, TimeUnit.SECONDS);
+        return loop.submit(() -> requests == null ? 0 : requests.waiting()).get(10, TimeUnit.SECONDS);
     }
 
     /** On the IO thread: counts what one read brought in. */
@@ -447,113 +442,13 @@ public final class ChannelConnection implements Connection {
     /** On the IO thread: the request's frame is about to be written; its reply is awaited from now. */
     private boolean register(PendingRequest request) {
         if (request.finished != 0) return true; // cancelled while queued: its frame still goes out, nobody waits
-        if (waiters == null) waiters = new Waiters();
-        Waiters w = waiters;
-        if (w.pending.containsKey(request.seq)) return false;
-        w.pending.put(request.seq, request);
-        request.registered = true;
-        long deadline = System.nanoTime() + request.timeoutNanos;
-        request.deadline = deadline;
-        PendingRequest last = w.deadlines.peekLast();
-        if (last != null && deadline - last.deadline < 0) {
-            // A shorter timeout than the one before it: out of order, so it gets a timer of its own.
-            // Set and cancelled on this thread only (see unregister), so a cancel from another
-            // thread cannot miss it.
-            request.timer = loop.schedule(request, request.timeoutNanos, TimeUnit.NANOSECONDS);
-            return true;
-        }
-        w.deadlines.addLast(request);
-        // Finished requests stuck behind a slow one are dropped once they outnumber the live ones.
-        if (w.deadlines.size() > 2 * w.pending.size() + 64) w.deadlines.removeIf(r -> r.finished != 0);
-        armSweep(deadline);
-        return true;
-    }
-
-    /**
-     * On the IO thread: makes sure the sweep runs by {@code deadline}. A timer already set for that
-     * time or earlier is kept; one set later (for a longer request that has since been answered) is
-     * moved forward. During a sweep nothing is set: the sweep sets the timer for the head of the
-     * queue when it is done, so there is never more than one.
-     */
-    private void armSweep(long deadline) {
-        Waiters w = waiters;
-        if (w.sweeping) return;
-        if (w.sweepTask != null) {
-            if (deadline - w.sweepAt >= 0) return;
-            w.sweepTask.cancel(false);
-        }
-        if (w.sweep == null) w.sweep = this::sweepTimeouts;
-        w.sweepAt = deadline;
-        w.sweepTask = loop.schedule(w.sweep, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-    }
-
-    /** On the IO thread: drops finished requests from the head of the deadline queue. */
-    private void trimDeadlines() {
-        if (waiters == null) return;
-        ArrayDeque<PendingRequest> deadlines = waiters.deadlines;
-        PendingRequest r;
-        while ((r = deadlines.peekFirst()) != null && r.finished != 0) deadlines.pollFirst();
-    }
-
-    /** On the IO thread, at the earliest deadline: fails what has expired, then waits for the next one. */
-    private void sweepTimeouts() {
-        Waiters w = waiters;
-        if (w == null) return;
-        w.sweepTask = null;
-        ArrayDeque<PendingRequest> deadlines = w.deadlines;
-        long now = System.nanoTime();
-        PendingRequest r;
-        // A timeout's callbacks may make new requests on this thread: they join the queue, and the
-        // timer for whatever is first once the expired are gone is set below, once.
-        w.sweeping = true;
-        try {
-            while ((r = deadlines.peekFirst()) != null) {
-                if (r.finished != 0) {
-                    deadlines.pollFirst();
-                } else if (r.deadline - now > 0) {
-                    break;
-                } else {
-                    deadlines.pollFirst();
-                    r.run();
-                }
-            }
-        } finally {
-            w.sweeping = false;
-        }
-        trimDeadlines();
-        r = deadlines.peekFirst();
-        if (r != null && w.sweepTask == null) armSweep(r.deadline);
-    }
-
-    /** On the IO thread: a request completed some other way than by its reply. */
-    private void unregister(PendingRequest request) {
-        ScheduledFuture<?> t = request.timer;
-        if (t != null) {
-            request.timer = null;
-            t.cancel(false);
-        }
-        if (!request.registered) return;
-        request.registered = false;
-        if (waiters != null && waiters.pending.get(request.seq) == request) waiters.pending.remove(request.seq);
+        if (requests == null) requests = new RequestTracker(this);
+        return requests.register(request);
     }
 
     /** On the IO thread, at close: every request still waiting fails. */
     private void failPending() {
-        Waiters w = waiters;
-        if (w == null) return;
-        if (w.sweepTask != null) {
-            w.sweepTask.cancel(false);
-            w.sweepTask = null;
-        }
-        w.deadlines.clear();
-        if (w.pending.isEmpty()) return;
-        PendingRequest[] waiting = w.pending.values().toArray(new PendingRequest[0]);
-        w.pending.clear();
-        ConnectionClosedException cause = closedException(null);
-        for (PendingRequest r : waiting) {
-            r.registered = false;
-            r.completeExceptionally(cause);
-        }
+        if (requests != null) requests.failAll();
     }
 
     /** On the IO thread: hands the current batch to the channel as one write (not flushed). */
@@ -742,23 +637,6 @@ public final class ChannelConnection implements Connection {
                 : a.getAddress().getHostAddress() + ":" + a.getPort();
     }
 
-    /** The requests of one connection that wait for replies, and the timer that watches their deadlines. IO thread only. */
-    private static final class Waiters {
-        /** Requests written and waiting for their reply, by sequence id. */
-        final IntObjectHashMap<PendingRequest> pending = new IntObjectHashMap<>();
-        /**
-         * Waiting requests in the order of their deadlines, watched by one timer per connection
-         * ({@link #sweepTask}) instead of one per request. Finished requests leave lazily.
-         */
-        final ArrayDeque<PendingRequest> deadlines = new ArrayDeque<>();
-        /** The sweep's timer and the deadline it is set for; null when none is set. */
-        ScheduledFuture<?> sweepTask;
-        long sweepAt;
-        /** A sweep is running; it sets the next timer itself when it is done. */
-        boolean sweeping;
-        Runnable sweep;
-    }
-
     /** The future of one send; the message is dropped once encoded. */
     private static final class PendingSend extends CompletableFuture<Void> {
         Message message;
@@ -773,83 +651,6 @@ public final class ChannelConnection implements Connection {
         public boolean completeExceptionally(Throwable ex) {
             if (request != null) request.completeExceptionally(ex);
             return super.completeExceptionally(ex);
-        }
-    }
-
-    /**
-     * A request waiting for its reply: in {@link Waiters#pending} from the moment its frame is written
-     * until the reply, the timeout (its {@code run}), the close of the connection, or a cancel.
-     * Whichever comes first completes it; the others find it done.
-     */
-    private final class PendingRequest extends CompletableFuture<Message> implements Runnable {
-        final int seq;
-        final int id;
-        final long timeoutNanos;
-        /** IO thread only. */
-        boolean registered;
-        /**
-         * IO thread only: its own timer, only when its deadline came before an earlier request's
-         * (see {@link #register}); cancelled by {@link #unregister}, which runs after every completion.
-         */
-        ScheduledFuture<?> timer;
-        /** IO thread only: System.nanoTime() at which it times out. */
-        long deadline;
-        volatile int finished;
-
-        PendingRequest(int seq, int id, long timeoutNanos) {
-            this.seq = seq;
-            this.id = id;
-            this.timeoutNanos = timeoutNanos;
-        }
-
-        /** The timeout, on the IO thread. */
-        @Override
-        public void run() {
-            timer = null;
-            TimeoutException timeout = new TimeoutException("request with message id " + Integer.toUnsignedString(id)
-                    + " (sequence id " + Integer.toUnsignedString(seq) + ") on " + ChannelConnection.this
-                    + " got no reply within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
-            // Counted only when the timeout completed it (a cancel or a failed send may win).
-            if (completeExceptionally(timeout)) {
-                context.events.requestTimedOut(ChannelConnection.this, id, Duration.ofNanos(timeoutNanos));
-            }
-        }
-
-        // The first to finish frees the place before completing, so whoever sees the future
-        // complete can make the next request in its place.
-        @Override
-        public boolean complete(Message reply) {
-            return finish() && super.complete(reply);
-        }
-
-        @Override
-        public boolean completeExceptionally(Throwable ex) {
-            return finish() && super.completeExceptionally(ex);
-        }
-
-        @Override
-        public boolean cancel(boolean mayInterruptIfRunning) {
-            return finish() && super.cancel(mayInterruptIfRunning);
-        }
-
-        private boolean finish() {
-            if (finished != 0 || !FINISHED.compareAndSet(this, 0, 1)) return false;
-            done();
-            return true;
-        }
-
-        /** Runs once, by whoever completed it: frees the place; on the IO thread, the timer and the table entry. */
-        private void done() {
-            PENDING_COUNT.decrementAndGet(ChannelConnection.this);
-            if (loop.inEventLoop()) {
-                unregister(this);
-            } else {
-                try {
-                    loop.execute(() -> unregister(this));
-                } catch (RejectedExecutionException e) {
-                    // The IO thread is gone and took the table with it.
-                }
-            }
         }
     }
 
