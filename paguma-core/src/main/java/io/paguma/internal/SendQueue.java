@@ -1,0 +1,354 @@
+package io.paguma.internal;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.EncoderException;
+import io.netty.util.internal.PlatformDependent;
+import io.paguma.Message;
+import io.paguma.internal.RequestTracker.PendingRequest;
+
+import java.nio.channels.ClosedChannelException;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+
+/**
+ * The outbound side of one connection (P8): its sends, queued, encoded into batches, written and
+ * flushed.
+ *
+ * <p>Sends from the IO thread are encoded at once; sends from other threads go through a
+ * lock-free queue drained by one task on the IO thread (this object is that task). Either way the
+ * frames of one batch are encoded back to back into one buffer, written once and flushed once (the
+ * sender never blocks, writes keep their order, no flush, buffer or promise per message). A send's
+ * future completes when the write of its batch does. On a WebSocket the batch is written as one
+ * slice per message ({@link #writeFrames}).
+ *
+ * <p>Threads: {@link #enqueue} runs on any thread; {@link #outbound} has many producers and one
+ * consumer at a time ({@link #consuming}); everything else is the IO thread's. One per connection,
+ * made with it: it replaces the drain task the connection would otherwise hold, so it costs no
+ * memory of its own.
+ */
+final class SendQueue implements Runnable {
+    private static final AtomicIntegerFieldUpdater<SendQueue> DRAIN_SCHEDULED =
+            AtomicIntegerFieldUpdater.newUpdater(SendQueue.class, "drainScheduled");
+    private static final AtomicIntegerFieldUpdater<SendQueue> CONSUMING =
+            AtomicIntegerFieldUpdater.newUpdater(SendQueue.class, "consuming");
+    /** The first buffer of a batch holds at least this much, so a burst of small replies fits without growing. */
+    private static final int BATCH_INITIAL_CAPACITY = 4096;
+    /** A batch this large is written out at once (flushed with the rest), so buffers stay bounded. */
+    private static final int BATCH_WRITE_THRESHOLD = 32 * 1024;
+    /**
+     * Sends taken from the queue by one drain task. Senders on other threads that keep pace with
+     * the IO thread would otherwise hold it in one task for as long as they send.
+     */
+    private static final int DRAIN_SLICE = 4096;
+
+    private final ChannelConnection connection;
+    /** Each message goes out as a WebSocket frame of its own (the batch is written frame by frame). */
+    final boolean webSocket;
+    private final Queue<PendingSend> outbound = PlatformDependent.newMpscQueue(8, 1 << 30);
+    private volatile int drainScheduled;
+    /** 1 while a thread takes sends from {@link #outbound} (its single consumer); nobody waits for it. */
+    private volatile int consuming;
+    /** IO thread only: frames encoded but not yet written, and the sends waiting on them. */
+    private ByteBuf batch;
+    private Batch batchSends;
+    /** IO thread only: a batch was written since the last flush this class made. */
+    private boolean unflushed;
+    /** IO thread only: inside append(), whose flush may run send callbacks that send again. */
+    private boolean appending;
+
+    SendQueue(ChannelConnection connection, boolean webSocket) {
+        this.connection = connection;
+        this.webSocket = webSocket;
+    }
+
+    /** Sends queued and not yet taken by the drain. */
+    int queued() {
+        return outbound.size();
+    }
+
+    /** Any thread: queues one send, or on the IO thread with nothing queued encodes it at once. */
+    void enqueue(PendingSend send) {
+        if (connection.closed) {
+            send.completeExceptionally(connection.closedException(null));
+            return;
+        }
+        if (connection.loop.inEventLoop() && !appending && outbound.isEmpty()) {
+            append(send);
+            // A reply made while this connection's read is decoded goes out when the read completes.
+            if (connection.handler.reading()) return;
+        } else {
+            // Off the IO thread, re-entered from a callback that a flush inside append() ran, or
+            // behind sends still queued: queue it, so it keeps its place behind them.
+            outbound.offer(send);
+            if (connection.closed) {
+                // Closed while we were queueing: the close may already have emptied the queue, so
+                // fail what is left here rather than leave this future waiting.
+                failQueued();
+                return;
+            }
+        }
+        if (drainScheduled == 0 && DRAIN_SCHEDULED.compareAndSet(this, 0, 1)) submitDrain();
+    }
+
+    /** Hands the drain to the IO thread; {@code drainScheduled} is already set by the caller. */
+    private void submitDrain() {
+        try {
+            connection.loop.execute(this);
+        } catch (RejectedExecutionException e) {
+            // The IO threads are gone: nothing will ever drain the queue, so fail it here. Reset the
+            // flag first, so a sender that saw it set has its send already queued for us to fail.
+            drainScheduled = 0;
+            failQueued();
+        }
+    }
+
+    /**
+     * On the IO thread at the end of a read: replies a router made on this thread go out now,
+     * rather than after every other channel of this turn was read.
+     */
+    boolean hasUnflushed() {
+        return batch != null || unflushed;
+    }
+
+    void flushAfterRead() {
+        writeBatch();
+        if (unflushed) {
+            unflushed = false;
+            connection.channel.flush();
+        }
+    }
+
+    /** The drain task, on the IO thread: encodes a slice of what is queued, writes and flushes it. */
+    @Override
+    public void run() {
+        drainScheduled = 0;
+        boolean more = drainOutbound(DRAIN_SLICE);
+        writeBatch();
+        unflushed = false;
+        connection.channel.flush();
+        // Senders kept pace: the rest is taken by another task, after whatever else waits for this thread.
+        if (more && drainScheduled == 0 && DRAIN_SCHEDULED.compareAndSet(this, 0, 1)) submitDrain();
+    }
+
+    /**
+     * Takes at most {@code max} sends from the queue; returns whether more are left. The queue has
+     * one consumer at a time ({@link #consuming}): the IO thread, or after close a sender failing
+     * what is left, in which case that sender takes everything and this returns false.
+     */
+    boolean drainOutbound(int max) {
+        if (!CONSUMING.compareAndSet(this, 0, 1)) return false;
+        try {
+            for (int n = 0; n < max; n++) {
+                PendingSend s = outbound.poll();
+                if (s == null) return false;
+                append(s);
+            }
+            return !outbound.isEmpty();
+        } finally {
+            consuming = 0;
+        }
+    }
+
+    /** On the IO thread: encodes one send into the current batch. */
+    private void append(PendingSend send) {
+        appending = true;
+        try {
+            appendNow(send);
+        } finally {
+            appending = false;
+        }
+    }
+
+    private void appendNow(PendingSend send) {
+        Message message = send.message;
+        send.message = null;
+        if (connection.closed || connection.closing) {
+            send.completeExceptionally(connection.closedException(null));
+            return;
+        }
+        if (!connection.channel.isWritable()) {
+            // Above the high water mark: let the socket take what it can first, so the limit
+            // measures only what the peer really has not read, never a batch not yet flushed.
+            writeBatch();
+            unflushed = false;
+            connection.channel.flush();
+            ChannelOutboundBuffer pending = connection.channel.unsafe().outboundBuffer();
+            if (pending != null && pending.totalPendingWriteBytes() > connection.context.config.maxPendingWriteBytes()) {
+                connection.closeForSlowPeer(pending.totalPendingWriteBytes(), send);
+                return;
+            }
+        }
+        if (send.request != null && !connection.register(send.request)) {
+            send.completeExceptionally(new IllegalStateException(connection + ": sequence id "
+                    + Integer.toUnsignedString(message.seq()) + " is still waiting for its reply after 2^31 requests"));
+            return;
+        }
+        int length;
+        try {
+            length = connection.context.codec.frameLength(message);
+        } catch (Throwable e) {
+            // Nothing of this message was written: the batch is left as it is.
+            failEncode(send, message, e);
+            return;
+        }
+        // A frame that does not fit starts a new buffer rather than growing this one: growing
+        // copies every frame already in it (a fifth of the time at 4 KiB payloads).
+        if (batch != null && batch.writableBytes() < length) writeBatch();
+        if (batch == null) batch = connection.channel.alloc().ioBuffer(Math.max(length, BATCH_INITIAL_CAPACITY));
+        int mark = batch.writerIndex();
+        try {
+            connection.context.codec.encode(message, batch);
+        } catch (Throwable e) {
+            // Only this message is lost: what the codec wrote of it is cut off again, so the frames
+            // before it in the batch stay intact.
+            batch.writerIndex(mark);
+            failEncode(send, message, e);
+            return;
+        }
+        if (batchSends == null) batchSends = new Batch(webSocket);
+        batchSends.add(send, batch.writerIndex() - mark);
+        if (batch.readableBytes() >= BATCH_WRITE_THRESHOLD) writeBatch();
+    }
+
+    private void failEncode(PendingSend send, Message message, Throwable e) {
+        send.completeExceptionally(new EncoderException("codec " + connection.context.codec.name() + " cannot encode "
+                + message + ": " + e, e));
+        if (e instanceof VirtualMachineError) throw (VirtualMachineError) e;
+    }
+
+    /** On the IO thread: hands the current batch to the channel as one write (not flushed). */
+    void writeBatch() {
+        ByteBuf b = batch;
+        Batch sends = batchSends;
+        if (b == null) return;
+        batch = null;
+        batchSends = null;
+        if (!b.isReadable()) {
+            b.release();
+            if (sends != null) sends.operationComplete(connection.channel.newSucceededFuture());
+            return;
+        }
+        // A peer that is not reading keeps this buffer waiting, and the write limits count only its
+        // bytes: trimmed to them, many small batches cannot hold far more memory than they count.
+        if (!connection.channel.isWritable() && b.capacity() - b.readableBytes() >= BATCH_INITIAL_CAPACITY / 2) {
+            ByteBuf trimmed = connection.channel.alloc().ioBuffer(b.readableBytes());
+            trimmed.writeBytes(b);
+            b.release();
+            b = trimmed;
+        }
+        ChannelPromise promise = connection.channel.newPromise();
+        promise.addListener(sends);
+        if (sends.lengths != null && sends.size > 1) {
+            writeFrames(b, sends, promise);
+        } else {
+            connection.channel.write(b, promise);
+        }
+        unflushed = true;
+        connection.wroteSinceTick = true;
+    }
+
+    /**
+     * WebSocket: one write per message, each a slice of the batch (the pipeline makes each a binary
+     * frame); the last carries the batch's promise, as writes on one channel complete in order.
+     */
+    private void writeFrames(ByteBuf b, Batch sends, ChannelPromise promise) {
+        int offset = b.readerIndex();
+        int last = sends.size - 1;
+        for (int i = 0; i < last; i++) {
+            int length = sends.lengths[i];
+            connection.channel.write(b.retainedSlice(offset, length), connection.channel.voidPromise());
+            offset += length;
+        }
+        connection.channel.write(b.retainedSlice(offset, b.writerIndex() - offset), promise);
+        b.release();
+    }
+
+    /** On the IO thread, at close: the batch not yet written fails with the connection. */
+    void failBatch() {
+        ByteBuf b = batch;
+        Batch sends = batchSends;
+        batch = null;
+        batchSends = null;
+        if (b != null) b.release();
+        if (sends != null) sends.fail(connection.closedException(null));
+    }
+
+    /**
+     * After close: fails whatever is queued. Whoever holds {@link #consuming} empties the queue;
+     * a caller that cannot get it leaves its send to the holder, which looks again after letting
+     * go. Nobody ever waits for the flag, so futures completed here (and their callbacks, which
+     * may send on other connections) cannot deadlock with another connection's close.
+     */
+    void failQueued() {
+        while (CONSUMING.compareAndSet(this, 0, 1)) {
+            try {
+                PendingSend s;
+                while ((s = outbound.poll()) != null) s.completeExceptionally(connection.closedException(null));
+            } finally {
+                consuming = 0;
+            }
+            if (outbound.isEmpty()) return;
+        }
+    }
+
+    /** The future of one send; the message is dropped once encoded. */
+    static final class PendingSend extends CompletableFuture<Void> {
+        Message message;
+        /** Set when this send carries a request: a send that fails fails the request too. */
+        PendingRequest request;
+
+        PendingSend(Message message) {
+            this.message = message;
+        }
+
+        @Override
+        public boolean completeExceptionally(Throwable ex) {
+            if (request != null) request.completeExceptionally(ex);
+            return super.completeExceptionally(ex);
+        }
+    }
+
+    /** The sends of one batch write: they complete together when the write does. */
+    private final class Batch implements ChannelFutureListener {
+        private PendingSend[] sends = new PendingSend[8];
+        /** WebSocket only: each send's frame length, to write the frames one by one. */
+        int[] lengths;
+        int size;
+        private long bytes;
+
+        Batch(boolean frameLengths) {
+            if (frameLengths) lengths = new int[8];
+        }
+
+        void add(PendingSend send, int frameBytes) {
+            if (size == sends.length) sends = java.util.Arrays.copyOf(sends, size * 2);
+            if (lengths != null) {
+                if (size == lengths.length) lengths = java.util.Arrays.copyOf(lengths, size * 2);
+                lengths[size] = frameBytes;
+            }
+            sends[size++] = send;
+            bytes += frameBytes;
+        }
+
+        @Override
+        public void operationComplete(ChannelFuture future) {
+            if (future.isSuccess()) {
+                connection.sent(bytes, size);
+                for (int i = 0; i < size; i++) sends[i].complete(null);
+            } else {
+                Throwable cause = future.cause();
+                fail(cause instanceof ClosedChannelException ? connection.closedException(cause) : cause);
+            }
+        }
+
+        void fail(Throwable cause) {
+            for (int i = 0; i < size; i++) sends[i].completeExceptionally(cause);
+        }
+    }
+}
