@@ -18,7 +18,6 @@ import javax.net.ssl.SSLException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
@@ -39,7 +38,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
     /** Why a channel closed before its connection opened (a client's failed WebSocket upgrade). */
     static final io.netty.util.AttributeKey<Throwable> SETUP_FAILURE = ChannelConnection.SETUP_FAILURE;
 
-    private final EndpointContext context;
+    final EndpointContext context;
     /** WebSocket: the connection opens when the upgrade is done, not when the channel is active. */
     private final boolean upgrade;
     /** A maxConn place was taken for this channel (and is given back when it closes). */
@@ -54,12 +53,12 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
     private int partialReads;
     private Request stalled;
     /** The worker is full: reading waits for it (inbound backpressure). */
-    private boolean paused;
+    boolean paused;
     /** Reading is off because of backpressure (reported as an event when it turns off and on). */
     private boolean readingPaused;
     /** More than the high water mark waits to be written: reading waits for the peer (outbound backpressure). */
-    private boolean writeBlocked;
-    private boolean draining;
+    boolean writeBlocked;
+    boolean draining;
     /**
      * The server stopped reading requests (stop): input from now on is still decoded, only to count
      * the requests that will get no reply (StopReport.requestsDiscarded); a partial frame left at
@@ -76,10 +75,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
     /** Messages decoded and not yet counted in the traffic counters. */
     private int decoded;
     /** The idle timer (T1, B1), when heartbeatMax or heartbeatInterval is set. */
-    private ScheduledFuture<?> idleTimer;
-    private boolean readSinceTick;
-    private long lastRead;
-    private long lastWrite;
+    private IdleWatch idle;
     /**
      * Worker mode: progress marks. After a turn that handed requests over, this handler is queued
      * on the worker as a mark (at most one at a time) behind them; when every mark has run, none of
@@ -157,7 +153,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
         context.manager.add(connection);
         context.events.accepted(connection);
         context.log.debug("{} opened", connection);
-        startIdleTimer(ctx);
+        idle = IdleWatch.start(this, ctx);
         ChannelConnection c = connection;
         runInOrder(() -> {
             try {
@@ -285,7 +281,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
             return;
         }
         int bytes = in.readableBytes();
-        readSinceTick = true;
+        if (idle != null) idle.readSinceTick = true;
         if (draining) {
             if (counting) {
                 cumulation = cumulation == null ? in : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(), cumulation, in);
@@ -397,53 +393,10 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
         }
     }
 
-    private void startIdleTimer(ChannelHandlerContext ctx) {
-        long tick = context.idleTickNanos;
-        if (tick == 0) return;
-        lastRead = lastWrite = System.nanoTime();
-        idleTimer = ctx.executor().scheduleWithFixedDelay(this::idleTick, tick, tick, TimeUnit.NANOSECONDS);
-    }
-
-    /**
-     * On the IO thread, every quarter of the shorter heartbeat period: closes a connection that
-     * has received nothing for {@code heartbeatMax}, and pings one that has sent nothing for
-     * {@code heartbeatInterval}. Reads and writes only set a flag; the time is taken here.
-     */
-    private void idleTick() {
-        if (connection == null || !connection.isOpen() || draining) return;
-        long now = System.nanoTime();
-        // Reading paused because our own worker is full is not the peer's silence.
-        if (readSinceTick || paused) {
-            readSinceTick = false;
-            lastRead = now;
-        }
-        if (connection.wroteSinceTick) {
-            connection.wroteSinceTick = false;
-            lastWrite = now;
-        }
-        long max = context.heartbeatMaxNanos;
-        if (max > 0 && now - lastRead >= max) {
-            context.idleLog.warn(connection + " closed: nothing received for "
-                    + TimeUnit.NANOSECONDS.toMillis(now - lastRead) + " ms (heartbeatMax "
-                    + context.config.heartbeatMax().toMillis() + " ms" + (writeBlocked ? "; the peer is not reading either" : "")
-                    + ")", null);
-            cancelIdleTimer();
-            discardInput();
-            connection.close();
-            context.events.idleClosed(connection, Duration.ofNanos(now - lastRead));
-            return;
-        }
-        long interval = context.heartbeatIntervalNanos;
-        if (interval > 0 && now - lastWrite >= interval) {
-            lastWrite = now;
-            connection.send(new Message(context.config.heartbeatMsgId(), EndpointContext.PING));
-        }
-    }
-
-    private void cancelIdleTimer() {
-        if (idleTimer != null) {
-            idleTimer.cancel(false);
-            idleTimer = null;
+    void cancelIdleTimer() {
+        if (idle != null) {
+            idle.cancel();
+            idle = null;
         }
     }
 
