@@ -3,13 +3,11 @@ package io.paguma.internal;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.concurrent.ScheduledFuture;
-import io.paguma.EndpointListener;
 import io.paguma.FrameException;
 import io.paguma.Message;
 import io.paguma.Request;
@@ -24,14 +22,17 @@ import java.util.concurrent.TimeUnit;
 /**
  * The inbound side of one connection: frames bytes with the codec (P6, R2), dispatches each
  * message to the router on the IO thread or the connection's worker (P9), and runs the lifecycle
- * (P10, P11). Runs on the connection's IO thread only, so its fields need no synchronisation.
+ * (P10, P11): admit or refuse, open (after the WebSocket upgrade on a WebSocket), stop reading,
+ * half-close, close. Runs on the connection's IO thread only, so its fields need no
+ * synchronisation (except the progress marks, which the worker counts).
  *
  * <p>Bytes are kept in one pooled cumulation buffer between reads; a frame announcing more than
  * {@code maxPacketSize} closes the connection before its body is buffered (R3). When the worker
  * queue is full the decoded request is held, reading stops, and the worker resumes it once it has
- * drained: memory per connection stays bounded and nothing is dropped.
+ * drained: memory per connection stays bounded and nothing is dropped. Whether the channel reads
+ * is decided by its base class {@link ReadGate}; the idle timer is an {@link IdleWatch}.
  */
-public final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Runnable {
+public final class ConnectionHandler extends ReadGate implements Runnable {
     /** Compact the cumulation after this many reads that left a partial frame, as Netty's decoders do. */
     private static final int DISCARD_AFTER_READS = 16;
 
@@ -46,19 +47,10 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
     private ScheduledFuture<?> upgradeTimer;
     /** WebSocket: the upgrade was refused in HTTP; what the peer still sends is discarded. */
     private boolean upgradeRefused;
-    /** WebSocket: holds the reads Netty's stages ask for while reading is paused (see WebSockets.ReadHold). */
-    private WebSockets.ReadHold readHold;
     private ChannelConnection connection;
     private ByteBuf cumulation;
     private int partialReads;
     private Request stalled;
-    /** The worker is full: reading waits for it (inbound backpressure). */
-    boolean paused;
-    /** Reading is off because of backpressure (reported as an event when it turns off and on). */
-    private boolean readingPaused;
-    /** More than the high water mark waits to be written: reading waits for the peer (outbound backpressure). */
-    boolean writeBlocked;
-    boolean draining;
     /**
      * The server stopped reading requests (stop): input from now on is still decoded, only to count
      * the requests that will get no reply (StopReport.requestsDiscarded); a partial frame left at
@@ -90,8 +82,14 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
     private volatile boolean started;
 
     /** The connection, once the channel is active and accepted; null before or if refused. */
+    @Override
     ChannelConnection connection() {
         return connection;
+    }
+
+    @Override
+    EndpointContext context() {
+        return context;
     }
 
     ConnectionHandler(EndpointContext context, boolean upgrade) {
@@ -431,34 +429,6 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
         decode();
         countDecoded();
         updateAutoRead();
-    }
-
-    /**
-     * A peer that sends requests but does not read the replies stops being read once the high water
-     * mark of unsent bytes is reached, so its replies cannot pile up; TCP then slows the peer down.
-     */
-    @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        writeBlocked = !ctx.channel().isWritable();
-        if (connection != null) updateAutoRead();
-        ctx.fireChannelWritabilityChanged();
-    }
-
-    /** Reads while closing (to discard), otherwise only when neither the worker nor the peer holds us back. */
-    private void updateAutoRead() {
-        if (!connection.channel().isActive()) return;
-        boolean read = draining || (!paused && !writeBlocked);
-        connection.channel().config().setAutoRead(read);
-        if (readHold != null) readHold.hold(!read);
-        // Backpressure as events: a pause, and the resume after it (not the reading a close does to discard).
-        if (!read && !readingPaused) {
-            readingPaused = true;
-            context.events.readingPaused(connection, paused ? EndpointListener.PauseCause.WORKER_FULL
-                    : EndpointListener.PauseCause.PEER_NOT_READING);
-        } else if (read && readingPaused) {
-            readingPaused = false;
-            if (!draining) context.events.readingResumed(connection);
-        }
     }
 
     /**

@@ -1,0 +1,63 @@
+package io.paguma.internal;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.paguma.EndpointListener;
+
+/**
+ * Whether one connection's channel reads: one {@code autoRead} decision for every reason to stop
+ * (P9, B2), and a pause and the resume after it reported as events. Reading stops while the
+ * connection's worker is full ({@link #paused}: the decoded request is held until the worker has
+ * room) or while more than the high water mark waits to be written ({@link #writeBlocked}); it goes
+ * on whatever holds it back once the connection is closing ({@link #draining}: input is read only
+ * to be discarded, so the final close is not a reset).
+ *
+ * <p>The base class of {@link ConnectionHandler} rather than an object of its own, so the gate
+ * costs a connection its flags and nothing more. IO thread only, like the handler.
+ */
+abstract class ReadGate extends ChannelInboundHandlerAdapter {
+    /** The worker is full: reading waits for it (inbound backpressure). */
+    boolean paused;
+    /** Reading is off because of backpressure (reported as an event when it turns off and on). */
+    private boolean readingPaused;
+    /** More than the high water mark waits to be written: reading waits for the peer (outbound backpressure). */
+    boolean writeBlocked;
+    /** The connection is closing (or no longer accepts requests): what is read from now on is discarded. */
+    boolean draining;
+    /** WebSocket: holds the reads Netty's stages ask for while reading is paused (see WebSockets.ReadHold); null on TCP. */
+    WebSockets.ReadHold readHold;
+
+    /** The connection, once the channel is active and accepted; null before or if refused. */
+    abstract ChannelConnection connection();
+
+    abstract EndpointContext context();
+
+    /**
+     * A peer that sends requests but does not read the replies stops being read once the high water
+     * mark of unsent bytes is reached, so its replies cannot pile up; TCP then slows the peer down.
+     */
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        writeBlocked = !ctx.channel().isWritable();
+        if (connection() != null) updateAutoRead();
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    /** Reads while closing (to discard), otherwise only when neither the worker nor the peer holds us back. */
+    final void updateAutoRead() {
+        ChannelConnection connection = connection();
+        if (!connection.channel().isActive()) return;
+        boolean read = draining || (!paused && !writeBlocked);
+        connection.channel().config().setAutoRead(read);
+        if (readHold != null) readHold.hold(!read);
+        // Backpressure as events: a pause, and the resume after it (not the reading a close does to discard).
+        if (!read && !readingPaused) {
+            readingPaused = true;
+            context().events.readingPaused(connection, paused ? EndpointListener.PauseCause.WORKER_FULL
+                    : EndpointListener.PauseCause.PEER_NOT_READING);
+        } else if (read && readingPaused) {
+            readingPaused = false;
+            if (!draining) context().events.readingResumed(connection);
+        }
+    }
+}
