@@ -66,8 +66,10 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
     private boolean handedOver;
     /** Messages decoded and not yet counted in the traffic counters. */
     private int decoded;
-    /** The idle timer (T1, B1), when heartbeatMax or heartbeatInterval is set. */
-    private IdleWatch idle;
+    /** The idle timer (T1, B1), when heartbeatMax or heartbeatInterval is set: its task is an {@link IdleWatch}. */
+    private ScheduledFuture<?> idleTimer;
+    /** Something was read since the idle timer last looked. */
+    boolean readSinceTick;
     /**
      * Worker mode: progress marks. After a turn that handed requests over, this handler is queued
      * on the worker as a mark (at most one at a time) behind them; when every mark has run, none of
@@ -151,7 +153,7 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
         context.manager.add(connection);
         context.events.accepted(connection);
         context.log.debug("{} opened", connection);
-        idle = IdleWatch.start(this, ctx);
+        idleTimer = IdleWatch.start(this, ctx);
         ChannelConnection c = connection;
         runInOrder(() -> {
             try {
@@ -279,7 +281,7 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
             return;
         }
         int bytes = in.readableBytes();
-        if (idle != null) idle.readSinceTick = true;
+        readSinceTick = true;
         if (draining) {
             if (counting) {
                 cumulation = cumulation == null ? in : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(), cumulation, in);
@@ -392,9 +394,9 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
     }
 
     void cancelIdleTimer() {
-        if (idle != null) {
-            idle.cancel();
-            idle = null;
+        if (idleTimer != null) {
+            idleTimer.cancel(false);
+            idleTimer = null;
         }
     }
 

@@ -10,17 +10,15 @@ import java.util.concurrent.TimeUnit;
 /**
  * The idle timer of one connection (T1, B1): closes a connection that has received nothing for
  * {@code heartbeatMax}, and pings one that has sent nothing for {@code heartbeatInterval}. Made
- * when the connection opens, and only when one of them is set (a connection without heartbeats
- * pays one field of its {@link ConnectionHandler} for it). It is the timer's task itself.
+ * when the connection opens, and only when one of them is set; it is the timer's task itself, so
+ * it replaces the task a timer needs anyway. Its handler holds the timer ({@code idleTimer}, to
+ * cancel it).
  *
- * <p>IO thread only. Reads and writes only set a flag ({@link #readSinceTick} here,
- * {@code ChannelConnection.wroteSinceTick} for writes); the time is taken by the tick.
+ * <p>IO thread only. Reads and writes only set a flag ({@code ConnectionHandler.readSinceTick},
+ * {@code ChannelConnection.wroteSinceTick}); the time is taken by the tick.
  */
 final class IdleWatch implements Runnable {
     private final ConnectionHandler handler;
-    private ScheduledFuture<?> timer;
-    /** Something was read since the last tick. */
-    boolean readSinceTick;
     private long lastRead;
     private long lastWrite;
 
@@ -28,14 +26,13 @@ final class IdleWatch implements Runnable {
         this.handler = handler;
     }
 
-    /** Starts the idle timer of a connection that has just opened, or returns null when heartbeats are off. */
-    static IdleWatch start(ConnectionHandler handler, ChannelHandlerContext ctx) {
+    /** Starts the idle timer of a connection that has just opened; null when heartbeats are off. */
+    static ScheduledFuture<?> start(ConnectionHandler handler, ChannelHandlerContext ctx) {
         long tick = handler.context.idleTickNanos;
         if (tick == 0) return null;
         IdleWatch w = new IdleWatch(handler);
         w.lastRead = w.lastWrite = System.nanoTime();
-        w.timer = ctx.executor().scheduleWithFixedDelay(w, tick, tick, TimeUnit.NANOSECONDS);
-        return w;
+        return ctx.executor().scheduleWithFixedDelay(w, tick, tick, TimeUnit.NANOSECONDS);
     }
 
     /**
@@ -50,8 +47,8 @@ final class IdleWatch implements Runnable {
         if (connection == null || !connection.isOpen() || handler.draining) return;
         long now = System.nanoTime();
         // Reading paused because our own worker is full is not the peer's silence.
-        if (readSinceTick || handler.paused) {
-            readSinceTick = false;
+        if (handler.readSinceTick || handler.paused) {
+            handler.readSinceTick = false;
             lastRead = now;
         }
         if (connection.wroteSinceTick) {
@@ -74,13 +71,6 @@ final class IdleWatch implements Runnable {
         if (interval > 0 && now - lastWrite >= interval) {
             lastWrite = now;
             connection.send(new Message(context.config.heartbeatMsgId(), EndpointContext.PING));
-        }
-    }
-
-    void cancel() {
-        if (timer != null) {
-            timer.cancel(false);
-            timer = null;
         }
     }
 }
