@@ -51,4 +51,13 @@ public interface Codec {
     default boolean hasSequence() {
         return false;
     }
+
+    /**
+     * True when the format carries {@link Message#status()} and {@link Message#timeoutMillis()}:
+     * a request that fails remotely then fails its caller at once with a {@link RemoteException},
+     * and requests carry their time limit. Formats without them send neither.
+     */
+    default boolean hasStatus() {
+        return false;
+    }
 }

@@ -1,6 +1,7 @@
 package io.paguma;
 
 import io.paguma.internal.codec.HeaderCodec;
+import io.paguma.internal.codec.PagumaCodec;
 import io.paguma.internal.codec.TronCodec;
 
 import java.util.ArrayList;
@@ -20,10 +21,12 @@ public final class Codecs {
     public static final Codec LENGTH_PREFIX = HeaderCodec.lengthPrefix();
 
     /**
-     * {@code [len u32 BE][id u32 BE][seq u32 BE][data]}: Paguma's own format, carrying a sequence id
-     * so {@link Connection#request} can match replies (T6).
+     * {@code [len u32][0xB7][flags u8][status u16][id u32][seq u32][timeout u32?][data]}, big-endian:
+     * Paguma's own format (0.2), carrying a sequence id so {@link Connection#request} can match
+     * replies (T6), a status so a request that fails remotely fails its caller at once with a
+     * {@link RemoteException}, and a request's time limit (B12).
      */
-    public static final Codec PAGUMA = HeaderCodec.paguma();
+    public static final Codec PAGUMA = new PagumaCodec();
     /**
      * {@code [seq i32 BE][category u8][len u32 BE][data]["\r\n"]}: the TRON packet of seed 001, as
      * TRON v0.1 writes it (T2). Category = message id, 0-255; carries a sequence id (TRON's -1, "no

@@ -64,6 +64,13 @@ public interface EndpointListener {
     }
 
     /** A request got no reply within its timeout. */
+    /**
+     * A request's time limit (sent with it by a {@code paguma} peer) had passed when a worker came to
+     * it: it did not run, and the caller was told (status {@link RemoteException#DEADLINE_EXCEEDED}).
+     */
+    default void requestExpired(Request request) {
+    }
+
     default void requestTimedOut(Connection connection, int messageId, Duration timeout) {
     }
 

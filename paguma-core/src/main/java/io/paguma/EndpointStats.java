@@ -7,5 +7,5 @@ package io.paguma;
  */
 public record EndpointStats(long accepted, long refused, long framesRejected, long unknownMessages,
                             long routerFailures, long idleCloses, long slowPeerCuts, long readPauses,
-                            long requestTimeouts, long reconnects, long gaveUp) {
+                            long requestTimeouts, long reconnects, long gaveUp, long requestsExpired) {
 }

@@ -102,6 +102,13 @@ final class MessageHandler implements Dispatcher {
      */
     @Override
     public void handle(Request request) {
+        if (request.message().timeoutMillis() != 0 && request.expired()) {
+            // The caller has given up on it: running it would be wasted work, maybe harmful.
+            events.requestExpired(request);
+            failQuietly(request, RemoteException.DEADLINE_EXCEEDED, "the time limit of "
+                    + request.message().timeoutMillis() + " ms passed before a worker took it");
+            return;
+        }
         Route route = routes.get(request.id());
         if (route == null) {
             if (unknownRouter == null) {
@@ -110,6 +117,8 @@ final class MessageHandler implements Dispatcher {
                         + Integer.toUnsignedString(request.id()) + ", message of " + request.message().length()
                         + " bytes dropped", null);
                 events.unknownMessage(c, request.id());
+                // A caller waiting for this request learns it at once (codecs with a status field).
+                failQuietly(request, RemoteException.NO_ROUTE, "no route for message id " + Integer.toUnsignedString(request.id()));
                 return;
             }
             // Without range interceptors every unknown id takes the same route: made once, not per message.
@@ -186,8 +195,27 @@ final class MessageHandler implements Dispatcher {
         }
     }
 
+    /**
+     * Fails a request on its caller's side (see {@link Request#fail}), when it has a sequence id
+     * and the codec a status field; with another codec the send fails at its encoding and nothing
+     * goes out. Never throws: the failure being reported matters more.
+     */
+    private static void failQuietly(Request request, int status, String message) {
+        if (request.seq() == 0) return;
+        try {
+            request.fail(status, message);
+        } catch (RuntimeException ignored) {
+            // The connection is closing, or the request is not one of ours: nothing to tell.
+        }
+    }
+
     private void failed(Request request, Route route, String step, Throwable t) {
         Connection c = request.connection();
+        // Only the exception's class travels: its message may hold what the peer must not see.
+        if (!(t instanceof VirtualMachineError)) {
+            failQuietly(request, RemoteException.ROUTER_FAILED, "router for message id "
+                    + Integer.toUnsignedString(request.id()) + " failed (" + t.getClass().getSimpleName() + ")");
+        }
         // Not while the JVM is out of memory: the listeners would only make it worse.
         if (!(t instanceof OutOfMemoryError)) events.routerFailed(request, t);
         String line = c + ": router for message id " + Integer.toUnsignedString(request.id())

@@ -13,6 +13,8 @@ import java.util.concurrent.CompletableFuture;
 public final class Request {
     private final Connection connection;
     private final Message message;
+    /** When the caller's time limit runs out, in {@code System.nanoTime()} milliseconds (wrapping int); 0 without one. */
+    private final int expiresAtMillis;
 
     /**
      * {@code message} as received on {@code connection}. The framework makes one for each decoded
@@ -21,6 +23,27 @@ public final class Request {
     public Request(Connection connection, Message message) {
         this.connection = connection;
         this.message = message;
+        // Only a request that carries a time limit reads the clock; the int fits the object's padding.
+        this.expiresAtMillis = message.timeoutMillis() == 0 ? 0 : nowMillis() + message.timeoutMillis();
+    }
+
+    private static int nowMillis() {
+        return (int) (System.nanoTime() / 1_000_000);
+    }
+
+    /**
+     * Whether the time limit the caller sent with this request ({@link Message#timeoutMillis()})
+     * has passed since it arrived; always false without one. A request that has expired when a
+     * worker comes to it is not run (see {@link RemoteException#DEADLINE_EXCEEDED}).
+     */
+    public boolean expired() {
+        return message.timeoutMillis() != 0 && nowMillis() - expiresAtMillis >= 0;
+    }
+
+    /** The time left of the caller's time limit, or null when it sent none. */
+    public java.time.Duration remaining() {
+        if (message.timeoutMillis() == 0) return null;
+        return java.time.Duration.ofMillis(Math.max(0, expiresAtMillis - nowMillis()));
     }
 
     /** The connection the message arrived on. */
@@ -59,6 +82,21 @@ public final class Request {
     /** Sends {@code data} back on the same connection with message id {@code id} and this request's sequence id. */
     public CompletableFuture<Void> reply(int id, byte[] data) {
         return connection.send(new Message(id, message.seq(), data));
+    }
+
+    /**
+     * Fails this request on the caller's side: its future fails at once with a
+     * {@link RemoteException} carrying {@code status} and {@code message} (no stack trace travels).
+     * Application statuses are 100-65535 (1-99 are Paguma's own, see {@link RemoteException}).
+     * Needs a codec with a status field ({@code paguma}): with another, the returned future fails
+     * and nothing is sent. A plain message (sequence id 0) has no caller waiting: nothing is sent.
+     *
+     * @throws IllegalArgumentException if {@code status} is not 1-65535
+     */
+    public CompletableFuture<Void> fail(int status, String message) {
+        if (status < 1 || status > 0xFFFF) throw new IllegalArgumentException("status " + status + " is not 1-65535");
+        if (this.message.seq() == 0) return CompletableFuture.completedFuture(null);
+        return connection.send(Message.error(this.message.id(), this.message.seq(), status, message));
     }
 
     /** Sends UTF-8 {@code text} back, as {@link #reply(int, byte[])}. */

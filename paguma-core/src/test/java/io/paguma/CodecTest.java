@@ -33,7 +33,7 @@ class CodecTest {
 
     /** What a codec may refuse in random bytes besides an oversized length: its own consistency checks. */
     private static final List<String> FORMAT_CHECKS = List.of("does not end with \\r\\n", "has no data",
-            "packLen", "does not start with the prefix", "shorter than its");
+            "packLen", "does not start with the prefix", "shorter than its", "not a paguma 0.2 frame", "unknown flags");
 
     private static byte[] encode(Codec codec, Message m) {
         ByteBuf b = Unpooled.buffer();
@@ -208,7 +208,9 @@ class CodecTest {
     }
 
     @Test
-    void onlyPagumaAndTronCarrySequenceIds() {
+    void onlyPagumaAndTronCarrySequenceIdsAndOnlyPagumaAStatus() {
+        assertThat(Codecs.PAGUMA.hasStatus()).isTrue();
+        assertThat(Codecs.TRON.hasStatus()).isFalse();
         assertThat(Codecs.PAGUMA.hasSequence()).isTrue();
         assertThat(Codecs.TRON.hasSequence()).isTrue();
         assertThat(Codecs.TRON_V2.hasSequence()).isTrue();
@@ -221,13 +223,41 @@ class CodecTest {
     }
 
     @Test
-    void pagumaFramesAreLenIdSeqDataBigEndian() {
+    void pagumaFramesAreLenMarkerFlagsStatusIdSeqDataBigEndian() {
         Message m = new Message(1, 2, "hi".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        assertThat(ByteBufUtil.hexDump(encode(Codecs.PAGUMA, m))).isEqualTo("00000002" + "00000001" + "00000002" + "6869");
+        assertThat(ByteBufUtil.hexDump(encode(Codecs.PAGUMA, m)))
+                .isEqualTo("00000002" + "b7" + "00" + "0000" + "00000001" + "00000002" + "6869");
         Message max = new Message(-1, -1, new byte[0]);
-        assertThat(ByteBufUtil.hexDump(encode(Codecs.PAGUMA, max))).isEqualTo("00000000" + "ffffffff" + "ffffffff");
-        assertThat(decodeOne(Codecs.PAGUMA, encode(Codecs.PAGUMA, m))).isEqualTo(m);
-        assertThat(decodeOne(Codecs.PAGUMA, encode(Codecs.PAGUMA, max))).isEqualTo(max);
+        assertThat(ByteBufUtil.hexDump(encode(Codecs.PAGUMA, max)))
+                .isEqualTo("00000000" + "b7" + "00" + "0000" + "ffffffff" + "ffffffff");
+        // A request with its time limit: flag bit 0 and four more header bytes.
+        Message timed = new Message(7, 3, 0, 1500, new byte[] {9});
+        assertThat(ByteBufUtil.hexDump(encode(Codecs.PAGUMA, timed)))
+                .isEqualTo("00000001" + "b7" + "01" + "0000" + "00000007" + "00000003" + "000005dc" + "09");
+        // A failed request's reply: the status, and a message as the payload.
+        Message error = Message.error(7, 3, RemoteException.NO_ROUTE, "no");
+        assertThat(ByteBufUtil.hexDump(encode(Codecs.PAGUMA, error)))
+                .isEqualTo("00000002" + "b7" + "00" + "0002" + "00000007" + "00000003" + "6e6f");
+        for (Message each : List.of(m, max, timed, error)) assertThat(decodeOne(Codecs.PAGUMA, encode(Codecs.PAGUMA, each))).isEqualTo(each);
+    }
+
+    @Test
+    void aFrameOfPaguma01IsRefusedNotMisread() {
+        // 0.1's layout: [len][id][seq][data]; byte 4 is the id's top byte, not the 0.2 marker.
+        ByteBuf old = Unpooled.wrappedBuffer(ByteBufUtil.decodeHexDump("00000002" + "00000001" + "00000002" + "6869"));
+        try {
+            assertThatThrownBy(() -> Codecs.PAGUMA.decode(old, 4096)).isInstanceOf(FrameException.class)
+                    .hasMessageContaining("not a paguma 0.2 frame").hasMessageContaining("Paguma 0.1");
+        } finally {
+            old.release();
+        }
+        ByteBuf flags = Unpooled.wrappedBuffer(ByteBufUtil.decodeHexDump("00000000" + "b7" + "80" + "0000" + "00000001" + "00000000"));
+        try {
+            assertThatThrownBy(() -> Codecs.PAGUMA.decode(flags, 4096)).isInstanceOf(FrameException.class)
+                    .hasMessageContaining("unknown flags 0x80");
+        } finally {
+            flags.release();
+        }
     }
 
     private static JsonNode tronVectors() throws Exception {
@@ -386,10 +416,12 @@ class CodecTest {
             byte[] data = new byte[rnd.nextInt(10) == 0 ? rnd.nextInt(4097) : rnd.nextInt(64)];
             if (data.length == 0 && codec == Codecs.TRON) data = new byte[1]; // TRON refuses empty packets
             rnd.nextBytes(data);
+            int status = codec.hasStatus() && rnd.nextInt(8) == 0 ? 1 + rnd.nextInt(0xFFFF) : 0;
+            int timeout = codec.hasStatus() && rnd.nextInt(4) == 0 ? 1 + rnd.nextInt(Integer.MAX_VALUE) : 0;
             // An id the codec can carry: narrowed until its id field takes it (0 where it has none).
             int id = rnd.nextInt();
             while (!carries(codec, new Message(id, data))) id >>>= 8;
-            list.add(new Message(id, seq, data));
+            list.add(new Message(id, seq, status, timeout, data));
         }
         return list;
     }

@@ -139,7 +139,7 @@ class SlowPeerTest {
         byte[] big = new byte[8 * 1024 * 1024];
         new java.util.Random(3).nextBytes(big);
         Server server = Server.builder()
-                .config(Servers.config().closeLinger(Duration.ofMillis(200)).build())
+                .config(Servers.config().closeLinger(Duration.ofMillis(200)).maxPacketSize(16 << 20).build())
                 .route(1, r -> {
                     r.reply(2, big);
                     r.connection().close();

@@ -38,13 +38,16 @@ class TrafficTest {
                 clients.add(client);
                 Connection c = client.connect().orTimeout(10, TimeUnit.SECONDS).join();
                 long requestBytes = 0;
+                long replyBytes = 0;
                 long oneWayBytes = 0;
                 int requests = 200 + random.nextInt(200);
                 int oneWay = 100 + random.nextInt(100);
                 List<CompletableFuture<?>> futures = new ArrayList<>();
                 for (int i = 0; i < requests; i++) {
                     Message m = new Message(1, new byte[random.nextInt(3000)]);
-                    requestBytes += codec.frameLength(m);
+                    // A request carries its time limit (4 bytes); the echoed reply does not.
+                    requestBytes += codec.frameLength(m.withTimeout(1));
+                    replyBytes += codec.frameLength(m);
                     futures.add(c.request(m));
                 }
                 for (int i = 0; i < oneWay; i++) {
@@ -57,7 +60,7 @@ class TrafficTest {
                 int sentMessages = requests + oneWay;
                 String why = "seed " + seed;
                 // Replies are the requests' frames sent back (same id, seq and payload).
-                long rb = requestBytes;
+                long rb = replyBytes;
                 await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
                         assertThat(c.traffic()).as(why).isEqualTo(new Traffic(rb, sentBytes, requests, sentMessages)));
                 Connection onServer = server.connections().all().stream()
@@ -65,7 +68,7 @@ class TrafficTest {
                 await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
                         assertThat(onServer.traffic()).as(why).isEqualTo(new Traffic(sentBytes, rb, sentMessages, requests)));
                 assertThat(client.traffic()).as(why).isEqualTo(c.traffic());
-                totalBytes += sentBytes + requestBytes;
+                totalBytes += sentBytes + replyBytes;
                 totalMessages += sentMessages + requests;
             }
             // The server's totals include connections that have closed.

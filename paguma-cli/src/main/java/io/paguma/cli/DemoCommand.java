@@ -42,8 +42,9 @@ final class DemoCommand implements Callable<Integer> {
             case "ltv-le" -> "struct.pack('<II',len(d),1)+d";
             case "tlv-be" -> "struct.pack('>II',1,len(d))+d";
             case "length-prefix" -> "struct.pack('>I',len(d))+d";
-            case "paguma" -> "struct.pack('>III',len(d),1,0)+d";
-            case "tron" -> "struct.pack('>III',0,1,len(d))+d+b'\\r\\n'";
+            case "paguma" -> "struct.pack('>IBBHII',len(d),0xb7,0,0,1,0)+d";
+            case "tron" -> "struct.pack('>iBI',-1,1,len(d))+d+b'\\r\\n'";
+            case "tron-v2" -> "struct.pack('>iiI',8+len(d),-1,len(d))+d";
             default -> null;
         };
         if (snippet != null) {

@@ -169,7 +169,7 @@ public final class ChannelConnection implements Connection {
         if (!context.codec.hasSequence()) {
             return CompletableFuture.failedFuture(new IllegalStateException("codec " + context.codec.name()
                     + " carries no sequence id, so replies cannot be matched to requests: use a codec that does"
-                    + " (paguma, tron), or send() and a router for the answer"));
+                    + " (paguma, tron, tron-v2), or send() and a router for the answer"));
         }
         if (closed) return CompletableFuture.failedFuture(closedException(null));
         if (PENDING_COUNT.incrementAndGet(this) > context.config.maxPendingRequests()) {
@@ -181,7 +181,10 @@ public final class ChannelConnection implements Connection {
         if (!requested) requested = true;
         int seq = nextSeq();
         PendingRequest request = new PendingRequest(this, seq, message.id(), timeoutNanos(timeout));
-        PendingSend send = new PendingSend(new Message(message.id(), seq, message.data()));
+        // A codec with the field carries the time limit, so the peer skips a request nobody waits for any more.
+        int limit = context.codec.hasStatus()
+                ? (int) Math.min(Integer.MAX_VALUE, Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos(timeout)))) : 0;
+        PendingSend send = new PendingSend(new Message(message.id(), seq, 0, limit, message.data()));
         send.request = request;
         sends.enqueue(send);
         return request;

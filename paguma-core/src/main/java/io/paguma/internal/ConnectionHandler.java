@@ -332,6 +332,12 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
                 decoded++;
                 if (message.seq() != 0 && connection.isOwnSeq(message.seq()) && context.codec.hasSequence()) {
                     connection.completeReply(message);
+                } else if (message.status() != 0) {
+                    // An error that answers none of our requests: never routed, so two peers cannot
+                    // keep failing each other's errors.
+                    context.replyLog.warn(connection + ": error reply (status " + message.status() + ", message id "
+                            + Integer.toUnsignedString(message.id()) + ", sequence id " + Integer.toUnsignedString(message.seq())
+                            + ") matches no waiting request; dropped", null);
                 } else if (message.id() == context.config.heartbeatMsgId() && context.heartbeatUnrouted) {
                     heartbeat(message);
                 } else {
@@ -339,6 +345,7 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
                 }
             }
         } catch (FrameException e) {
+            tellTooLarge(e.getMessage());
             closeForBadInput(e.getMessage());
             return;
         } catch (RuntimeException e) {
@@ -475,6 +482,12 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
                     Message m = context.codec.decode(cumulation, context.config.maxPacketSize());
                     if (m == null) break;
                     frames++;
+                    // A caller waiting for it learns at once that it will not run.
+                    if (m.seq() != 0 && m.status() == 0 && connection != null && context.codec.hasStatus()
+                            && !connection.isOwnSeq(m.seq())) {
+                        connection.send(Message.error(m.id(), m.seq(), io.paguma.RemoteException.UNAVAILABLE,
+                                "the server is stopping"));
+                    }
                 }
             } catch (RuntimeException unframeable) {
                 // A bad frame: nothing after it can be framed; the rest counts as bytes.
@@ -559,6 +572,22 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
         if (counting) countDiscarded();
         else releaseCumulation();
         if (connection != null) updateAutoRead();
+    }
+
+    /**
+     * A frame over maxPacketSize with a codec that can say so ({@code paguma}): the request it would
+     * have been fails on the caller's side with status TOO_LARGE before the connection closes, so
+     * the sender learns why. Its header is still in the cumulation.
+     */
+    private void tellTooLarge(String reason) {
+        if (!(context.codec instanceof io.paguma.internal.codec.PagumaCodec) || !reason.contains("exceeds maxPacketSize")
+                || cumulation == null) return;
+        int at = cumulation.readerIndex();
+        if (cumulation.readableBytes() < 16) return;
+        int id = cumulation.getInt(at + 8);
+        int seq = cumulation.getInt(at + 12);
+        if (seq == 0) return;
+        connection.send(Message.error(id, seq, io.paguma.RemoteException.TOO_LARGE, reason));
     }
 
     private void closeForBadInput(String reason) {

@@ -34,7 +34,7 @@ public final class EventHub {
     /** The counted events, in the order of {@link EndpointStats}'s fields. */
     private enum Kind {
         ACCEPTED, REFUSED, FRAME_REJECTED, UNKNOWN_MESSAGE, ROUTER_FAILED, IDLE_CLOSED, SLOW_PEER_CUT,
-        READING_PAUSED, REQUEST_TIMED_OUT, RECONNECTING, GAVE_UP
+        READING_PAUSED, REQUEST_TIMED_OUT, RECONNECTING, GAVE_UP, REQUEST_EXPIRED
     }
 
     {
@@ -69,7 +69,7 @@ public final class EventHub {
         return new EndpointStats(count(Kind.ACCEPTED), count(Kind.REFUSED), count(Kind.FRAME_REJECTED),
                 count(Kind.UNKNOWN_MESSAGE), count(Kind.ROUTER_FAILED), count(Kind.IDLE_CLOSED),
                 count(Kind.SLOW_PEER_CUT), count(Kind.READING_PAUSED), count(Kind.REQUEST_TIMED_OUT),
-                count(Kind.RECONNECTING), count(Kind.GAVE_UP));
+                count(Kind.RECONNECTING), count(Kind.GAVE_UP), count(Kind.REQUEST_EXPIRED));
     }
 
     private long count(Kind kind) {
@@ -110,6 +110,10 @@ public final class EventHub {
 
     public void readingResumed(Connection c) {
         fire(null, "readingResumed", l -> l.readingResumed(c));
+    }
+
+    public void requestExpired(Request r) {
+        fire(Kind.REQUEST_EXPIRED, "requestExpired", l -> l.requestExpired(r));
     }
 
     public void requestTimedOut(Connection c, int id, Duration timeout) {

@@ -51,7 +51,12 @@ final class RequestTracker implements Runnable {
         PendingRequest request = pending.remove(reply.seq());
         if (request == null) return false;
         request.registered = false;
-        request.complete(reply);
+        if (reply.status() != 0) {
+            // Failed on the far side: the caller learns it now, not at its timeout (B12).
+            request.completeExceptionally(new io.paguma.RemoteException(reply.status(), reply.text()));
+        } else {
+            request.complete(reply);
+        }
         trimDeadlines();
         return true;
     }

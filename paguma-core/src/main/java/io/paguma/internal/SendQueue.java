@@ -189,6 +189,14 @@ final class SendQueue implements Runnable {
                     + Integer.toUnsignedString(message.seq()) + " is still waiting for its reply after 2^31 requests"));
             return;
         }
+        // Larger than the peer would take (as configured here): only this send fails, not the connection.
+        if (message.length() > connection.context.config.maxPacketSize()) {
+            send.completeExceptionally(new IllegalArgumentException("message of " + message.length()
+                    + " bytes (id " + Integer.toUnsignedString(message.id()) + ") exceeds maxPacketSize "
+                    + connection.context.config.maxPacketSize() + ": the peer would close the connection"
+                    + " (set paguma.maxPacketSize on both sides to raise it)"));
+            return;
+        }
         int length;
         try {
             length = connection.context.codec.frameLength(message);

@@ -2,7 +2,11 @@ package io.paguma.testing;
 
 import io.paguma.PagumaConfig;
 
-/** Config for test servers: loopback, port 0, quick stop, a short warning interval. */
+/**
+ * Config for test servers: loopback, port 0, quick stop, and frames up to 1 MiB both ways (tests
+ * push large replies; a server does not send what is over its own maxPacketSize). A test of the
+ * limit sets its own.
+ */
 public final class Servers {
     private Servers() {
     }
@@ -12,6 +16,7 @@ public final class Servers {
                 .name("test")
                 .host("127.0.0.1")
                 .port(0)
+                .maxPacketSize(1 << 20)
                 .ioThreads(2)
                 .workerPoolSize(2)
                 .stopGracePeriod(java.time.Duration.ofSeconds(5));

@@ -26,8 +26,21 @@ public final class DemoServer {
                 .route(ChatRoom.LEAVE, chat::leave)
                 .onConnStart(chat::onConnect)
                 .onConnStop(chat::onDisconnect);
-        // length-prefix frames carry no id: every frame arrives as id 0, so echo there too.
-        if (Codecs.byName(config.codec()) == Codecs.LENGTH_PREFIX) b.route(0, r -> r.reply(0, r.data()));
+        // Codecs without an id field (length-prefix, tron-v2, length-field without idOffset): every
+        // frame arrives as id 0, so echo there too.
+        if (!carriesIds(Codecs.forConfig(config))) b.route(0, r -> r.reply(0, r.data()));
         return b.build();
+    }
+
+    private static boolean carriesIds(io.paguma.Codec codec) {
+        io.netty.buffer.ByteBuf probe = io.netty.buffer.Unpooled.buffer();
+        try {
+            codec.encode(new io.paguma.Message(ECHO, new byte[] {1}), probe);
+            return true;
+        } catch (IllegalArgumentException noIdField) {
+            return false;
+        } finally {
+            probe.release();
+        }
     }
 }

@@ -8,7 +8,7 @@ import io.paguma.Message;
 /**
  * A format made of a fixed header of unsigned 32-bit fields (payload length, and optionally the
  * message id and the sequence id) followed by the payload. The built-in formats {@code ltv-le},
- * {@code tlv-be}, {@code length-prefix} and {@code paguma} differ only in field order and byte
+ * {@code tlv-be}, {@code length-prefix} differ only in field order and byte
  * order, so one class serves them all ({@link TronCodec} and {@link LengthFieldCodec} do the rest).
  */
 public final class HeaderCodec implements Codec {
@@ -46,11 +46,6 @@ public final class HeaderCodec implements Codec {
         return new HeaderCodec("length-prefix", 4, 0, NONE, NONE, false);
     }
 
-    /** {@code [len u32 BE][id u32 BE][seq u32 BE][data]}: Paguma's own format, with a sequence id. */
-    public static HeaderCodec paguma() {
-        return new HeaderCodec("paguma", 12, 0, 4, 8, false);
-    }
-
     @Override
     public boolean hasSequence() {
         return seqOffset != NONE;
@@ -84,6 +79,7 @@ public final class HeaderCodec implements Codec {
 
     @Override
     public void encode(Message message, ByteBuf out) {
+        Statusless.check(name, message);
         if (idOffset == NONE && message.id() != 0) {
             throw new IllegalArgumentException("codec " + name + " carries no message id: cannot send message id "
                     + Integer.toUnsignedString(message.id()) + " (send with id 0)");
@@ -99,6 +95,7 @@ public final class HeaderCodec implements Codec {
 
     @Override
     public int frameLength(Message message) {
+        Statusless.check(name, message);
         return headerLength + message.length();
     }
 

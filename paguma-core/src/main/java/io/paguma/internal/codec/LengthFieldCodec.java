@@ -122,6 +122,7 @@ public final class LengthFieldCodec implements Codec {
 
     /** The length field's value for {@code message}, after checking that it and the id fit their fields. */
     private long lengthValue(Message message) {
+        Statusless.check(name(), message);
         long id = Integer.toUnsignedLong(message.id());
         if (id > maxId) {
             throw new IllegalArgumentException(idOffset < 0

@@ -128,6 +128,7 @@ public final class TronCodec implements Codec {
     }
 
     private void check(Message message) {
+        Statusless.check(name(), message);
         int id = message.id();
         if (v2 && id != 0) {
             throw new IllegalArgumentException("codec tron-v2 carries no message id: cannot send message id "
