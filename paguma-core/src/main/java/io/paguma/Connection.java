@@ -91,6 +91,24 @@ public interface Connection {
      */
     CompletableFuture<Void> close();
 
+    /**
+     * Whether the peer keeps up (B2): false while more than {@code writeBufferHighWaterMark} bytes
+     * wait to be written to it, and once the connection is closed. A sender that paces itself sends
+     * while this is true and otherwise waits for {@link #writable()}.
+     */
+    default boolean isWritable() {
+        return isOpen();
+    }
+
+    /**
+     * Completes when the connection can take more — at once if it can now, else once what waits
+     * has drained below {@code writeBufferLowWaterMark}; fails if the connection closes first.
+     * Completes on the connection's IO thread: continue elsewhere if the continuation blocks.
+     */
+    default CompletableFuture<Void> writable() {
+        return CompletableFuture.completedFuture(null);
+    }
+
     /** Completes when the connection has closed and {@code onConnStop} has run (the seed's exit channel). */
     CompletableFuture<Void> closeFuture();
 

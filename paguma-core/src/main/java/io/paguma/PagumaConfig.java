@@ -45,6 +45,23 @@ public final class PagumaConfig {
         }
     }
 
+    /** What a send does while the peer does not keep up (more than {@code writeBufferHighWaterMark} bytes wait for it), B2. */
+    public enum OutboundPolicy {
+        /** Queue it; a peer that lets more than {@code maxPendingWriteBytes} pile up is cut off. The default. */
+        CLOSE,
+        /** Fail the send at once (nothing is queued); the connection stays. For data that may be lost: positions, ticks. */
+        DROP,
+        /**
+         * Make the sender wait until the peer has caught up: {@code send} and {@code request} block
+         * the calling thread (never an IO thread, whose sends are queued as with {@code close}).
+         */
+        WAIT;
+
+        public String configName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
     /** How connections are assigned to workers (P9); named after Zinx's worker modes. */
     public enum WorkerMode {
         /** Worker {@code connectionId % workerPoolSize}, as Zinx's {@code Hash} mode. */
@@ -123,6 +140,8 @@ public final class PagumaConfig {
             .check(v -> v > 0, "must be > 0").doc("Below this many bytes waiting, a paused connection reads again.");
     private static final ConfigKey<Integer> MAX_PENDING_WRITE_BYTES = ConfigKey.integer("maxPendingWriteBytes", 4 * 1024 * 1024)
             .doc("Above this many bytes waiting to be written, the connection is reset.");
+    private static final ConfigKey<OutboundPolicy> OUTBOUND_POLICY = ConfigKey.enumOf("outboundPolicy", OutboundPolicy.class,
+            OutboundPolicy.CLOSE).doc("close, drop or wait: what a send does while the peer does not keep up.");
     private static final ConfigKey<Duration> STOP_GRACE_PERIOD = ConfigKey.duration("stopGracePeriod", Duration.ofSeconds(10))
             .check(v -> !v.isNegative(), "must be >= 0").doc("How long stop() and close() wait for requests and writes.");
     private static final ConfigKey<Duration> CLOSE_LINGER = ConfigKey.duration("closeLinger", Duration.ofSeconds(2))
@@ -180,7 +199,7 @@ public final class PagumaConfig {
             WS_ORIGINS, WS_HANDSHAKE_TIMEOUT, MAX_CONN, MAX_PACKET_SIZE,
             WORKER_POOL_SIZE, MAX_WORKER_TASK_LEN, WORKER_MODE, CODEC, TRANSPORT, BOSS_THREADS, IO_THREADS, TCP_NO_DELAY,
             KEEP_ALIVE, KEEP_ALIVE_PERIOD, SO_BACKLOG, WRITE_BUFFER_HIGH_WATER_MARK, WRITE_BUFFER_LOW_WATER_MARK,
-            MAX_PENDING_WRITE_BYTES, STOP_GRACE_PERIOD, CLOSE_LINGER, SERVER_FULL_MSG_ID, SERVER_FULL_MESSAGE, WARN_INTERVAL,
+            MAX_PENDING_WRITE_BYTES, OUTBOUND_POLICY, STOP_GRACE_PERIOD, CLOSE_LINGER, SERVER_FULL_MSG_ID, SERVER_FULL_MESSAGE, WARN_INTERVAL,
             HEARTBEAT_MAX, HEARTBEAT_INTERVAL, HEARTBEAT_MSG_ID, HEARTBEAT_REPLY, REQUEST_TIMEOUT, MAX_PENDING_REQUESTS,
             TLS, TLS_CERT, TLS_KEY, TLS_TRUST, CONNECT_TIMEOUT, RECONNECT, RECONNECT_BASE, RECONNECT_MAX_DELAY,
             RECONNECT_ATTEMPTS, RECONNECT_JITTER, DEAD_LINK_TIMEOUTS, OFFLINE_QUEUE_SIZE)) {
@@ -210,6 +229,7 @@ public final class PagumaConfig {
     private final int writeBufferLowWaterMark;
     private final int writeBufferHighWaterMark;
     private final int maxPendingWriteBytes;
+    private final OutboundPolicy outboundPolicy;
     private final Duration stopGracePeriod;
     private final Duration closeLinger;
     private final int serverFullMsgId;
@@ -271,6 +291,7 @@ public final class PagumaConfig {
         this.writeBufferLowWaterMark = root.get(WRITE_BUFFER_LOW_WATER_MARK);
         this.writeBufferHighWaterMark = root.get(WRITE_BUFFER_HIGH_WATER_MARK);
         this.maxPendingWriteBytes = root.get(MAX_PENDING_WRITE_BYTES);
+        this.outboundPolicy = root.get(OUTBOUND_POLICY);
         this.stopGracePeriod = root.get(STOP_GRACE_PERIOD);
         this.closeLinger = root.get(CLOSE_LINGER);
         this.serverFullMsgId = root.get(SERVER_FULL_MSG_ID);
@@ -437,6 +458,9 @@ public final class PagumaConfig {
     /** Above this many bytes waiting to be written (the peer does not read), the connection is closed. */
     public int maxPendingWriteBytes() { return maxPendingWriteBytes; }
 
+    /** What a send does while the peer does not keep up: queue (and cut off at maxPendingWriteBytes), fail, or wait. */
+    public OutboundPolicy outboundPolicy() { return outboundPolicy; }
+
     /**
      * How long {@code stop()} waits for in-flight requests and pending writes before closing anyway;
      * also how long {@code Connection.close()} waits for pending writes before resetting.
@@ -573,6 +597,7 @@ public final class PagumaConfig {
         public Builder writeBufferLowWaterMark(int bytes) { return put(WRITE_BUFFER_LOW_WATER_MARK, bytes); }
         public Builder writeBufferHighWaterMark(int bytes) { return put(WRITE_BUFFER_HIGH_WATER_MARK, bytes); }
         public Builder maxPendingWriteBytes(int bytes) { return put(MAX_PENDING_WRITE_BYTES, bytes); }
+        public Builder outboundPolicy(OutboundPolicy policy) { return put(OUTBOUND_POLICY, policy); }
         public Builder stopGracePeriod(Duration stopGracePeriod) { return put(STOP_GRACE_PERIOD, stopGracePeriod); }
         public Builder closeLinger(Duration closeLinger) { return put(CLOSE_LINGER, closeLinger); }
         public Builder serverFullMsgId(int serverFullMsgId) { return put(SERVER_FULL_MSG_ID, serverFullMsgId); }

@@ -5,6 +5,7 @@ import io.netty.channel.EventLoop;
 import io.paguma.Connection;
 import io.paguma.ConnectionClosedException;
 import io.paguma.Message;
+import io.paguma.PagumaConfig;
 import io.paguma.internal.RequestTracker.PendingRequest;
 import io.paguma.internal.SendQueue.PendingSend;
 import io.paguma.Traffic;
@@ -13,6 +14,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
@@ -67,6 +69,12 @@ public final class ChannelConnection implements Connection {
     final EndpointContext context;
     final ConnectionHandler handler;
     final Worker worker;
+    /**
+     * Senders waiting for the peer to catch up, and with {@code outboundPolicy: wait} the bytes sent
+     * and not yet taken by the IO thread: made with the connection in that mode, else by the first
+     * {@link #writable()} that must wait (an idle connection pays one field).
+     */
+    volatile Pacing pacing;
     private final ConcurrentHashMap<String, Object> properties = new ConcurrentHashMap<>();
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
     /** The outbound side: queue, batches, writes, flushes. */
@@ -112,6 +120,7 @@ public final class ChannelConnection implements Connection {
         this.worker = worker;
         this.sends = new SendQueue(this, WebSockets.isWebSocket(channel));
         this.lastSeq = firstSeq();
+        if (context.config.outboundPolicy() == PagumaConfig.OutboundPolicy.WAIT) this.pacing = new Pacing();
     }
 
     EndpointContext context() {
@@ -152,6 +161,11 @@ public final class ChannelConnection implements Connection {
     @Override
     public CompletableFuture<Void> send(Message message) {
         if (message == null) throw new NullPointerException("message");
+        Throwable paced = paceSender();
+        if (paced != null) return CompletableFuture.failedFuture(paced);
+        if (context.config.outboundPolicy() == PagumaConfig.OutboundPolicy.WAIT && pacing != null) {
+            pacing.queued.addAndGet(message.length());
+        }
         PendingSend send = new PendingSend(message);
         sends.enqueue(send);
         return send;
@@ -178,16 +192,92 @@ public final class ChannelConnection implements Connection {
                     + context.config.maxPendingRequests() + " requests waiting for replies"
                     + " (set paguma.maxPendingRequests to raise it)"));
         }
+        Throwable paced = paceSender();
+        if (paced != null) {
+            PENDING_COUNT.decrementAndGet(this);
+            return CompletableFuture.failedFuture(paced);
+        }
         if (!requested) requested = true;
         int seq = nextSeq();
         PendingRequest request = new PendingRequest(this, seq, message.id(), timeoutNanos(timeout));
         // A codec with the field carries the time limit, so the peer skips a request nobody waits for any more.
         int limit = context.codec.hasStatus()
                 ? (int) Math.min(Integer.MAX_VALUE, Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos(timeout)))) : 0;
+        if (context.config.outboundPolicy() == PagumaConfig.OutboundPolicy.WAIT && pacing != null) {
+            pacing.queued.addAndGet(message.length());
+        }
         PendingSend send = new PendingSend(new Message(message.id(), seq, 0, limit, message.data()));
         send.request = request;
         sends.enqueue(send);
         return request;
+    }
+
+    @Override
+    public boolean isWritable() {
+        return !closed && channel.isWritable();
+    }
+
+    @Override
+    public CompletableFuture<Void> writable() {
+        if (closed) return CompletableFuture.failedFuture(closedException(null));
+        if (ready()) return CompletableFuture.completedFuture(null);
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        try {
+            loop.execute(() -> {
+                if (closed) {
+                    f.completeExceptionally(closedException(null));
+                } else if (ready()) {
+                    f.complete(null);
+                } else {
+                    if (pacing == null) pacing = new Pacing();
+                    pacing.waiters.add(f);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            f.completeExceptionally(closedException(e));
+        }
+        return f;
+    }
+
+    /** Whether the peer keeps up: the channel is writable and, in wait mode, not too much is queued for it. */
+    private boolean ready() {
+        Pacing p = pacing;
+        return channel.isWritable() && (p == null || p.queued.get() < context.config.writeBufferHighWaterMark());
+    }
+
+    /** On the IO thread, after writability changed or a drain: waiters go on once the peer keeps up. */
+    void writabilityChanged() {
+        Pacing p = pacing;
+        if (p == null || p.waiters.isEmpty() || !ready()) return;
+        ArrayDeque<CompletableFuture<Void>> go = new ArrayDeque<>(p.waiters);
+        p.waiters.clear();
+        for (CompletableFuture<Void> f : go) f.complete(null);
+    }
+
+    /** Bytes given to send() and not yet taken by the IO thread (wait mode); senders waiting for the peer. */
+    static final class Pacing {
+        final java.util.concurrent.atomic.AtomicLong queued = new java.util.concurrent.atomic.AtomicLong();
+        /** IO thread only. */
+        final ArrayDeque<CompletableFuture<Void>> waiters = new ArrayDeque<>();
+    }
+
+    /**
+     * {@code outboundPolicy: wait}: a sender on another thread than this connection's IO thread
+     * waits here while the peer does not keep up. Returns why the send must fail instead (the
+     * connection closed, or the thread was interrupted), or null.
+     */
+    private Throwable paceSender() {
+        if (context.config.outboundPolicy() != PagumaConfig.OutboundPolicy.WAIT || loop.inEventLoop()) return null;
+        try {
+            while (!closed && !ready()) writable().get();
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new java.io.InterruptedIOException(this + ": interrupted while waiting for the peer to catch up"
+                    + " (outboundPolicy wait)");
+        } catch (java.util.concurrent.ExecutionException e) {
+            return e.getCause();
+        }
     }
 
     /** Timeouts are held to [1 ns, 365 days], so deadlines can be compared without overflow. */
@@ -352,6 +442,12 @@ public final class ChannelConnection implements Connection {
         sends.failBatch();
         sends.failQueued();
         failPending();
+        Pacing p = pacing;
+        if (p != null && !p.waiters.isEmpty()) {
+            ArrayDeque<CompletableFuture<Void>> waiting = new ArrayDeque<>(p.waiters);
+            p.waiters.clear();
+            for (CompletableFuture<Void> f : waiting) f.completeExceptionally(closedException(null));
+        }
     }
 
     /** After {@code onConnStop} has run. */

@@ -39,7 +39,10 @@ abstract class ReadGate extends ChannelInboundHandlerAdapter {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         writeBlocked = !ctx.channel().isWritable();
-        if (connection() != null) updateAutoRead();
+        if (connection() != null) {
+            updateAutoRead();
+            connection().writabilityChanged();
+        }
         ctx.fireChannelWritabilityChanged();
     }
 

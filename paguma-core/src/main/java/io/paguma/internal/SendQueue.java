@@ -132,6 +132,8 @@ final class SendQueue implements Runnable {
         writeBatch();
         unflushed = false;
         connection.channel.flush();
+        // Senders that wait for the peer may go on if this drain brought the queue below the mark.
+        if (connection.pacing != null) connection.writabilityChanged();
         // Senders kept pace: the rest is taken by another task, after whatever else waits for this thread.
         if (more && drainScheduled == 0 && DRAIN_SCHEDULED.compareAndSet(this, 0, 1)) submitDrain();
     }
@@ -168,6 +170,10 @@ final class SendQueue implements Runnable {
     private void appendNow(PendingSend send) {
         Message message = send.message;
         send.message = null;
+        if (connection.context.config.outboundPolicy() == io.paguma.PagumaConfig.OutboundPolicy.WAIT) {
+            ChannelConnection.Pacing pacing = connection.pacing;
+            if (pacing != null) pacing.queued.addAndGet(-message.length());
+        }
         if (connection.closed || connection.closing) {
             send.completeExceptionally(connection.closedException(null));
             return;
@@ -181,6 +187,15 @@ final class SendQueue implements Runnable {
             ChannelOutboundBuffer pending = connection.channel.unsafe().outboundBuffer();
             if (pending != null && pending.totalPendingWriteBytes() > connection.context.config.maxPendingWriteBytes()) {
                 connection.closeForSlowPeer(pending.totalPendingWriteBytes(), send);
+                return;
+            }
+            if (connection.context.config.outboundPolicy() == io.paguma.PagumaConfig.OutboundPolicy.DROP
+                    && !connection.channel.isWritable()) {
+                // The peer does not keep up: this send is dropped, the connection stays.
+                send.completeExceptionally(new IllegalStateException(connection + ": send dropped: "
+                        + (pending == null ? 0 : pending.totalPendingWriteBytes()) + " bytes wait for the peer, above"
+                        + " writeBufferHighWaterMark " + connection.context.config.writeBufferHighWaterMark()
+                        + " (outboundPolicy drop)"));
                 return;
             }
         }
