@@ -346,6 +346,11 @@ public final class ChannelConnection implements Connection {
         return loop.submit(() -> requests == null ? 0 : requests.waiting()).get(10, TimeUnit.SECONDS);
     }
 
+    /** The capacity of the buffer holding a partly received frame, read on the IO thread; 0 when none is held (for tests, R3). */
+    public int inboundBufferCapacity() throws Exception {
+        return loop.submit(handler::bufferedCapacity).get(10, TimeUnit.SECONDS);
+    }
+
     /** On the IO thread: counts what one read brought in. */
     void received(long bytes, long messages) {
         BYTES_IN.setOpaque(this, bytesIn + bytes);

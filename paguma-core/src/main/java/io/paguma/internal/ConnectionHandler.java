@@ -83,6 +83,11 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
     /** onConnStart has run (on the worker): a peer that half-closes before it must still get what it sends. */
     private volatile boolean started;
 
+    /** IO thread: the capacity of the cumulation buffer, 0 when there is none. */
+    int bufferedCapacity() {
+        return cumulation == null ? 0 : cumulation.capacity();
+    }
+
     /** The connection, once the channel is active and accepted; null before or if refused. */
     @Override
     ChannelConnection connection() {
