@@ -65,7 +65,6 @@ public final class ChannelConnection implements Connection {
     final Channel channel;
     final EventLoop loop;
     private final InetSocketAddress remote;
-    private final InetSocketAddress local;
     final EndpointContext context;
     final ConnectionHandler handler;
     final Worker worker;
@@ -114,7 +113,8 @@ public final class ChannelConnection implements Connection {
         this.channel = channel;
         this.loop = channel.eventLoop();
         this.remote = (InetSocketAddress) channel.remoteAddress();
-        this.local = (InetSocketAddress) channel.localAddress();
+        // Not kept here (a field per connection): Netty's channel caches it from this first call.
+        channel.localAddress();
         this.context = context;
         this.handler = handler;
         this.worker = worker;
@@ -145,7 +145,7 @@ public final class ChannelConnection implements Connection {
 
     @Override
     public InetSocketAddress localAddress() {
-        return local;
+        return (InetSocketAddress) channel.localAddress();
     }
 
     @Override
