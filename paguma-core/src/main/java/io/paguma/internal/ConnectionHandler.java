@@ -176,18 +176,7 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
             return;
         }
         // A WebSocket client's messages that came with the server's 101 (kept by channelRead).
-        if (cumulation != null && cumulation.isReadable()) {
-            int bytes = cumulation.readableBytes();
-            reading = true;
-            try {
-                decode();
-            } finally {
-                reading = false;
-                connection.received(bytes, decoded);
-                decoded = 0;
-            }
-            if (connection.hasUnflushed()) turnEnd.flushLater(connection);
-        }
+        if (cumulation != null && cumulation.isReadable()) decodeRead(cumulation.readableBytes());
     }
 
     /** WebSocket: the upgrade is done (either side): the connection opens. */
@@ -298,6 +287,11 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
             return;
         }
         cumulation = cumulation == null ? in : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(), cumulation, in);
+        decodeRead(bytes);
+    }
+
+    /** Decodes what the cumulation holds after {@code bytes} came in, counts them, and has the replies flushed. */
+    private void decodeRead(int bytes) {
         reading = true;
         try {
             decode();
