@@ -49,11 +49,17 @@ public final class PagumaConfig {
     public enum OutboundPolicy {
         /** Queue it; a peer that lets more than {@code maxPendingWriteBytes} pile up is cut off. The default. */
         CLOSE,
-        /** Fail the send at once (nothing is queued); the connection stays. For data that may be lost: positions, ticks. */
+        /**
+         * Fail the send instead of writing it (one made on another thread is dropped when the IO
+         * thread takes it, if the peer still lags then); the connection stays. For data that may be
+         * lost: positions, ticks.
+         */
         DROP,
         /**
-         * Make the sender wait until the peer has caught up: {@code send} and {@code request} block
-         * the calling thread (never an IO thread, whose sends are queued as with {@code close}).
+         * Make the sender wait until the peer has caught up: {@code send} (at most
+         * {@code requestTimeout}) and {@code request} (at most its timeout) block the calling thread,
+         * then fail with a {@link java.util.concurrent.TimeoutException}; never on an IO thread,
+         * whose sends are queued as with {@code close}.
          */
         WAIT;
 

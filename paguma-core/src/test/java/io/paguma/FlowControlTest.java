@@ -155,7 +155,7 @@ class FlowControlTest {
                 }
             });
             sender.start();
-            await().atMost(Duration.ofSeconds(10)).until(() -> sender.getState() == Thread.State.WAITING && !c.isWritable());
+            await().atMost(Duration.ofSeconds(10)).until(() -> sender.getState() == Thread.State.TIMED_WAITING && !c.isWritable());
             long before = sent.get();
             assertThat(before).as("sends before the sender had to wait").isLessThan(256);
             CompletableFuture<Void> writable = c.writable();

@@ -161,10 +161,11 @@ public final class ChannelConnection implements Connection {
     @Override
     public CompletableFuture<Void> send(Message message) {
         if (message == null) throw new NullPointerException("message");
-        Throwable paced = paceSender();
+        // A send waits at most requestTimeout for the peer to catch up.
+        Throwable paced = paceSender(context.config.requestTimeout().toNanos());
         if (paced != null) return CompletableFuture.failedFuture(paced);
         if (context.config.outboundPolicy() == PagumaConfig.OutboundPolicy.WAIT && pacing != null) {
-            pacing.queued.addAndGet(message.length());
+            pacing.queued.addAndGet(queuedCost(message));
         }
         PendingSend send = new PendingSend(message);
         sends.enqueue(send);
@@ -192,7 +193,8 @@ public final class ChannelConnection implements Connection {
                     + context.config.maxPendingRequests() + " requests waiting for replies"
                     + " (set paguma.maxPendingRequests to raise it)"));
         }
-        Throwable paced = paceSender();
+        // A request waits for the peer at most its own timeout.
+        Throwable paced = paceSender(timeoutNanos(timeout));
         if (paced != null) {
             PENDING_COUNT.decrementAndGet(this);
             return CompletableFuture.failedFuture(paced);
@@ -204,7 +206,7 @@ public final class ChannelConnection implements Connection {
         int limit = context.codec.hasStatus()
                 ? (int) Math.min(Integer.MAX_VALUE, Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos(timeout)))) : 0;
         if (context.config.outboundPolicy() == PagumaConfig.OutboundPolicy.WAIT && pacing != null) {
-            pacing.queued.addAndGet(message.length());
+            pacing.queued.addAndGet(queuedCost(message));
         }
         PendingSend send = new PendingSend(new Message(message.id(), seq, 0, limit, message.data()));
         send.request = request;
@@ -266,18 +268,37 @@ public final class ChannelConnection implements Connection {
      * waits here while the peer does not keep up. Returns why the send must fail instead (the
      * connection closed, or the thread was interrupted), or null.
      */
-    private Throwable paceSender() {
-        if (context.config.outboundPolicy() != PagumaConfig.OutboundPolicy.WAIT || loop.inEventLoop()) return null;
-        try {
-            while (!closed && !ready()) writable().get();
+    private Throwable paceSender(long waitNanos) {
+        if (context.config.outboundPolicy() != PagumaConfig.OutboundPolicy.WAIT || ready()
+                // Never on an IO thread, this connection's or any other (a broadcast from a router on
+                // the IO thread, a continuation of writable()): the loop would stop for all its connections.
+                || io.netty.util.internal.ThreadExecutorMap.currentExecutor() != null) {
             return null;
+        }
+        long deadline = System.nanoTime() + waitNanos;
+        try {
+            while (!closed && !closing && !ready()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) throw new java.util.concurrent.TimeoutException();
+                writable().get(left, TimeUnit.NANOSECONDS);
+            }
+            return closed || closing ? closedException(null) : null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new java.io.InterruptedIOException(this + ": interrupted while waiting for the peer to catch up"
                     + " (outboundPolicy wait)");
+        } catch (java.util.concurrent.TimeoutException e) {
+            // Bounded, so two peers that each wait for the other to read cannot hang for good.
+            return new java.util.concurrent.TimeoutException(this + ": the peer did not catch up within "
+                    + TimeUnit.NANOSECONDS.toMillis(waitNanos) + " ms (outboundPolicy wait)");
         } catch (java.util.concurrent.ExecutionException e) {
             return e.getCause();
         }
+    }
+
+    /** With {@code outboundPolicy: wait}: what one send adds to the bytes waiting for the IO thread (its payload and a share for its objects). */
+    static long queuedCost(Message message) {
+        return message.length() + 64L;
     }
 
     /** Timeouts are held to [1 ns, 365 days], so deadlines can be compared without overflow. */
@@ -423,6 +444,7 @@ public final class ChannelConnection implements Connection {
     void flushThenClose() {
         if (closing) return;
         handler.discardInput();
+        failWritableWaiters();
         // What was sent before the close goes out, however many drain slices it fills; sends queued
         // from now on (by this drain's callbacks, or by senders that keep pace) fail in appendNow.
         sends.drainOutbound(sends.queued());
@@ -447,12 +469,16 @@ public final class ChannelConnection implements Connection {
         sends.failBatch();
         sends.failQueued();
         failPending();
+        failWritableWaiters();
+    }
+
+    /** On the IO thread, at close: senders waiting for the peer give up (their sends fail as closed). */
+    private void failWritableWaiters() {
         Pacing p = pacing;
-        if (p != null && !p.waiters.isEmpty()) {
-            ArrayDeque<CompletableFuture<Void>> waiting = new ArrayDeque<>(p.waiters);
-            p.waiters.clear();
-            for (CompletableFuture<Void> f : waiting) f.completeExceptionally(closedException(null));
-        }
+        if (p == null || p.waiters.isEmpty()) return;
+        ArrayDeque<CompletableFuture<Void>> waiting = new ArrayDeque<>(p.waiters);
+        p.waiters.clear();
+        for (CompletableFuture<Void> f : waiting) f.completeExceptionally(closedException(null));
     }
 
     /** After {@code onConnStop} has run. */

@@ -172,7 +172,7 @@ final class SendQueue implements Runnable {
         send.message = null;
         if (connection.context.config.outboundPolicy() == io.paguma.PagumaConfig.OutboundPolicy.WAIT) {
             ChannelConnection.Pacing pacing = connection.pacing;
-            if (pacing != null) pacing.queued.addAndGet(-message.length());
+            if (pacing != null) pacing.queued.addAndGet(-ChannelConnection.queuedCost(message));
         }
         if (connection.closed || connection.closing) {
             send.completeExceptionally(connection.closedException(null));

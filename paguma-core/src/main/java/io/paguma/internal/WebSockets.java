@@ -75,8 +75,9 @@ public final class WebSockets {
     static int maxMessageSize(EndpointContext ctx) {
         long header;
         try {
-            // One byte of payload: some codecs refuse empty messages (tron).
-            header = ctx.codec.frameLength(new Message(0, new byte[1])) - 1;
+            // One byte of payload (some codecs refuse empty messages: tron) and a time limit, as a
+            // request carries one (paguma's header is 4 bytes longer then).
+            header = ctx.codec.frameLength(new Message(0, 0, 0, 1, new byte[1])) - 1;
         } catch (RuntimeException cannotSay) {
             // A codec that cannot frame that message: room for a generous header.
             header = 64;

@@ -50,12 +50,13 @@ public final class PagumaCodec implements Codec {
             throw new FrameException("not a paguma 0.2 frame: byte 4 is 0x" + String.format("%02x", marker)
                     + ", not 0xb7 (a peer of Paguma 0.1, whose paguma frames had another layout? both sides need 0.2)");
         }
+        // The whole header first, so a frame refused as too large can still be answered (its id and seq).
+        if (readable < HEADER) return null;
         int length = in.getInt(start);
         if (length < 0 || length > maxPacketSize) {
             throw new FrameException("frame of " + Integer.toUnsignedString(length) + " bytes exceeds maxPacketSize "
                     + maxPacketSize + " (codec paguma; set paguma.maxPacketSize to raise it)");
         }
-        if (readable < HEADER) return null;
         int flags = in.getUnsignedByte(start + 5);
         if ((flags & ~FLAG_TIMEOUT) != 0) {
             throw new FrameException("paguma frame with unknown flags 0x" + String.format("%02x", flags));
