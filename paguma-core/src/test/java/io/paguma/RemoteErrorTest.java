@@ -66,6 +66,8 @@ class RemoteErrorTest {
         Throwable cause = t instanceof java.util.concurrent.CompletionException ? t.getCause() : t;
         assertThat(cause).isInstanceOf(RemoteException.class);
         assertThat(millis).as("ms until the caller knew").isLessThan(2000);
+        System.out.printf("RemoteErrorTest: status %d known to the caller after %d ms (its timeout: 30 s)%n",
+                ((RemoteException) cause).status(), millis);
         return (RemoteException) cause;
     }
 
