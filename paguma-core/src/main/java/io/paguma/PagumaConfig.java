@@ -123,7 +123,7 @@ public final class PagumaConfig {
             .check(v -> v > 0, "must be > 0").doc("The largest payload a frame may announce, in bytes.");
     private static final ConfigKey<Integer> WORKER_POOL_SIZE = ConfigKey.integer("workerPoolSize", CORES)
             .check(v -> v >= 0, "must be >= 0").doc("Worker threads for routers; 0 runs them on the IO threads.");
-    private static final ConfigKey<Integer> MAX_WORKER_TASK_LEN = ConfigKey.integer("maxWorkerTaskLen", 1024)
+    private static final ConfigKey<Integer> MAX_WORKER_TASK_LEN = ConfigKey.integer("maxWorkerTaskLen", 4096)
             .check(v -> v > 0, "must be > 0").doc("Requests queued per worker before reading pauses.");
     private static final ConfigKey<WorkerMode> WORKER_MODE = ConfigKey.enumOf("workerMode", WorkerMode.class, WorkerMode.HASH)
             .scope(ConfigKey.Scope.SERVER).doc("How connections are pinned to workers: hash or bind.");

@@ -34,7 +34,7 @@ class ConfigTest {
         assertThat(c.maxConn()).isEqualTo(12000);
         assertThat(c.maxPacketSize()).isEqualTo(4096);
         assertThat(c.workerPoolSize()).isEqualTo(Runtime.getRuntime().availableProcessors());
-        assertThat(c.maxWorkerTaskLen()).isEqualTo(1024);
+        assertThat(c.maxWorkerTaskLen()).isEqualTo(4096);
         assertThat(c.codec()).isEqualTo("ltv-le");
         assertThat(c.transport()).isEqualTo(PagumaConfig.Transport.AUTO);
         assertThat(c.keepAlive()).isTrue();
