@@ -221,16 +221,9 @@ final class SendQueue implements Runnable {
             return;
         }
         // A frame that does not fit starts a new buffer rather than growing this one: growing
-        // copies every frame already in it (a fifth of the time at 4 KiB payloads). The new buffer
-        // is twice the full one (up to the write threshold), so a run of large frames shares a few
-        // buffers, writes and promises instead of one each; a buffer left part-empty at the flush
-        // wastes at most about what the buffers before it held.
-        int capacity = BATCH_INITIAL_CAPACITY;
-        if (batch != null && batch.writableBytes() < length) {
-            capacity = Math.min(BATCH_WRITE_THRESHOLD, 2 * batch.capacity());
-            writeBatch();
-        }
-        if (batch == null) batch = connection.channel.alloc().ioBuffer(Math.max(length, capacity));
+        // copies every frame already in it (a fifth of the time at 4 KiB payloads).
+        if (batch != null && batch.writableBytes() < length) writeBatch();
+        if (batch == null) batch = connection.channel.alloc().ioBuffer(Math.max(length, BATCH_INITIAL_CAPACITY));
         int mark = batch.writerIndex();
         try {
             connection.context.codec.encode(message, batch);
