@@ -41,7 +41,7 @@ public final class RuntimeThreads {
         this.prefix = prefix;
         this.transport = Transports.choose(config.transport());
         this.bossThreads = bossThreads;
-        this.io = new MultiThreadIoEventLoopGroup(ioThreads, new DefaultThreadFactory(prefix + "io"),
+        this.io = new MultiThreadIoEventLoopGroup(ioThreads, recording(prefix + "io"),
                 transport.ioHandlerFactory());
         this.workers = workerCount > 0 ? new WorkerPool(prefix, config, workerCount) : null;
     }
@@ -66,7 +66,7 @@ public final class RuntimeThreads {
     public synchronized EventLoopGroup boss() {
         if (shutDown) throw new IllegalStateException("the runtime's threads have ended");
         if (boss == null) {
-            boss = new MultiThreadIoEventLoopGroup(bossThreads, new DefaultThreadFactory(prefix + "boss"),
+            boss = new MultiThreadIoEventLoopGroup(bossThreads, recording(prefix + "boss"),
                     transport.ioHandlerFactory());
         }
         return boss;
@@ -86,7 +86,12 @@ public final class RuntimeThreads {
     public synchronized ThreadPoolExecutor events() {
         // Its threads are remembered, so a close() made from a client's listener is refused, not
         // left waiting for itself (also for a thread that replaced one a listener's Error ended).
-        if (events == null) events = newEventThread(prefix + "client-events", eventThreads::add);
+        if (events == null) {
+            events = newEventThread(prefix + "client-events", t -> {
+                eventThreads.add(t);
+                made.add(t);
+            });
+        }
         return events;
     }
 
@@ -102,6 +107,20 @@ public final class RuntimeThreads {
             made.accept(t);
             return t;
         });
+    }
+
+    /** Every loop and event thread made, so that {@link #shutdown} returns only once they have ended. */
+    private final java.util.Set<Thread> made = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    private DefaultThreadFactory recording(String name) {
+        return new DefaultThreadFactory(name) {
+            @Override
+            protected Thread newThread(Runnable r, String threadName) {
+                Thread t = super.newThread(r, threadName);
+                made.add(t);
+                return t;
+            }
+        };
     }
 
     public int workerCount() {
@@ -155,6 +174,11 @@ public final class RuntimeThreads {
         if (e != null) {
             e.shutdown();
             e.awaitTermination(remainingMillis(deadlineNanos), TimeUnit.MILLISECONDS);
+        }
+        // A loop reports itself terminated just before its thread returns: wait for the threads
+        // themselves, so that none is left once close() has returned.
+        for (Thread t : made) {
+            if (t != Thread.currentThread()) t.join(remainingMillis(deadlineNanos));
         }
     }
 
