@@ -1,0 +1,264 @@
+package io.paguma.hub;
+
+import io.paguma.Client;
+import io.paguma.Connection;
+import io.paguma.Message;
+import io.paguma.PagumaConfig;
+import io.paguma.PagumaRuntime;
+import io.paguma.Request;
+import io.paguma.Server;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What {@link NetHub} and {@link ConnectionMgr} share: the runtime their links run on, the pack,
+ * the link handshake (hello, welcome, refuse), the queue of events {@code update()} drains, and
+ * the servers and clients to end on destroy.
+ *
+ * <p>Every link starts with a hello from the side that dialled; the other side answers welcome
+ * (the link is up) or refuse (with a reason; it then closes). Dicts flow only on a link that is up.
+ * The handlers of {@link Side} run on the link's IO thread (the runtime has no workers).
+ */
+final class Links {
+    private static final Logger log = LoggerFactory.getLogger(Links.class);
+    static final String SIDE = "hub.side";
+
+    /** What a hub does with its links' frames; called on the link's IO thread. */
+    interface Side {
+        /** Accepting side: the dialler's hello. Answer with {@link #welcome} or {@link #refuse}. */
+        default void hello(Connection c, Map<String, Object> hello) {
+            c.close();
+        }
+
+        /** Dialling side: the link is up. */
+        default void welcome(Connection c, Map<String, Object> welcome) {
+            c.close();
+        }
+
+        /** Dialling side: the peer refused the link; it closes next. */
+        default void refused(Connection c, String code, String reason) {
+        }
+
+        void dict(Connection c, Map<String, Object> dict);
+
+        void closed(Connection c);
+    }
+
+    final String name;
+    final PagumaRuntime runtime;
+    private final boolean ownRuntime;
+    final DataPack pack;
+    final DictCodec dicts;
+    final PagumaConfig serverConfig;
+    final PagumaConfig clientConfig;
+    /** Tells this hub from any other (a hub dialling itself, the simultaneous-dial tie-break). */
+    final long nonce;
+    final long helloTimeoutMillis;
+
+    private final Object inboxLock = new Object();
+    /** Guarded by {@link #inboxLock}: swapped out whole by {@link #drain()}. */
+    private ArrayList<HubEvent> inbox = new ArrayList<>();
+    private final Set<Server> servers = ConcurrentHashMap.newKeySet();
+    private final Set<Client> clients = ConcurrentHashMap.newKeySet();
+    private volatile boolean destroyed;
+
+    Links(String name, PagumaConfig config, PagumaRuntime shared, DictCodec dicts) {
+        this.name = name;
+        this.dicts = dicts;
+        this.pack = new DataPack(dicts);
+        // A link's own settings; its threads are the runtime's.
+        this.serverConfig = config.toBuilder().name(name).build();
+        this.clientConfig = config.toBuilder().name(name).reconnect(false).offlineQueueSize(0).build();
+        this.helloTimeoutMillis = config.connectTimeout().toMillis();
+        this.ownRuntime = shared == null;
+        this.runtime = shared != null ? shared
+                : PagumaRuntime.create(config.toBuilder().name(name).ioThreads(1).workerPoolSize(0).bossThreads(1).build());
+        long n;
+        do {
+            n = new SecureRandom().nextLong();
+        } while (n == 0);
+        this.nonce = n;
+    }
+
+    boolean isDestroyed() {
+        return destroyed;
+    }
+
+    void checkOpen(String what) {
+        if (destroyed) throw new IllegalStateException(what + " " + name + " was destroyed");
+    }
+
+    // ---- events --------------------------------------------------------------------------------
+
+    void post(HubEvent e) {
+        synchronized (inboxLock) {
+            inbox.add(e);
+        }
+    }
+
+    /** Everything posted since the last call; the lock is held only to swap the list. */
+    List<HubEvent> drain() {
+        ArrayList<HubEvent> out;
+        synchronized (inboxLock) {
+            out = inbox;
+            if (out.isEmpty()) return List.of();
+            inbox = new ArrayList<>(Math.min(out.size(), 1 << 16));
+        }
+        return out;
+    }
+
+    // ---- endpoints -----------------------------------------------------------------------------
+
+    /** A started server on {@code ip:port} whose links run {@code side}. */
+    Server listen(String ip, int port, Side side) {
+        Server s = Server.builder().runtime(runtime).config(serverConfig).host(ip).port(port).codec(pack)
+                .route(DataPack.HELLO, r -> {
+                    Connection c = r.connection();
+                    if (c.property(HELLO_DONE) != null) {
+                        log.warn("hub {}: connection #{} from {} said hello twice, closing it", name, c.id(), c.remoteAddress());
+                        c.close();
+                        return;
+                    }
+                    Map<String, Object> h = decode(r, "hello");
+                    if (h != null) side.hello(c, h);
+                })
+                .route(DataPack.DICT, r -> dict(r, side))
+                .onUnknownMessage(this::unknown)
+                .onConnStart(c -> {
+                    c.property(SIDE, side);
+                    // A socket that never says hello holds a slot: close it after connectTimeout.
+                    c.channel().eventLoop().schedule(() -> {
+                        if (c.isOpen() && c.property(HELLO_DONE) == null) {
+                            log.warn("hub {}: connection #{} from {} sent no hello within {} ms, closing it", name, c.id(),
+                                    c.remoteAddress(), helloTimeoutMillis);
+                            c.close();
+                        }
+                    }, helloTimeoutMillis, TimeUnit.MILLISECONDS);
+                })
+                .onConnStop(side::closed)
+                .build();
+        s.start();
+        servers.add(s);
+        return s;
+    }
+
+    static final String HELLO_DONE = "hub.hello";
+
+    /** A client to {@code ip:port} that says {@code hello} once connected; not connected yet. */
+    Client dial(String ip, int port, Map<String, ?> hello, Side side) {
+        byte[] helloBytes = dicts.encode(hello);
+        Client c = Client.builder().runtime(runtime).config(clientConfig).host(ip).port(port).codec(pack)
+                .onConnStart(conn -> {
+                    conn.property(SIDE, side);
+                    conn.send(DataPack.HELLO, helloBytes);
+                })
+                .route(DataPack.WELCOME, r -> {
+                    Map<String, Object> w = decode(r, "welcome");
+                    if (w != null) {
+                        r.connection().property(HELLO_DONE, Boolean.TRUE);
+                        side.welcome(r.connection(), w);
+                    }
+                })
+                .route(DataPack.REFUSE, r -> {
+                    Map<String, Object> m = decode(r, "refusal");
+                    if (m == null) return;
+                    side.refused(r.connection(), String.valueOf(m.get("code")), String.valueOf(m.get("reason")));
+                    r.connection().close();
+                })
+                .route(DataPack.DICT, r -> dict(r, side))
+                .onUnknownMessage(this::unknown)
+                .onConnStop(side::closed)
+                .build();
+        clients.add(c);
+        c.closeFuture().whenComplete((v, e) -> clients.remove(c));
+        return c;
+    }
+
+    Map<String, Object> helloOf(int listenPort, String advertiseIp, String type) {
+        Map<String, Object> h = new LinkedHashMap<>();
+        h.put("nonce", nonce);
+        h.put("port", listenPort);
+        if (advertiseIp != null) h.put("ip", advertiseIp);
+        if (type != null) h.put("type", type);
+        return h;
+    }
+
+    void welcome(Connection c, int listenPort) {
+        c.property(HELLO_DONE, Boolean.TRUE);
+        Map<String, Object> w = new LinkedHashMap<>();
+        w.put("nonce", nonce);
+        w.put("port", listenPort);
+        c.send(DataPack.WELCOME, dicts.encode(w));
+    }
+
+    /** Answers a hello with a refusal and closes the link once it is written. */
+    void refuse(Connection c, String code, String reason) {
+        c.property(HELLO_DONE, Boolean.TRUE);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("code", code);
+        m.put("reason", reason);
+        c.send(DataPack.REFUSE, dicts.encode(m));
+        c.close();
+    }
+
+    private void dict(Request r, Side side) {
+        Connection c = r.connection();
+        if (c.property(HELLO_DONE) == null) {
+            log.warn("hub {}: connection #{} from {} sent a dict before its hello, closing it", name, c.id(), c.remoteAddress());
+            c.close();
+            return;
+        }
+        Map<String, Object> d = decode(r, "dict");
+        if (d != null) side.dict(c, d);
+    }
+
+    private void unknown(Request r) {
+        Connection c = r.connection();
+        log.warn("hub {}: connection #{} from {} sent a frame of unknown kind {}, closing it", name, c.id(), c.remoteAddress(),
+                r.id());
+        c.close();
+    }
+
+    /** The request's dict, or null after closing its connection with one log line when it is malformed. */
+    private Map<String, Object> decode(Request r, String what) {
+        try {
+            return dicts.decode(r.data());
+        } catch (DictFormatException e) {
+            Connection c = r.connection();
+            log.warn("hub {}: connection #{} from {} sent a malformed {}, closing it: {}", name, c.id(), c.remoteAddress(), what,
+                    e.getMessage());
+            c.close();
+            return null;
+        }
+    }
+
+    static Message dictMessage(byte[] body) {
+        return new Message(DataPack.DICT, body);
+    }
+
+    // ---- the end -------------------------------------------------------------------------------
+
+    /**
+     * Stops the servers and closes the clients, then ends the runtime's threads when the runtime
+     * is the hub's own; returns when that is done.
+     */
+    void destroy() {
+        destroyed = true;
+        if (ownRuntime) {
+            runtime.close();
+            return;
+        }
+        List<Client> cs = new ArrayList<>(clients);
+        for (Server s : servers) s.stop();
+        for (Client c : cs) c.close().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join();
+    }
+}

@@ -1,0 +1,583 @@
+package io.paguma.hub;
+
+import io.paguma.Client;
+import io.paguma.Connection;
+import io.paguma.Message;
+import io.paguma.PagumaConfig;
+import io.paguma.PagumaRuntime;
+import io.paguma.Server;
+import io.paguma.ConfigSection;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Seed 002's {@code xx_net}: a network for programs that own a main loop (X1, X2, X5). The
+ * application thread never touches a socket: it asks to {@link #listen} and {@link #send}, and
+ * once per tick takes what arrived with {@link #update()}; the hub's network thread does the rest.
+ *
+ * <pre>{@code
+ * NetHub hub = NetHub.create();
+ * hub.listen("0.0.0.0", 7001);
+ * while (running) {
+ *     for (HubEvent e : hub.update()) {
+ *         if (e.type() == HubEvent.Type.RECEIVED) hub.send(e.ip(), e.port(), Map.of("echo", e.dict()));
+ *     }
+ *     hub.send("10.0.0.2", 7001, Map.of("tick", tick++));
+ *     sleepUntilNextTick();
+ * }
+ * hub.destroy();
+ * }</pre>
+ *
+ * <p>Peers are known by {@code (ip, listen port)}: the address one sends to, and the one
+ * {@link HubEvent}s name. {@link #send} to a peer with no link dials it; the dicts wait (at most
+ * {@code hub.maxPending}) and go out in order once the link is up. <b>One link per peer</b>: a
+ * dialler says who it is (its listen port, its IP as seen or as advertised) in a hello, so an
+ * accepted link that duplicates one this hub has is refused and logged. When two hubs dial each
+ * other at the same moment, the link dialled by the hub with the lower nonce (a random number each
+ * hub draws at start and sends in its hello) survives at both ends; the other one's dicts wait for
+ * it and go out on it.
+ *
+ * <p>A peer that cannot be reached fails its own sends only: those waiting fail with a
+ * {@link HubException}, an {@link HubEvent.Type#ERROR} event says so, and for
+ * {@code hub.redialDelay} further sends to it fail at once; the next send after that dials again.
+ * A lost link is a {@link HubEvent.Type#DISCONNECTED} event; the next send dials again.
+ *
+ * <p>All methods are safe from any thread. The futures of {@link #send} and {@link #listen}
+ * complete on the network thread: do not block in their callbacks.
+ */
+public final class NetHub implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(NetHub.class);
+
+    private final Links links;
+    private final int maxPending;
+    private final long redialNanos;
+    private final String advertiseIp;
+    private final int maxPacketSize;
+    private final ConcurrentHashMap<PeerKey, Peer> peers = new ConcurrentHashMap<>();
+    /** Host text as given to send -> its canonical IP (looked up once per distinct text). */
+    private final ConcurrentHashMap<String, String> canonicalIps = new ConcurrentHashMap<>();
+    private final Object listenLock = new Object();
+    /** Guarded by {@link #listenLock}: the servers by bound port. */
+    private final Map<Integer, Server> listeners = new java.util.LinkedHashMap<>();
+    /** The first listen's port: what the hub's hellos say it listens on (0: it does not). */
+    private volatile int listenPort;
+    private final Links.Side accepting = new Accepting();
+
+    private NetHub(Builder b) {
+        PagumaConfig config = b.config != null ? b.config : PagumaConfig.defaults();
+        ConfigSection.Values hub = config.section(new HubConfig());
+        this.maxPending = b.maxPending > 0 ? b.maxPending : hub.get(HubConfig.MAX_PENDING);
+        this.redialNanos = (b.redialDelay != null ? b.redialDelay : hub.get(HubConfig.REDIAL_DELAY)).toNanos();
+        String adv = b.advertise != null ? b.advertise : hub.get(HubConfig.ADVERTISE);
+        this.advertiseIp = adv.isEmpty() ? null : PeerKey.canonical(adv);
+        this.maxPacketSize = config.maxPacketSize();
+        int depth = b.maxDepth > 0 ? b.maxDepth : hub.get(HubConfig.MAX_DEPTH);
+        String name = b.name != null ? b.name : "hub";
+        this.links = new Links(name, config, b.runtime, new DictCodec(depth));
+    }
+
+    /** A hub with the default config, on a runtime of its own (one network thread). */
+    public static NetHub create() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The hub's name, used in logs and thread names. */
+    public String name() {
+        return links.name;
+    }
+
+    /** The runtime the hub's links run on. */
+    public PagumaRuntime runtime() {
+        return links.runtime;
+    }
+
+    // ---- listen --------------------------------------------------------------------------------
+
+    /**
+     * Listens on {@code ip:port} (port 0: any free port). A port this hub listens on already is
+     * refused, not fatal: the future fails with a {@link HubException}, one line is logged, an
+     * {@link HubEvent.Type#ERROR} event follows, and the first listener carries on. A port the OS
+     * refuses (another process has it) fails the same way. The future completes with the bound
+     * address once the hub listens.
+     */
+    public CompletableFuture<InetSocketAddress> listen(String ip, int port) {
+        Objects.requireNonNull(ip, "ip");
+        synchronized (listenLock) {
+            links.checkOpen("hub");
+            if (port != 0 && listeners.containsKey(port)) {
+                return listenFailed(ip, port, new HubException("hub " + links.name + " listens on port " + port
+                        + " already; the first listener carries on"));
+            }
+            Server s;
+            try {
+                s = links.listen(ip, port, accepting);
+            } catch (RuntimeException e) {
+                return listenFailed(ip, port, new HubException(e.getMessage(), e));
+            }
+            listeners.put(s.port(), s);
+            if (listenPort == 0) listenPort = s.port();
+            return CompletableFuture.completedFuture(s.localAddress());
+        }
+    }
+
+    private CompletableFuture<InetSocketAddress> listenFailed(String ip, int port, HubException e) {
+        log.warn("hub {}: cannot listen on {}: {}", links.name, PeerKey.format(ip, port), e.getMessage());
+        links.post(new HubEvent(HubEvent.Type.ERROR, ip, port, 0, null, e));
+        return CompletableFuture.failedFuture(e);
+    }
+
+    /** The addresses the hub listens on. */
+    public List<InetSocketAddress> listenAddresses() {
+        synchronized (listenLock) {
+            List<InetSocketAddress> out = new ArrayList<>();
+            for (Server s : listeners.values()) out.add(s.localAddress());
+            return out;
+        }
+    }
+
+    // ---- send ----------------------------------------------------------------------------------
+
+    /**
+     * Sends {@code dict} to the peer at {@code ip:port}, dialling it if there is no link yet; dicts
+     * to one peer go out in the order sent. The future completes when the dict is written, and
+     * fails with a {@link HubException} when the peer cannot be reached, refuses the link or its
+     * queue of {@code hub.maxPending} waiting dicts is full, or with
+     * {@link io.paguma.ConnectionClosedException} when the link breaks first.
+     *
+     * @throws IllegalArgumentException if the dict holds a value of an unsupported type or nests too deeply
+     * @throws IllegalStateException    after {@link #destroy()}
+     */
+    public CompletableFuture<Void> send(String ip, int port, Map<String, ?> dict) {
+        links.checkOpen("hub");
+        byte[] body = links.dicts.encode(dict);
+        if (body.length > maxPacketSize) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("a dict of " + body.length
+                    + " bytes is larger than maxPacketSize " + maxPacketSize));
+        }
+        Message m = Links.dictMessage(body);
+        PeerKey key = key(ip, port);
+        for (;;) {
+            Peer p = peers.get(key);
+            if (p != null) {
+                Connection link = p.link;
+                if (link != null) return link.send(m);
+            } else {
+                Peer fresh = new Peer(key);
+                p = peers.putIfAbsent(key, fresh);
+                if (p == null) p = fresh;
+            }
+            synchronized (p) {
+                if (p.gone) continue;
+                if (p.link != null) return p.link.send(m);
+                if (p.failure != null && System.nanoTime() - p.retryAt < 0) {
+                    return CompletableFuture.failedFuture(new HubException("cannot reach " + key + " (" + p.failure.getMessage()
+                            + "); retrying after redialDelay", p.failure));
+                }
+                if (p.pending.size() >= maxPending) {
+                    return CompletableFuture.failedFuture(new HubException("the queue of dicts waiting for " + key
+                            + " is full (" + maxPending + ", hub.maxPending)"));
+                }
+                CompletableFuture<Void> f = new CompletableFuture<>();
+                p.pending.add(new PendingSend(m, f));
+                if (p.dialer == null && p.awaiting == null) dial(p);
+                return f;
+            }
+        }
+    }
+
+    private PeerKey key(String ip, int port) {
+        Objects.requireNonNull(ip, "ip");
+        if (port < 1 || port > 65535) throw new IllegalArgumentException("port must be 1..65535, got " + port);
+        String canonical = canonicalIps.get(ip);
+        if (canonical == null) {
+            canonical = PeerKey.canonical(ip);
+            if (canonicalIps.size() < 65536) canonicalIps.putIfAbsent(ip, canonical);
+        }
+        return new PeerKey(canonical, port);
+    }
+
+    /** Whether a link to {@code ip:port} is up now. */
+    public boolean isLinked(String ip, int port) {
+        Peer p = peers.get(key(ip, port));
+        return p != null && p.link != null;
+    }
+
+    /** The peers with a link up now, as {@code ip:port}. */
+    public List<String> linkedPeers() {
+        List<String> out = new ArrayList<>();
+        for (Peer p : peers.values()) if (p.link != null) out.add(p.key.toString());
+        return out;
+    }
+
+    // ---- update --------------------------------------------------------------------------------
+
+    /**
+     * Everything that happened since the last call (seed 002's {@code Recv}/{@code HandleRecv}):
+     * dicts received, each tagged with its peer, and links made, lost or failed; in the order
+     * they happened per peer. The lock is held only to take the list; the caller owns it.
+     */
+    public List<HubEvent> update() {
+        return links.drain();
+    }
+
+    // ---- destroy -------------------------------------------------------------------------------
+
+    /**
+     * Closes every link and listener, fails every dict still waiting and, on a runtime of its own,
+     * ends the hub's threads; returns when all of that is done. Afterwards every operation throws
+     * {@link IllegalStateException}. Safe to call more than once; not from the hub's own threads.
+     */
+    public void destroy() {
+        synchronized (listenLock) {
+            if (links.isDestroyed()) return;
+            links.destroy();
+            listeners.clear();
+        }
+        HubException gone = new HubException("hub " + links.name + " was destroyed");
+        for (Peer p : peers.values()) {
+            List<PendingSend> failed;
+            synchronized (p) {
+                p.gone = true;
+                failed = new ArrayList<>(p.pending);
+                p.pending.clear();
+                if (p.awaiting != null) p.awaiting.cancel(false);
+            }
+            for (PendingSend x : failed) x.future().completeExceptionally(gone);
+        }
+        peers.clear();
+    }
+
+    /** {@link #destroy()}. */
+    @Override
+    public void close() {
+        destroy();
+    }
+
+    // ---- peers ---------------------------------------------------------------------------------
+
+    /** One peer: its link, or the dial under way and the dicts waiting for it. */
+    private static final class Peer {
+        final PeerKey key;
+        /** The link that is up, set only after what waited was handed to it. */
+        volatile Connection link;
+        /** Guarded by this. */
+        final ArrayDeque<PendingSend> pending = new ArrayDeque<>();
+        /** Our dial under way, or null. */
+        Client dialer;
+        /** The client owning {@link #link} when we dialled it, to close with it. */
+        Client linkClient;
+        /** While the peer's own dial is expected (ours lost the tie-break): the timer that gives up. */
+        ScheduledFuture<?> awaiting;
+        Throwable failure;
+        long retryAt;
+        /** Removed from the map: a sender holding it must look again. */
+        boolean gone;
+
+        Peer(PeerKey key) {
+            this.key = key;
+        }
+    }
+
+    private void dial(Peer p) {
+        Map<String, Object> hello = links.helloOf(listenPort, advertiseIp, null);
+        Client c = links.dial(p.key.ip(), p.key.port(), hello, new Dialling(p));
+        p.dialer = c;
+        c.connect().whenComplete((conn, e) -> {
+            if (e != null) dialFailed(p, c, e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                    ? e.getCause() : e);
+        });
+    }
+
+    /** Hands what waited to {@code link} (in order) and makes it the peer's link. Holding p. */
+    private static void linkUp(Peer p, Connection link) {
+        for (PendingSend x; (x = p.pending.poll()) != null; ) x.sendOn(link);
+        if (p.awaiting != null) {
+            p.awaiting.cancel(false);
+            p.awaiting = null;
+        }
+        p.failure = null;
+        p.link = link;
+    }
+
+    private void dialFailed(Peer p, Client c, Throwable cause) {
+        List<PendingSend> failed;
+        synchronized (p) {
+            if (p.dialer != c) return;
+            p.dialer = null;
+            if (p.link != null || p.awaiting != null) {
+                c.close();
+                return;
+            }
+            p.failure = cause;
+            p.retryAt = System.nanoTime() + redialNanos;
+            failed = new ArrayList<>(p.pending);
+            p.pending.clear();
+        }
+        c.close();
+        fail(p, failed, new HubException("cannot reach " + p.key + ": " + describe(cause), cause));
+    }
+
+    private void fail(Peer p, List<PendingSend> failed, HubException e) {
+        log.warn("hub {}: {}{}", links.name, e.getMessage(), failed.isEmpty() ? "" : "; " + failed.size()
+                + " dict(s) waiting for it failed");
+        links.post(new HubEvent(HubEvent.Type.ERROR, p.key.ip(), p.key.port(), 0, null, e));
+        for (PendingSend x : failed) x.future().completeExceptionally(e);
+    }
+
+    private static String describe(Throwable t) {
+        String m = t.getMessage();
+        return m != null ? m : t.getClass().getSimpleName();
+    }
+
+    private void linkLost(Peer p, Connection c) {
+        Client owner;
+        synchronized (p) {
+            if (p.link != c) return;
+            p.link = null;
+            p.gone = true;
+            owner = p.linkClient;
+            p.linkClient = null;
+            peers.remove(p.key, p);
+        }
+        if (owner != null) owner.close();
+        log.info("hub {}: link to {} closed (connection #{})", links.name, p.key, c.id());
+        links.post(new HubEvent(HubEvent.Type.DISCONNECTED, p.key.ip(), p.key.port(), 0, null, null));
+    }
+
+    /** The side that dialled {@code p}. */
+    private final class Dialling implements Links.Side {
+        private final Peer p;
+
+        Dialling(Peer p) {
+            this.p = p;
+        }
+
+        @Override
+        public void welcome(Connection c, Map<String, Object> w) {
+            Client owner;
+            synchronized (p) {
+                owner = p.dialer;
+                if (p.gone || p.link != null || owner == null || owner.connection() != c && owner.connection() != null) {
+                    c.close();
+                    return;
+                }
+                p.dialer = null;
+                p.linkClient = owner;
+                linkUp(p, c);
+            }
+            log.info("hub {}: linked to {} (connection #{}, dialled)", links.name, p.key, c.id());
+            links.post(new HubEvent(HubEvent.Type.CONNECTED, p.key.ip(), p.key.port(), 0, null, null));
+        }
+
+        @Override
+        public void refused(Connection c, String code, String reason) {
+            Client owner;
+            List<PendingSend> failed = null;
+            synchronized (p) {
+                owner = p.dialer;
+                if (owner == null || owner.connection() != c) return;
+                p.dialer = null;
+                if (p.link != null) {
+                    // Already linked by the peer's own dial.
+                } else if ("tiebreak".equals(code)) {
+                    // Both dialled; the peer's dial wins: its link will come, and what waits goes out on it.
+                    p.awaiting = c.channel().eventLoop().schedule(() -> awaitTimedOut(p), links.helloTimeoutMillis,
+                            TimeUnit.MILLISECONDS);
+                } else {
+                    p.failure = new HubException(reason);
+                    p.retryAt = System.nanoTime() + redialNanos;
+                    failed = new ArrayList<>(p.pending);
+                    p.pending.clear();
+                }
+            }
+            owner.close();
+            if (failed != null) fail(p, failed, new HubException(p.key + " refused the link: " + reason));
+        }
+
+        @Override
+        public void dict(Connection c, Map<String, Object> dict) {
+            if (p.link == c) links.post(new HubEvent(HubEvent.Type.RECEIVED, p.key.ip(), p.key.port(), 0, dict, null));
+        }
+
+        @Override
+        public void closed(Connection c) {
+            Client owner;
+            synchronized (p) {
+                owner = p.dialer;
+            }
+            if (owner != null && (owner.connection() == c || owner.connection() == null)) {
+                dialFailed(p, owner, new HubException("the link closed before the peer welcomed it"));
+            }
+            linkLost(p, c);
+        }
+    }
+
+    private void awaitTimedOut(Peer p) {
+        List<PendingSend> failed;
+        synchronized (p) {
+            if (p.awaiting == null || p.link != null) return;
+            p.awaiting = null;
+            p.failure = new HubException("its own link did not come");
+            p.retryAt = System.nanoTime() + redialNanos;
+            failed = new ArrayList<>(p.pending);
+            p.pending.clear();
+        }
+        fail(p, failed, new HubException(p.key + " kept its own link of a simultaneous dial, which did not come within "
+                + links.helloTimeoutMillis + " ms"));
+    }
+
+    /** The side that accepted: the links of every listener. */
+    private final class Accepting implements Links.Side {
+        @Override
+        public void hello(Connection c, Map<String, Object> h) {
+            InetSocketAddress remote = c.remoteAddress();
+            Object nonceValue = h.get("nonce");
+            Object portValue = h.get("port");
+            if (!(nonceValue instanceof Long) || !(portValue instanceof Integer) || (Integer) portValue < 0
+                    || (Integer) portValue > 65535) {
+                log.warn("hub {}: connection #{} from {} sent a hello without a nonce and a port, closing it", links.name, c.id(),
+                        remote);
+                links.refuse(c, "hello", "a hello needs a nonce (long) and a port (0-65535)");
+                return;
+            }
+            long nonce = (Long) nonceValue;
+            int port = (Integer) portValue;
+            if (nonce == links.nonce) {
+                log.warn("hub {}: connection #{} is this hub dialling itself, refused", links.name, c.id());
+                links.refuse(c, "self", "a hub cannot link to itself");
+                return;
+            }
+            Object ipValue = h.get("ip");
+            String ip = ipValue instanceof String ? PeerKey.canonical((String) ipValue) : PeerKey.canonical(remote.getAddress());
+            // A peer that does not listen is known by the address it dialled from.
+            PeerKey key = new PeerKey(ip, port != 0 ? port : remote.getPort());
+            Client losing = null;
+            for (;;) {
+                Peer p = peers.get(key);
+                if (p == null) {
+                    Peer fresh = new Peer(key);
+                    p = peers.putIfAbsent(key, fresh);
+                    if (p == null) p = fresh;
+                }
+                synchronized (p) {
+                    if (p.gone) continue;
+                    if (p.link != null) {
+                        log.warn("hub {}: refused connection #{} from {}: peer {} is linked already (one link per peer)",
+                                links.name, c.id(), remote, key);
+                        links.refuse(c, "duplicate", "peer " + key + " is linked already");
+                        return;
+                    }
+                    if (p.dialer != null) {
+                        if (Long.compareUnsigned(links.nonce, nonce) < 0) {
+                            log.info("hub {}: {} and this hub dialled each other; keeping this hub's link, refusing"
+                                    + " connection #{}", links.name, key, c.id());
+                            links.refuse(c, "tiebreak", "both dialled; the link of the hub with the lower nonce stays");
+                            return;
+                        }
+                        losing = p.dialer;
+                        p.dialer = null;
+                    }
+                    c.property(PEER, p);
+                    links.welcome(c, listenPort);
+                    linkUp(p, c);
+                    break;
+                }
+            }
+            if (losing != null) losing.close();
+            log.info("hub {}: linked to {} (connection #{}, accepted)", links.name, key, c.id());
+            links.post(new HubEvent(HubEvent.Type.CONNECTED, key.ip(), key.port(), 0, null, null));
+        }
+
+        @Override
+        public void dict(Connection c, Map<String, Object> dict) {
+            Peer p = c.property(PEER);
+            if (p != null) links.post(new HubEvent(HubEvent.Type.RECEIVED, p.key.ip(), p.key.port(), 0, dict, null));
+        }
+
+        @Override
+        public void closed(Connection c) {
+            Peer p = c.property(PEER);
+            if (p != null) linkLost(p, c);
+        }
+    }
+
+    private static final String PEER = "hub.peer";
+
+    /** Builds a {@link NetHub}. */
+    public static final class Builder {
+        private PagumaConfig config;
+        private PagumaRuntime runtime;
+        private String name;
+        private String advertise;
+        private int maxPending;
+        private int maxDepth;
+        private Duration redialDelay;
+
+        private Builder() {
+        }
+
+        /** Core's keys for the links and the hub's own section ({@link HubConfig}); default: {@link PagumaConfig#defaults()}. */
+        public Builder config(PagumaConfig config) {
+            this.config = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /** Runs the hub's links on {@code runtime} (shared with other endpoints); default: a runtime of its own, one IO thread. */
+        public Builder runtime(PagumaRuntime runtime) {
+            this.runtime = Objects.requireNonNull(runtime, "runtime");
+            return this;
+        }
+
+        public Builder name(String name) {
+            this.name = Objects.requireNonNull(name, "name");
+            return this;
+        }
+
+        /** {@code hub.advertise}: the IP peers know this hub by. */
+        public Builder advertise(String ip) {
+            this.advertise = Objects.requireNonNull(ip, "ip");
+            return this;
+        }
+
+        /** {@code hub.maxPending}. */
+        public Builder maxPending(int maxPending) {
+            if (maxPending < 1) throw new IllegalArgumentException("maxPending must be at least 1");
+            this.maxPending = maxPending;
+            return this;
+        }
+
+        /** {@code hub.maxDepth}. */
+        public Builder maxDepth(int maxDepth) {
+            if (maxDepth < 1 || maxDepth > 1000) throw new IllegalArgumentException("maxDepth must be 1..1000");
+            this.maxDepth = maxDepth;
+            return this;
+        }
+
+        /** {@code hub.redialDelay}. */
+        public Builder redialDelay(Duration redialDelay) {
+            if (redialDelay.isNegative()) throw new IllegalArgumentException("redialDelay must not be negative");
+            this.redialDelay = redialDelay;
+            return this;
+        }
+
+        public NetHub build() {
+            return new NetHub(this);
+        }
+    }
+}
