@@ -109,6 +109,21 @@ public interface Connection {
         return CompletableFuture.completedFuture(null);
     }
 
+    /**
+     * Stops reading from the peer until {@link #resumeReading()}: the application's own
+     * backpressure, for when what it was handed waits elsewhere (a queue a main loop drains). The
+     * peer's further sends then wait in TCP; messages already read are still handled. Takes effect
+     * on the connection's IO thread soon after the call; pausing twice is pausing once. Reading
+     * also stays off while the framework's own reasons hold (a full worker, a peer that does not
+     * read what it is sent), and goes on, to discard, once the connection is closing.
+     */
+    default void pauseReading() {
+    }
+
+    /** Undoes {@link #pauseReading()}: reading goes on unless the framework's own reasons hold it back. */
+    default void resumeReading() {
+    }
+
     /** Completes when the connection has closed and {@code onConnStop} has run (the seed's exit channel). */
     CompletableFuture<Void> closeFuture();
 

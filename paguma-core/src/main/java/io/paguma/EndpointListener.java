@@ -49,7 +49,9 @@ public interface EndpointListener {
         /** The connection's worker queue is full (inbound backpressure). */
         WORKER_FULL,
         /** More than the write-buffer high water mark waits for the peer to read (outbound backpressure). */
-        PEER_NOT_READING
+        PEER_NOT_READING,
+        /** The application asked for it ({@link Connection#pauseReading()}): what it was given waits to be handled. */
+        APPLICATION
     }
 
     /**

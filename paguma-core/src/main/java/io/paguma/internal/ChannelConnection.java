@@ -220,6 +220,28 @@ public final class ChannelConnection implements Connection {
     }
 
     @Override
+    public void pauseReading() {
+        applicationPaused(true);
+    }
+
+    @Override
+    public void resumeReading() {
+        applicationPaused(false);
+    }
+
+    private void applicationPaused(boolean pause) {
+        if (loop.inEventLoop()) {
+            handler.applicationPaused(pause);
+        } else {
+            try {
+                loop.execute(() -> handler.applicationPaused(pause));
+            } catch (java.util.concurrent.RejectedExecutionException ended) {
+                // The loop has ended: so has the connection.
+            }
+        }
+    }
+
+    @Override
     public CompletableFuture<Void> writable() {
         if (closed) return CompletableFuture.failedFuture(closedException(null));
         if (ready()) return CompletableFuture.completedFuture(null);
@@ -487,7 +509,7 @@ public final class ChannelConnection implements Connection {
     }
 
     /** Called by a worker that has room again: continue reading on the IO thread. */
-    void resumeReading() {
+    void workerHasRoom() {
         try {
             loop.execute(handler::resume);
         } catch (RejectedExecutionException ignored) {

@@ -24,6 +24,8 @@ abstract class ReadGate extends ChannelInboundHandlerAdapter {
     boolean writeBlocked;
     /** The connection is closing (or no longer accepts requests): what is read from now on is discarded. */
     boolean draining;
+    /** The application paused reading ({@code Connection.pauseReading()}). */
+    private boolean applicationPaused;
     /** WebSocket: holds the reads Netty's stages ask for while reading is paused (see WebSockets.ReadHold); null on TCP. */
     WebSockets.ReadHold readHold;
 
@@ -50,17 +52,24 @@ abstract class ReadGate extends ChannelInboundHandlerAdapter {
     final void updateAutoRead() {
         ChannelConnection connection = connection();
         if (!connection.channel().isActive()) return;
-        boolean read = draining || (!paused && !writeBlocked);
+        boolean read = draining || (!paused && !writeBlocked && !applicationPaused);
         connection.channel().config().setAutoRead(read);
         if (readHold != null) readHold.hold(!read);
         // Backpressure as events: a pause, and the resume after it (not the reading a close does to discard).
         if (!read && !readingPaused) {
             readingPaused = true;
             context().events.readingPaused(connection, paused ? EndpointListener.PauseCause.WORKER_FULL
-                    : EndpointListener.PauseCause.PEER_NOT_READING);
+                    : writeBlocked ? EndpointListener.PauseCause.PEER_NOT_READING : EndpointListener.PauseCause.APPLICATION);
         } else if (read && readingPaused) {
             readingPaused = false;
             if (!draining) context().events.readingResumed(connection);
         }
+    }
+
+    /** The application's pause ({@code Connection.pauseReading()}/{@code resumeReading()}); IO thread. */
+    final void applicationPaused(boolean pause) {
+        if (applicationPaused == pause) return;
+        applicationPaused = pause;
+        if (connection() != null) updateAutoRead();
     }
 }

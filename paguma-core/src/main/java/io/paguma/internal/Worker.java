@@ -123,7 +123,7 @@ final class Worker implements Runnable {
 
     private void wakeWaiters() {
         ChannelConnection c;
-        while ((c = waiters.poll()) != null) c.resumeReading();
+        while ((c = waiters.poll()) != null) c.workerHasRoom();
     }
 
     @Override
