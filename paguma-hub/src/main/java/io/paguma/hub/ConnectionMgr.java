@@ -71,7 +71,7 @@ public final class ConnectionMgr implements AutoCloseable {
         this.maxPending = hub.get(HubConfig.MAX_PENDING);
         this.maxPacketSize = config.maxPacketSize();
         this.links = new Links(b.name != null ? b.name : "connections", config, b.runtime,
-                new DictCodec(hub.get(HubConfig.MAX_DEPTH)));
+                new DictCodec(hub.get(HubConfig.MAX_DEPTH)), hub.get(HubConfig.MAX_QUEUED));
     }
 
     /** A manager of the types in {@code factory}, with the default config, on a runtime of its own. */
@@ -457,7 +457,7 @@ public final class ConnectionMgr implements AutoCloseable {
         @Override
         public void dict(Connection conn, Map<String, Object> dict) {
             if (c.link == conn) {
-                links.post(new HubEvent(HubEvent.Type.RECEIVED, c.targetIp, c.targetPort, c.id, c.life, dict, null));
+                links.post(new HubEvent(HubEvent.Type.RECEIVED, c.targetIp, c.targetPort, c.id, c.life, dict, null), conn);
             }
         }
 
@@ -529,7 +529,7 @@ public final class ConnectionMgr implements AutoCloseable {
         public void dict(Connection conn, Map<String, Object> dict) {
             HubConnection a = conn.property(BOUND);
             if (a != null && a.link == conn) {
-                links.post(new HubEvent(HubEvent.Type.RECEIVED, a.targetIp, a.targetPort, a.id, a.life, dict, null));
+                links.post(new HubEvent(HubEvent.Type.RECEIVED, a.targetIp, a.targetPort, a.id, a.life, dict, null), conn);
             }
         }
 

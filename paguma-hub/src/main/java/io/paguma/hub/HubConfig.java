@@ -21,10 +21,14 @@ public final class HubConfig extends ConfigSection {
     public static final ConfigKey<Integer> MAX_DEPTH = ConfigKey.integer("maxDepth", DictCodec.DEFAULT_MAX_DEPTH)
             .check(v -> v >= 1 && v <= 1000, "must be 1..1000")
             .doc("How deeply dicts and lists may nest in a dict (the dict itself is depth 1); a deeper one received closes its link.");
+    public static final ConfigKey<Integer> MAX_QUEUED = ConfigKey.integer("maxQueued", 65536)
+            .check(v -> v >= 1, "must be at least 1")
+            .doc("Events that may wait for update(); beyond them, links that deliver more dicts stop reading until update() takes"
+                    + " what waits (TCP then holds their peers back).");
     public static final ConfigKey<String> ADVERTISE = ConfigKey.string("advertise", "")
             .doc("The IP this hub tells peers to know it by; empty: the IP they see it connect from.");
 
     public HubConfig() {
-        super("hub", MAX_PENDING, REDIAL_DELAY, MAX_DEPTH, ADVERTISE);
+        super("hub", MAX_PENDING, REDIAL_DELAY, MAX_DEPTH, MAX_QUEUED, ADVERTISE);
     }
 }

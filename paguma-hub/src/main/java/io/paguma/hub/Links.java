@@ -67,12 +67,16 @@ final class Links {
     private final Object inboxLock = new Object();
     /** Guarded by {@link #inboxLock}: swapped out whole by {@link #drain()}. */
     private ArrayList<HubEvent> inbox = new ArrayList<>();
+    /** Guarded by {@link #inboxLock}: links that stopped reading because the inbox was full. */
+    private final java.util.Set<Connection> paused = new java.util.HashSet<>();
+    private final int maxQueued;
     private final Set<Server> servers = ConcurrentHashMap.newKeySet();
     private final Set<Client> clients = ConcurrentHashMap.newKeySet();
     private volatile boolean destroyed;
 
-    Links(String name, PagumaConfig config, PagumaRuntime shared, DictCodec dicts) {
+    Links(String name, PagumaConfig config, PagumaRuntime shared, DictCodec dicts, int maxQueued) {
         this.name = name;
+        this.maxQueued = maxQueued;
         this.dicts = dicts;
         this.pack = new DataPack(dicts);
         // A link's own settings; its threads are the runtime's.
@@ -105,14 +109,34 @@ final class Links {
         }
     }
 
+    /**
+     * Posts a dict that arrived on {@code from}. Beyond {@code hub.maxQueued} waiting events the
+     * link stops reading until {@link #drain()} takes them: TCP then holds the peer back, and an
+     * application that falls behind is not buried under what it has not handled yet.
+     */
+    void post(HubEvent e, Connection from) {
+        boolean full;
+        synchronized (inboxLock) {
+            inbox.add(e);
+            full = inbox.size() >= maxQueued && paused.add(from);
+        }
+        if (full) from.pauseReading();
+    }
+
     /** Everything posted since the last call; the lock is held only to swap the list. */
     List<HubEvent> drain() {
         ArrayList<HubEvent> out;
+        Connection[] resume = null;
         synchronized (inboxLock) {
             out = inbox;
             if (out.isEmpty()) return List.of();
             inbox = new ArrayList<>(Math.min(out.size(), 1 << 16));
+            if (!paused.isEmpty()) {
+                resume = paused.toArray(new Connection[0]);
+                paused.clear();
+            }
         }
+        if (resume != null) for (Connection c : resume) c.resumeReading();
         return out;
     }
 

@@ -85,7 +85,8 @@ public final class NetHub implements AutoCloseable {
         this.maxPacketSize = config.maxPacketSize();
         int depth = b.maxDepth > 0 ? b.maxDepth : hub.get(HubConfig.MAX_DEPTH);
         String name = b.name != null ? b.name : "hub";
-        this.links = new Links(name, config, b.runtime, new DictCodec(depth));
+        this.links = new Links(name, config, b.runtime, new DictCodec(depth),
+                b.maxQueued > 0 ? b.maxQueued : hub.get(HubConfig.MAX_QUEUED));
     }
 
     /** A hub with the default config, on a runtime of its own (one network thread). */
@@ -412,7 +413,7 @@ public final class NetHub implements AutoCloseable {
 
         @Override
         public void dict(Connection c, Map<String, Object> dict) {
-            if (p.link == c) links.post(new HubEvent(HubEvent.Type.RECEIVED, p.key.ip(), p.key.port(), 0, dict, null));
+            if (p.link == c) links.post(new HubEvent(HubEvent.Type.RECEIVED, p.key.ip(), p.key.port(), 0, dict, null), c);
         }
 
         @Override
@@ -507,7 +508,7 @@ public final class NetHub implements AutoCloseable {
         @Override
         public void dict(Connection c, Map<String, Object> dict) {
             Peer p = c.property(PEER);
-            if (p != null) links.post(new HubEvent(HubEvent.Type.RECEIVED, p.key.ip(), p.key.port(), 0, dict, null));
+            if (p != null) links.post(new HubEvent(HubEvent.Type.RECEIVED, p.key.ip(), p.key.port(), 0, dict, null), c);
         }
 
         @Override
@@ -527,6 +528,7 @@ public final class NetHub implements AutoCloseable {
         private String advertise;
         private int maxPending;
         private int maxDepth;
+        private int maxQueued;
         private Duration redialDelay;
 
         private Builder() {
@@ -566,6 +568,13 @@ public final class NetHub implements AutoCloseable {
         public Builder maxDepth(int maxDepth) {
             if (maxDepth < 1 || maxDepth > 1000) throw new IllegalArgumentException("maxDepth must be 1..1000");
             this.maxDepth = maxDepth;
+            return this;
+        }
+
+        /** {@code hub.maxQueued}. */
+        public Builder maxQueued(int maxQueued) {
+            if (maxQueued < 1) throw new IllegalArgumentException("maxQueued must be at least 1");
+            this.maxQueued = maxQueued;
             return this;
         }
 

@@ -162,4 +162,35 @@ class NetHubTest {
             b.destroy();
         }
     }
+
+    @Test
+    void anApplicationThatFallsBehindHoldsItsPeersBackInsteadOfQueueingWithoutEnd() {
+        NetHub slow = NetHub.builder().name("hub-slow-app").maxQueued(100).build();
+        hubs.add(slow);
+        List<io.paguma.EndpointListener.PauseCause> pauses = new java.util.concurrent.CopyOnWriteArrayList<>();
+        slow.runtime().addEventListener(new io.paguma.EndpointListener() {
+            @Override
+            public void readingPaused(io.paguma.Connection connection, PauseCause cause) {
+                pauses.add(cause);
+            }
+        });
+        NetHub fast = hub("hub-flooder");
+        int port = listen(slow);
+        byte[] pad = new byte[180];
+        int n = 10_000;                    // about 2 MB
+        for (int i = 0; i < n; i++) fast.send("127.0.0.1", port, Map.of("i", i, "pad", pad));
+        // The slow application does not call update(): once 100 events wait, its link stops
+        // reading (what one read burst already holds is still delivered); TCP holds the rest.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> pauses.contains(io.paguma.EndpointListener.PauseCause.APPLICATION));
+        List<HubEvent> first = slow.update();
+        assertThat(first.size()).as("events queued while the application did not update").isBetween(100, n - 1);
+        // Once it updates again, everything arrives, in order.
+        Loop loop = new Loop(slow);
+        loop.seen.addAll(first);
+        loop.untilCount(HubEvent.Type.RECEIVED, n);
+        List<Map<String, Object>> got = loop.dicts();
+        for (int i = 0; i < n; i++) assertThat(got.get(i).get("i")).isEqualTo(i);
+        assertThat(fast.linkedPeers()).containsExactly("127.0.0.1:" + port);
+    }
 }
