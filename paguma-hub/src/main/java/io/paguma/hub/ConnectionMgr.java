@@ -180,7 +180,7 @@ public final class ConnectionMgr implements AutoCloseable {
                     refused = new HubException(c + " cannot listen on " + PeerKey.format(ip, port) + ": " + e.getMessage(), e);
                 }
             }
-            log.warn("{}: {}", links.name, refused.getMessage());
+            log.warn("{}: {}", links.name, refused.getMessage());   // the application's own call
             links.post(new HubEvent(HubEvent.Type.ERROR, ip, port, c.id, c.life, null, refused));
             return CompletableFuture.failedFuture(refused);
         }
@@ -226,7 +226,7 @@ public final class ConnectionMgr implements AutoCloseable {
         CompletableFuture<Void> done = new CompletableFuture<>();
         c.connecting = done;
         Dialling side = new Dialling(c);
-        Client client = links.dial(ip, port, links.helloOf(0, null, c.type), side);
+        Client client = links.dial(ip, port, links.helloOf(0, c.type), side);
         side.client = client;
         c.client = client;
         client.connect().whenComplete((conn, e) -> {
@@ -257,7 +257,7 @@ public final class ConnectionMgr implements AutoCloseable {
             links.post(new HubEvent(HubEvent.Type.ERROR, c.targetIp, c.targetPort, c.id, c.life, null, e));
         }
         client.close();
-        log.warn("{}: {}{}", links.name, e.getMessage(), failed.isEmpty() ? "" : "; " + failed.size() + " dict(s) waiting failed");
+        links.warn("unreachable", "{}{}", e.getMessage(), failed.isEmpty() ? "" : "; " + failed.size() + " dict(s) waiting failed");
         for (PendingSend p : failed) p.future().completeExceptionally(e);
         if (done != null) done.completeExceptionally(e);
     }
@@ -284,19 +284,26 @@ public final class ConnectionMgr implements AutoCloseable {
         if (link != null) return link.send(m);
         synchronized (lock) {
             checkOpen();
-            if (c.link != null) return c.link.send(m);
-            if (c.state != HubConnection.State.CONNECTING) {
-                throw new IllegalStateException(c + " cannot send: " + (c.state == HubConnection.State.LISTENING
-                        ? "it listens; send on the connections it accepted" : "connect it first"));
-            }
-            if (c.pending.size() >= maxPending) {
-                return CompletableFuture.failedFuture(new HubException(c + ": the queue of dicts waiting for the link is full ("
-                        + maxPending + ", hub.maxPending)"));
-            }
-            CompletableFuture<Void> f = new CompletableFuture<>();
-            c.pending.add(new PendingSend(m, f));
-            return f;
+            link = c.link;
+            if (link == null) return queue(c, m);
         }
+        // Up since the first look; sent outside the lock (with outboundPolicy wait, send may block).
+        return link.send(m);
+    }
+
+    /** Holding the lock, with no link up. */
+    private CompletableFuture<Void> queue(HubConnection c, Message m) {
+        if (c.state != HubConnection.State.CONNECTING) {
+            throw new IllegalStateException(c + " cannot send: " + (c.state == HubConnection.State.LISTENING
+                    ? "it listens; send on the connections it accepted" : "connect it first"));
+        }
+        if (c.pending.size() >= maxPending) {
+            return CompletableFuture.failedFuture(new HubException(c + ": the queue of dicts waiting for the link is full ("
+                    + maxPending + ", hub.maxPending)"));
+        }
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        c.pending.add(new PendingSend(m, f));
+        return f;
     }
 
     // ---- update --------------------------------------------------------------------------------
@@ -318,7 +325,10 @@ public final class ConnectionMgr implements AutoCloseable {
             try {
                 switch (e.type()) {
                     case CONNECTED -> c.onConnect();
-                    case DISCONNECTED -> c.onDisconnect(e.error());
+                    case DISCONNECTED -> {
+                        if (c.accepted) connections.remove(c.id, c);
+                        c.onDisconnect(e.error());
+                    }
                     case RECEIVED -> c.onReceive(e.dict());
                     case ERROR -> c.onError(e.error());
                 }
@@ -348,6 +358,7 @@ public final class ConnectionMgr implements AutoCloseable {
         synchronized (lock) {
             checkOpen();
             c = connection(id);
+            if (c.accepted) connections.remove(c.id, c);
             if (c.state == HubConnection.State.IDLE) return;
             c.life++;
             c.state = HubConnection.State.IDLE;
@@ -422,28 +433,29 @@ public final class ConnectionMgr implements AutoCloseable {
     /** A connection's own dial. */
     private final class Dialling implements Links.Side {
         private final HubConnection c;
+        /** The life of {@link #c} this dial belongs to: what arrives on it is of that life. */
+        private final int life;
         Client client;
 
         Dialling(HubConnection c) {
             this.c = c;
+            this.life = c.life;
         }
 
         @Override
         public void welcome(Connection conn, Map<String, Object> w) {
+            CompletableFuture<Void> done;
             synchronized (lock) {
-                if (c.client != client || c.state != HubConnection.State.CONNECTING) {
+                if (c.client != client || c.life != life || c.state != HubConnection.State.CONNECTING) {
                     conn.close();
                     return;
                 }
                 c.state = HubConnection.State.CONNECTED;
                 for (PendingSend p; (p = c.pending.poll()) != null; ) p.sendOn(conn);
                 c.link = conn;
-                links.post(new HubEvent(HubEvent.Type.CONNECTED, c.targetIp, c.targetPort, c.id, c.life, null, null));
-            }
-            CompletableFuture<Void> done;
-            synchronized (lock) {
                 done = c.connecting;
                 c.connecting = null;
+                links.post(new HubEvent(HubEvent.Type.CONNECTED, c.targetIp, c.targetPort, c.id, life, null, null));
             }
             if (done != null) done.complete(null);
         }
@@ -457,7 +469,7 @@ public final class ConnectionMgr implements AutoCloseable {
         @Override
         public void dict(Connection conn, Map<String, Object> dict) {
             if (c.link == conn) {
-                links.post(new HubEvent(HubEvent.Type.RECEIVED, c.targetIp, c.targetPort, c.id, c.life, dict, null), conn);
+                links.post(new HubEvent(HubEvent.Type.RECEIVED, c.targetIp, c.targetPort, c.id, life, dict, null), conn);
             }
         }
 
@@ -465,12 +477,15 @@ public final class ConnectionMgr implements AutoCloseable {
         public void closed(Connection conn) {
             failAttempt(c, client, new HubException(c + ": the link to " + PeerKey.format(c.targetIp, c.targetPort)
                     + " closed before the peer welcomed it"));
-            lost(c, conn);
+            lost(c, conn, life);
         }
     }
 
-    /** The link of {@code c} is gone: idle again, and onDisconnect follows. */
-    private void lost(HubConnection c, Connection conn) {
+    /**
+     * The link of {@code c} is gone: idle again, and onDisconnect follows. An accepted connection
+     * ends with its link: {@link #update()} forgets it once its onDisconnect has run.
+     */
+    private void lost(HubConnection c, Connection conn, int life) {
         Client client;
         synchronized (lock) {
             if (c.link != conn || conn == null) return;
@@ -478,25 +493,28 @@ public final class ConnectionMgr implements AutoCloseable {
             c.state = c.state == HubConnection.State.DESTROYED ? c.state : HubConnection.State.IDLE;
             client = c.client;
             c.client = null;
-            links.post(new HubEvent(HubEvent.Type.DISCONNECTED, c.targetIp, c.targetPort, c.id, c.life, null, null));
+            links.post(new HubEvent(HubEvent.Type.DISCONNECTED, c.targetIp, c.targetPort, c.id, life, null, null));
         }
         if (client != null) client.close();
-        log.info("{}: {} lost its link (connection #{} of the runtime)", links.name, c, conn.id());
+        log.debug("{}: {} lost its link (connection #{} of the runtime)", links.name, c, conn.id());
     }
 
     /** A listening connection's accepted links. */
     private final class Accepting implements Links.Side {
         private final HubConnection listener;
+        /** The listener's life this server belongs to: a close and a listen again make another server. */
+        private final int life;
 
         Accepting(HubConnection listener) {
             this.listener = listener;
+            this.life = listener.life;
         }
 
         @Override
         public void hello(Connection conn, Map<String, Object> h) {
             HubConnection a;
             synchronized (lock) {
-                if (destroyed || listener.state != HubConnection.State.LISTENING) {
+                if (destroyed || listener.life != life || listener.state != HubConnection.State.LISTENING) {
                     links.refuse(conn, "closed", "the listener is closed");
                     return;
                 }
@@ -504,17 +522,17 @@ public final class ConnectionMgr implements AutoCloseable {
                 try {
                     a = factory.create(acceptedType);
                 } catch (RuntimeException e) {
-                    log.warn("{}: {} refused connection #{} from {}: {}", links.name, listener, conn.id(), conn.remoteAddress(),
+                    links.warn("accept-type", "{} refused connection #{} from {}: {}", listener, conn.id(), conn.remoteAddress(),
                             e.getMessage());
                     links.refuse(conn, "type", "cannot accept: " + e.getMessage());
                     return;
                 }
                 InetSocketAddress remote = conn.remoteAddress();
-                Object ip = h.get("ip");
                 Object port = h.get("port");
                 a.mgr = ConnectionMgr.this;
                 a.id = nextId++;
-                a.targetIp = ip instanceof String ? PeerKey.canonical((String) ip) : PeerKey.canonical(remote.getAddress());
+                a.accepted = true;
+                a.targetIp = PeerKey.canonical(remote.getAddress());
                 a.targetPort = port instanceof Integer && (Integer) port > 0 ? (Integer) port : remote.getPort();
                 a.state = HubConnection.State.CONNECTED;
                 a.link = conn;
@@ -528,15 +546,16 @@ public final class ConnectionMgr implements AutoCloseable {
         @Override
         public void dict(Connection conn, Map<String, Object> dict) {
             HubConnection a = conn.property(BOUND);
+            // An accepted connection has one life: close(id) ends it for good.
             if (a != null && a.link == conn) {
-                links.post(new HubEvent(HubEvent.Type.RECEIVED, a.targetIp, a.targetPort, a.id, a.life, dict, null), conn);
+                links.post(new HubEvent(HubEvent.Type.RECEIVED, a.targetIp, a.targetPort, a.id, 0, dict, null), conn);
             }
         }
 
         @Override
         public void closed(Connection conn) {
             HubConnection a = conn.property(BOUND);
-            if (a != null) lost(a, conn);
+            if (a != null) lost(a, conn, 0);
         }
     }
 

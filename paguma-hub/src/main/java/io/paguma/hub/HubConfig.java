@@ -25,10 +25,8 @@ public final class HubConfig extends ConfigSection {
             .check(v -> v >= 1, "must be at least 1")
             .doc("Events that may wait for update(); beyond them, links that deliver more dicts stop reading until update() takes"
                     + " what waits (TCP then holds their peers back).");
-    public static final ConfigKey<String> ADVERTISE = ConfigKey.string("advertise", "")
-            .doc("The IP this hub tells peers to know it by; empty: the IP they see it connect from.");
 
     public HubConfig() {
-        super("hub", MAX_PENDING, REDIAL_DELAY, MAX_DEPTH, MAX_QUEUED, ADVERTISE);
+        super("hub", MAX_PENDING, REDIAL_DELAY, MAX_DEPTH, MAX_QUEUED);
     }
 }

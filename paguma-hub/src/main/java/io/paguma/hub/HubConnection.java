@@ -36,6 +36,8 @@ public class HubConnection {
     volatile String targetIp;
     volatile int targetPort;
     Map<String, Object> createData = Map.of();
+    /** Made for a link a listener accepted: it ends with that link (the manager forgets it). */
+    boolean accepted;
     /** Incremented by {@link ConnectionMgr#close(int)}, so that events from before it are dropped. */
     volatile int life;
     volatile io.paguma.Connection link;

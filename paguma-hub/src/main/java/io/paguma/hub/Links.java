@@ -73,6 +73,9 @@ final class Links {
     private final Set<Server> servers = ConcurrentHashMap.newKeySet();
     private final Set<Client> clients = ConcurrentHashMap.newKeySet();
     private volatile boolean destroyed;
+    /** One line per kind of warning a peer can cause at will, at most once per {@code warnInterval}. */
+    private final long warnIntervalNanos;
+    private final ConcurrentHashMap<String, long[]> warned = new ConcurrentHashMap<>();
 
     Links(String name, PagumaConfig config, PagumaRuntime shared, DictCodec dicts, int maxQueued) {
         this.name = name;
@@ -83,6 +86,7 @@ final class Links {
         this.serverConfig = config.toBuilder().name(name).build();
         this.clientConfig = config.toBuilder().name(name).reconnect(false).offlineQueueSize(0).build();
         this.helloTimeoutMillis = config.connectTimeout().toMillis();
+        this.warnIntervalNanos = config.warnInterval().toNanos();
         this.ownRuntime = shared == null;
         this.runtime = shared != null ? shared
                 : PagumaRuntime.create(config.toBuilder().name(name).ioThreads(1).workerPoolSize(0).bossThreads(1).build());
@@ -91,6 +95,27 @@ final class Links {
             n = new SecureRandom().nextLong();
         } while (n == 0);
         this.nonce = n;
+    }
+
+    /**
+     * Logs a warning a peer can cause at will: the first of its {@code kind} at once, then at most
+     * one per {@code warnInterval}, saying how many were left out in between.
+     */
+    void warn(String kind, String format, Object... args) {
+        long now = System.nanoTime();
+        long[] state = warned.computeIfAbsent(kind, k -> new long[] {now - warnIntervalNanos - 1, 0});
+        long skipped;
+        synchronized (state) {
+            if (now - state[0] <= warnIntervalNanos) {
+                state[1]++;
+                return;
+            }
+            state[0] = now;
+            skipped = state[1];
+            state[1] = 0;
+        }
+        if (skipped > 0) format = format + " (and " + skipped + " more like it since the last such line)";
+        log.warn("hub " + name + ": " + format, args);
     }
 
     boolean isDestroyed() {
@@ -148,7 +173,7 @@ final class Links {
                 .route(DataPack.HELLO, r -> {
                     Connection c = r.connection();
                     if (c.property(HELLO_DONE) != null) {
-                        log.warn("hub {}: connection #{} from {} said hello twice, closing it", name, c.id(), c.remoteAddress());
+                        warn("hello-twice", "connection #{} from {} said hello twice, closing it", c.id(), c.remoteAddress());
                         c.close();
                         return;
                     }
@@ -162,9 +187,9 @@ final class Links {
                     // A socket that never says hello holds a slot: close it after connectTimeout.
                     c.channel().eventLoop().schedule(() -> {
                         if (c.isOpen() && c.property(HELLO_DONE) == null) {
-                            log.warn("hub {}: connection #{} from {} sent no hello within {} ms, closing it", name, c.id(),
-                                    c.remoteAddress(), helloTimeoutMillis);
-                            c.close();
+                            warn("no-hello", "connection #{} from {} sent no hello within {} ms (connectTimeout), closing it",
+                                    c.id(), c.remoteAddress(), helloTimeoutMillis);
+                            c.channel().close();
                         }
                     }, helloTimeoutMillis, TimeUnit.MILLISECONDS);
                 })
@@ -172,6 +197,7 @@ final class Links {
                 .build();
         s.start();
         servers.add(s);
+        s.stoppedFuture().whenComplete((r, e) -> servers.remove(s));
         return s;
     }
 
@@ -180,10 +206,19 @@ final class Links {
     /** A client to {@code ip:port} that says {@code hello} once connected; not connected yet. */
     Client dial(String ip, int port, Map<String, ?> hello, Side side) {
         byte[] helloBytes = dicts.encode(hello);
+        checkOpen("hub");
         Client c = Client.builder().runtime(runtime).config(clientConfig).host(ip).port(port).codec(pack)
                 .onConnStart(conn -> {
                     conn.property(SIDE, side);
                     conn.send(DataPack.HELLO, helloBytes);
+                    // A peer that took the socket but never answers (hung, or not a hub): give up.
+                    conn.channel().eventLoop().schedule(() -> {
+                        if (conn.isOpen() && conn.property(HELLO_DONE) == null) {
+                            warn("no-welcome", "{} did not answer the hello within {} ms (connectTimeout), closing"
+                                    + " connection #{}", PeerKey.format(ip, port), helloTimeoutMillis, conn.id());
+                            conn.channel().close();
+                        }
+                    }, helloTimeoutMillis, TimeUnit.MILLISECONDS);
                 })
                 .route(DataPack.WELCOME, r -> {
                     Map<String, Object> w = decode(r, "welcome");
@@ -204,14 +239,19 @@ final class Links {
                 .build();
         clients.add(c);
         c.closeFuture().whenComplete((v, e) -> clients.remove(c));
+        if (destroyed) {
+            // destroy() ran meanwhile and did not see this client.
+            clients.remove(c);
+            c.close();
+            throw new IllegalStateException(name + " was destroyed");
+        }
         return c;
     }
 
-    Map<String, Object> helloOf(int listenPort, String advertiseIp, String type) {
+    Map<String, Object> helloOf(int listenPort, String type) {
         Map<String, Object> h = new LinkedHashMap<>();
         h.put("nonce", nonce);
         h.put("port", listenPort);
-        if (advertiseIp != null) h.put("ip", advertiseIp);
         if (type != null) h.put("type", type);
         return h;
     }
@@ -237,7 +277,7 @@ final class Links {
     private void dict(Request r, Side side) {
         Connection c = r.connection();
         if (c.property(HELLO_DONE) == null) {
-            log.warn("hub {}: connection #{} from {} sent a dict before its hello, closing it", name, c.id(), c.remoteAddress());
+            warn("early-dict", "connection #{} from {} sent a dict before its hello, closing it", c.id(), c.remoteAddress());
             c.close();
             return;
         }
@@ -247,7 +287,7 @@ final class Links {
 
     private void unknown(Request r) {
         Connection c = r.connection();
-        log.warn("hub {}: connection #{} from {} sent a frame of unknown kind {}, closing it", name, c.id(), c.remoteAddress(),
+        warn("unknown-kind", "connection #{} from {} sent a frame of unknown kind {}, closing it", c.id(), c.remoteAddress(),
                 r.id());
         c.close();
     }
@@ -258,7 +298,7 @@ final class Links {
             return dicts.decode(r.data());
         } catch (DictFormatException e) {
             Connection c = r.connection();
-            log.warn("hub {}: connection #{} from {} sent a malformed {}, closing it: {}", name, c.id(), c.remoteAddress(), what,
+            warn("malformed", "connection #{} from {} sent a malformed {}, closing it: {}", c.id(), c.remoteAddress(), what,
                     e.getMessage());
             c.close();
             return null;

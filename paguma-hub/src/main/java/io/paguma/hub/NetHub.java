@@ -63,7 +63,6 @@ public final class NetHub implements AutoCloseable {
     private final Links links;
     private final int maxPending;
     private final long redialNanos;
-    private final String advertiseIp;
     private final int maxPacketSize;
     private final ConcurrentHashMap<PeerKey, Peer> peers = new ConcurrentHashMap<>();
     /** Host text as given to send -> its canonical IP (looked up once per distinct text). */
@@ -80,8 +79,6 @@ public final class NetHub implements AutoCloseable {
         ConfigSection.Values hub = config.section(new HubConfig());
         this.maxPending = b.maxPending > 0 ? b.maxPending : hub.get(HubConfig.MAX_PENDING);
         this.redialNanos = (b.redialDelay != null ? b.redialDelay : hub.get(HubConfig.REDIAL_DELAY)).toNanos();
-        String adv = b.advertise != null ? b.advertise : hub.get(HubConfig.ADVERTISE);
-        this.advertiseIp = adv.isEmpty() ? null : PeerKey.canonical(adv);
         this.maxPacketSize = config.maxPacketSize();
         int depth = b.maxDepth > 0 ? b.maxDepth : hub.get(HubConfig.MAX_DEPTH);
         String name = b.name != null ? b.name : "hub";
@@ -138,7 +135,7 @@ public final class NetHub implements AutoCloseable {
     }
 
     private CompletableFuture<InetSocketAddress> listenFailed(String ip, int port, HubException e) {
-        log.warn("hub {}: cannot listen on {}: {}", links.name, PeerKey.format(ip, port), e.getMessage());
+        log.warn("hub {}: cannot listen on {}: {}", links.name, PeerKey.format(ip, port), e.getMessage());   // the application's own call
         links.post(new HubEvent(HubEvent.Type.ERROR, ip, port, 0, null, e));
         return CompletableFuture.failedFuture(e);
     }
@@ -183,23 +180,32 @@ public final class NetHub implements AutoCloseable {
                 p = peers.putIfAbsent(key, fresh);
                 if (p == null) p = fresh;
             }
+            Connection link;
             synchronized (p) {
                 if (p.gone) continue;
-                if (p.link != null) return p.link.send(m);
-                if (p.failure != null && System.nanoTime() - p.retryAt < 0) {
-                    return CompletableFuture.failedFuture(new HubException("cannot reach " + key + " (" + p.failure.getMessage()
-                            + "); retrying after redialDelay", p.failure));
-                }
-                if (p.pending.size() >= maxPending) {
-                    return CompletableFuture.failedFuture(new HubException("the queue of dicts waiting for " + key
-                            + " is full (" + maxPending + ", hub.maxPending)"));
-                }
-                CompletableFuture<Void> f = new CompletableFuture<>();
-                p.pending.add(new PendingSend(m, f));
-                if (p.dialer == null && p.awaiting == null) dial(p);
-                return f;
+                link = p.link;
+                if (link == null) return queue(p, m);
             }
+            // Up since the fast path looked; what waited went out before it was published.
+            // Sent outside the lock: with outboundPolicy wait, send may block.
+            return link.send(m);
         }
+    }
+
+    /** Holding p, with no link up: the dict waits for the link (dialling it if no dial is under way), or fails. */
+    private CompletableFuture<Void> queue(Peer p, Message m) {
+        if (p.failure != null && System.nanoTime() - p.retryAt < 0) {
+            return CompletableFuture.failedFuture(new HubException("cannot reach " + p.key + " (" + p.failure.getMessage()
+                    + "); retrying after redialDelay", p.failure));
+        }
+        if (p.pending.size() >= maxPending) {
+            return CompletableFuture.failedFuture(new HubException("the queue of dicts waiting for " + p.key
+                    + " is full (" + maxPending + ", hub.maxPending)"));
+        }
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        p.pending.add(new PendingSend(m, f));
+        if (p.dialer == null && p.awaiting == null) dial(p);
+        return f;
     }
 
     private PeerKey key(String ip, int port) {
@@ -208,7 +214,8 @@ public final class NetHub implements AutoCloseable {
         String canonical = canonicalIps.get(ip);
         if (canonical == null) {
             canonical = PeerKey.canonical(ip);
-            if (canonicalIps.size() < 65536) canonicalIps.putIfAbsent(ip, canonical);
+            if (canonicalIps.size() >= 4096) canonicalIps.clear();   // names looked up again now and then
+            canonicalIps.putIfAbsent(ip, canonical);
         }
         return new PeerKey(canonical, port);
     }
@@ -234,6 +241,7 @@ public final class NetHub implements AutoCloseable {
      * they happened per peer. The lock is held only to take the list; the caller owns it.
      */
     public List<HubEvent> update() {
+        sweep();
         return links.drain();
     }
 
@@ -283,6 +291,8 @@ public final class NetHub implements AutoCloseable {
         Client dialer;
         /** The client owning {@link #link} when we dialled it, to close with it. */
         Client linkClient;
+        /** The nonce of the hub at the other end of {@link #link}: a hello with another one is that peer restarted. */
+        long linkNonce;
         /** While the peer's own dial is expected (ours lost the tie-break): the timer that gives up. */
         ScheduledFuture<?> awaiting;
         Throwable failure;
@@ -293,11 +303,27 @@ public final class NetHub implements AutoCloseable {
         Peer(PeerKey key) {
             this.key = key;
         }
+
+        /** Holding this: nothing refers to it but the map (a failed dial's backoff has passed). */
+        boolean idle(long now) {
+            return link == null && dialer == null && awaiting == null && pending.isEmpty()
+                    && (failure == null || now - retryAt >= 0);
+        }
     }
 
     private void dial(Peer p) {
-        Map<String, Object> hello = links.helloOf(listenPort, advertiseIp, null);
-        Client c = links.dial(p.key.ip(), p.key.port(), hello, new Dialling(p));
+        Map<String, Object> hello = links.helloOf(listenPort, null);
+        Dialling side = new Dialling(p);
+        Client c;
+        try {
+            c = links.dial(p.key.ip(), p.key.port(), hello, side);
+        } catch (IllegalStateException destroyed) {
+            List<PendingSend> failed = new ArrayList<>(p.pending);
+            p.pending.clear();
+            for (PendingSend x : failed) x.future().completeExceptionally(new HubException(destroyed.getMessage()));
+            return;
+        }
+        side.client = c;
         p.dialer = c;
         c.connect().whenComplete((conn, e) -> {
             if (e != null) dialFailed(p, c, e instanceof java.util.concurrent.CompletionException && e.getCause() != null
@@ -306,13 +332,14 @@ public final class NetHub implements AutoCloseable {
     }
 
     /** Hands what waited to {@code link} (in order) and makes it the peer's link. Holding p. */
-    private static void linkUp(Peer p, Connection link) {
+    private static void linkUp(Peer p, Connection link, long nonce) {
         for (PendingSend x; (x = p.pending.poll()) != null; ) x.sendOn(link);
         if (p.awaiting != null) {
             p.awaiting.cancel(false);
             p.awaiting = null;
         }
         p.failure = null;
+        p.linkNonce = nonce;
         p.link = link;
     }
 
@@ -335,7 +362,7 @@ public final class NetHub implements AutoCloseable {
     }
 
     private void fail(Peer p, List<PendingSend> failed, HubException e) {
-        log.warn("hub {}: {}{}", links.name, e.getMessage(), failed.isEmpty() ? "" : "; " + failed.size()
+        links.warn("unreachable", "{}{}", e.getMessage(), failed.isEmpty() ? "" : "; " + failed.size()
                 + " dict(s) waiting for it failed");
         links.post(new HubEvent(HubEvent.Type.ERROR, p.key.ip(), p.key.port(), 0, null, e));
         for (PendingSend x : failed) x.future().completeExceptionally(e);
@@ -357,13 +384,32 @@ public final class NetHub implements AutoCloseable {
             peers.remove(p.key, p);
         }
         if (owner != null) owner.close();
-        log.info("hub {}: link to {} closed (connection #{})", links.name, p.key, c.id());
+        log.debug("hub {}: link to {} closed (connection #{})", links.name, p.key, c.id());
         links.post(new HubEvent(HubEvent.Type.DISCONNECTED, p.key.ip(), p.key.port(), 0, null, null));
     }
 
-    /** The side that dialled {@code p}. */
+    /** Forgets peers nothing refers to any more (dials that failed, after their backoff); at most once a second. */
+    private void sweep() {
+        long now = System.nanoTime();
+        if (now - nextSweep < 0) return;
+        nextSweep = now + SWEEP_NANOS;
+        for (Peer p : peers.values()) {
+            synchronized (p) {
+                if (!p.gone && p.idle(now)) {
+                    p.gone = true;
+                    peers.remove(p.key, p);
+                }
+            }
+        }
+    }
+
+    private static final long SWEEP_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private volatile long nextSweep = System.nanoTime() + SWEEP_NANOS;
+
+    /** The side that dialled {@code p}: every step checks that {@link #client} is still the peer's dial. */
     private final class Dialling implements Links.Side {
         private final Peer p;
+        Client client;
 
         Dialling(Peer p) {
             this.p = p;
@@ -371,28 +417,24 @@ public final class NetHub implements AutoCloseable {
 
         @Override
         public void welcome(Connection c, Map<String, Object> w) {
-            Client owner;
             synchronized (p) {
-                owner = p.dialer;
-                if (p.gone || p.link != null || owner == null || owner.connection() != c && owner.connection() != null) {
+                if (p.gone || p.link != null || p.dialer != client) {
                     c.close();
                     return;
                 }
                 p.dialer = null;
-                p.linkClient = owner;
-                linkUp(p, c);
+                p.linkClient = client;
+                linkUp(p, c, w.get("nonce") instanceof Long n ? n : 0);
             }
-            log.info("hub {}: linked to {} (connection #{}, dialled)", links.name, p.key, c.id());
+            log.debug("hub {}: linked to {} (connection #{}, dialled)", links.name, p.key, c.id());
             links.post(new HubEvent(HubEvent.Type.CONNECTED, p.key.ip(), p.key.port(), 0, null, null));
         }
 
         @Override
         public void refused(Connection c, String code, String reason) {
-            Client owner;
             List<PendingSend> failed = null;
             synchronized (p) {
-                owner = p.dialer;
-                if (owner == null || owner.connection() != c) return;
+                if (p.dialer != client) return;
                 p.dialer = null;
                 if (p.link != null) {
                     // Already linked by the peer's own dial.
@@ -407,7 +449,7 @@ public final class NetHub implements AutoCloseable {
                     p.pending.clear();
                 }
             }
-            owner.close();
+            client.close();
             if (failed != null) fail(p, failed, new HubException(p.key + " refused the link: " + reason));
         }
 
@@ -418,13 +460,11 @@ public final class NetHub implements AutoCloseable {
 
         @Override
         public void closed(Connection c) {
-            Client owner;
+            boolean ours;
             synchronized (p) {
-                owner = p.dialer;
+                ours = p.dialer == client;
             }
-            if (owner != null && (owner.connection() == c || owner.connection() == null)) {
-                dialFailed(p, owner, new HubException("the link closed before the peer welcomed it"));
-            }
+            if (ours) dialFailed(p, client, new HubException("the link closed before the peer welcomed it"));
             linkLost(p, c);
         }
     }
@@ -452,23 +492,23 @@ public final class NetHub implements AutoCloseable {
             Object portValue = h.get("port");
             if (!(nonceValue instanceof Long) || !(portValue instanceof Integer) || (Integer) portValue < 0
                     || (Integer) portValue > 65535) {
-                log.warn("hub {}: connection #{} from {} sent a hello without a nonce and a port, closing it", links.name, c.id(),
-                        remote);
+                links.warn("bad-hello", "connection #{} from {} sent a hello without a nonce and a port, refused", c.id(), remote);
                 links.refuse(c, "hello", "a hello needs a nonce (long) and a port (0-65535)");
                 return;
             }
             long nonce = (Long) nonceValue;
             int port = (Integer) portValue;
             if (nonce == links.nonce) {
-                log.warn("hub {}: connection #{} is this hub dialling itself, refused", links.name, c.id());
+                links.warn("self", "connection #{} is this hub dialling itself, refused", c.id());
                 links.refuse(c, "self", "a hub cannot link to itself");
                 return;
             }
-            Object ipValue = h.get("ip");
-            String ip = ipValue instanceof String ? PeerKey.canonical((String) ipValue) : PeerKey.canonical(remote.getAddress());
-            // A peer that does not listen is known by the address it dialled from.
-            PeerKey key = new PeerKey(ip, port != 0 ? port : remote.getPort());
+            // A peer is the IP it connects from and the port it says it listens on (an IP it might
+            // claim is not believed: nothing could check it); one that does not listen is known by
+            // the address it dialled from.
+            PeerKey key = new PeerKey(PeerKey.canonical(remote.getAddress()), port != 0 ? port : remote.getPort());
             Client losing = null;
+            Connection replaced = null;
             for (;;) {
                 Peer p = peers.get(key);
                 if (p == null) {
@@ -479,14 +519,20 @@ public final class NetHub implements AutoCloseable {
                 synchronized (p) {
                     if (p.gone) continue;
                     if (p.link != null) {
-                        log.warn("hub {}: refused connection #{} from {}: peer {} is linked already (one link per peer)",
-                                links.name, c.id(), remote, key);
-                        links.refuse(c, "duplicate", "peer " + key + " is linked already");
-                        return;
-                    }
-                    if (p.dialer != null) {
+                        if (p.linkNonce == nonce) {
+                            links.warn("duplicate", "refused connection #{} from {}: peer {} is linked already (one link"
+                                    + " per peer)", c.id(), remote, key);
+                            links.refuse(c, "duplicate", "peer " + key + " is linked already");
+                            return;
+                        }
+                        // Another nonce: the peer restarted, and its old link is dead (or soon will be).
+                        replaced = p.link;
+                        losing = p.linkClient;
+                        p.link = null;
+                        p.linkClient = null;
+                    } else if (p.dialer != null) {
                         if (Long.compareUnsigned(links.nonce, nonce) < 0) {
-                            log.info("hub {}: {} and this hub dialled each other; keeping this hub's link, refusing"
+                            log.debug("hub {}: {} and this hub dialled each other; keeping this hub's link, refusing"
                                     + " connection #{}", links.name, key, c.id());
                             links.refuse(c, "tiebreak", "both dialled; the link of the hub with the lower nonce stays");
                             return;
@@ -496,19 +542,28 @@ public final class NetHub implements AutoCloseable {
                     }
                     c.property(PEER, p);
                     links.welcome(c, listenPort);
-                    linkUp(p, c);
+                    linkUp(p, c, nonce);
                     break;
                 }
             }
+            if (replaced != null) {
+                links.warn("restarted", "peer {} came back with a new link (connection #{}); closing its old one (connection"
+                        + " #{})", key, c.id(), replaced.id());
+                links.post(new HubEvent(HubEvent.Type.DISCONNECTED, key.ip(), key.port(), 0, null,
+                        new HubException("the peer restarted")));
+                replaced.close();
+            }
             if (losing != null) losing.close();
-            log.info("hub {}: linked to {} (connection #{}, accepted)", links.name, key, c.id());
+            log.debug("hub {}: linked to {} (connection #{}, accepted)", links.name, key, c.id());
             links.post(new HubEvent(HubEvent.Type.CONNECTED, key.ip(), key.port(), 0, null, null));
         }
 
         @Override
         public void dict(Connection c, Map<String, Object> dict) {
             Peer p = c.property(PEER);
-            if (p != null) links.post(new HubEvent(HubEvent.Type.RECEIVED, p.key.ip(), p.key.port(), 0, dict, null), c);
+            if (p != null && p.link == c) {
+                links.post(new HubEvent(HubEvent.Type.RECEIVED, p.key.ip(), p.key.port(), 0, dict, null), c);
+            }
         }
 
         @Override
@@ -525,7 +580,6 @@ public final class NetHub implements AutoCloseable {
         private PagumaConfig config;
         private PagumaRuntime runtime;
         private String name;
-        private String advertise;
         private int maxPending;
         private int maxDepth;
         private int maxQueued;
@@ -548,12 +602,6 @@ public final class NetHub implements AutoCloseable {
 
         public Builder name(String name) {
             this.name = Objects.requireNonNull(name, "name");
-            return this;
-        }
-
-        /** {@code hub.advertise}: the IP peers know this hub by. */
-        public Builder advertise(String ip) {
-            this.advertise = Objects.requireNonNull(ip, "ip");
             return this;
         }
 

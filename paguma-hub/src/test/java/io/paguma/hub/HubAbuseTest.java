@@ -50,60 +50,31 @@ class HubAbuseTest {
         return s;
     }
 
-    private static void frame(OutputStream out, int kind, byte[] body) throws IOException {
-        byte[] f = new byte[DataPack.OVERHEAD + body.length];
-        f[1] = DataPack.HEADER_SIZE;
-        f[2] = (byte) (body.length >>> 24);
-        f[3] = (byte) (body.length >>> 16);
-        f[4] = (byte) (body.length >>> 8);
-        f[5] = (byte) body.length;
-        f[6] = (byte) (kind >>> 8);
-        f[7] = (byte) kind;
-        System.arraycopy(body, 0, f, DataPack.OVERHEAD, body.length);
-        out.write(f);
-        out.flush();
-    }
 
-    /** Reads one frame: its kind and dict. */
-    private Map.Entry<Integer, Map<String, Object>> read(InputStream in) throws IOException {
-        DataInputStream d = new DataInputStream(in);
-        int headerSize = d.readUnsignedShort();
-        int size = d.readInt();
-        int kind = d.readUnsignedShort();
-        d.skipNBytes(headerSize - 6);
-        byte[] body = d.readNBytes(size);
-        return Map.entry(kind, dicts.decode(body));
-    }
 
-    private byte[] hello(long nonce, int port) {
-        Map<String, Object> h = new LinkedHashMap<>();
-        h.put("nonce", nonce);
-        h.put("port", port);
-        return dicts.encode(h);
-    }
 
     @Test
     void aSecondLinkFromAPeerThatIsLinkedAlreadyIsRefusedAndLoggedTheFirstCarriesOn() throws Exception {
         NetHub hub = hub("hub-dup-peer");
         int port = hub.listen("127.0.0.1", 0).join().getPort();
         Socket first = dial(port);
-        frame(first.getOutputStream(), DataPack.HELLO, hello(42, 7777));
-        assertThat(read(first.getInputStream()).getKey()).isEqualTo(DataPack.WELCOME);
+        RawFrames.write(first.getOutputStream(), DataPack.HELLO, RawFrames.hello(42, 7777, null));
+        assertThat(RawFrames.read(first.getInputStream()).getKey()).isEqualTo(DataPack.WELCOME);
         try (LogCapture logs = LogCapture.start()) {
             Socket second = dial(port);
-            frame(second.getOutputStream(), DataPack.HELLO, hello(42, 7777));
-            Map.Entry<Integer, Map<String, Object>> answer = read(second.getInputStream());
+            RawFrames.write(second.getOutputStream(), DataPack.HELLO, RawFrames.hello(42, 7777, null));
+            Map.Entry<Integer, Map<String, Object>> answer = RawFrames.read(second.getInputStream());
             assertThat(answer.getKey()).isEqualTo(DataPack.REFUSE);
             assertThat(answer.getValue()).containsEntry("code", "duplicate");
             assertThat(second.getInputStream().read()).isEqualTo(-1);
             assertThat(logs.lines("hub-dup-peer", "127.0.0.1:7777 is linked already")).hasSize(1);
         }
         // The first link still carries dicts both ways.
-        frame(first.getOutputStream(), DataPack.DICT, dicts.encode(Map.of("still", "here")));
+        RawFrames.write(first.getOutputStream(), DataPack.DICT, dicts.encode(Map.of("still", "here")));
         Loop loop = new Loop(hub);
         assertThat(loop.untilCount(HubEvent.Type.RECEIVED, 1).get(0).peer()).isEqualTo("127.0.0.1:7777");
         hub.send("127.0.0.1", 7777, Map.of("back", 1)).get(10, TimeUnit.SECONDS);
-        Map.Entry<Integer, Map<String, Object>> back = read(first.getInputStream());
+        Map.Entry<Integer, Map<String, Object>> back = RawFrames.read(first.getInputStream());
         assertThat(back.getKey()).isEqualTo(DataPack.DICT);
         assertThat(back.getValue()).isEqualTo(Map.of("back", 1));
         assertThat(hub.linkedPeers()).containsExactly("127.0.0.1:7777");
@@ -114,18 +85,18 @@ class HubAbuseTest {
         NetHub hub = hub("hub-bad-dict");
         int port = hub.listen("127.0.0.1", 0).join().getPort();
         Socket good = dial(port);
-        frame(good.getOutputStream(), DataPack.HELLO, hello(1, 7001));
-        read(good.getInputStream());
+        RawFrames.write(good.getOutputStream(), DataPack.HELLO, RawFrames.hello(1, 7001, null));
+        RawFrames.read(good.getInputStream());
         Socket bad = dial(port);
-        frame(bad.getOutputStream(), DataPack.HELLO, hello(2, 7002));
-        read(bad.getInputStream());
+        RawFrames.write(bad.getOutputStream(), DataPack.HELLO, RawFrames.hello(2, 7002, null));
+        RawFrames.read(bad.getInputStream());
         try (LogCapture logs = LogCapture.start()) {
-            frame(bad.getOutputStream(), DataPack.DICT, new byte[] {(byte) 0xa1, 0x61, 'k', (byte) 0xc2, 0x41, 0});   // a tag
+            RawFrames.write(bad.getOutputStream(), DataPack.DICT, new byte[] {(byte) 0xa1, 0x61, 'k', (byte) 0xc2, 0x41, 0});   // a tag
             assertThat(bad.getInputStream().read()).isEqualTo(-1);
             await().atMost(Duration.ofSeconds(10)).until(() -> !logs.lines("hub-bad-dict", "malformed dict").isEmpty());
             assertThat(logs.lines("hub-bad-dict", "malformed dict")).hasSize(1);
         }
-        frame(good.getOutputStream(), DataPack.DICT, dicts.encode(Map.of("ok", true)));
+        RawFrames.write(good.getOutputStream(), DataPack.DICT, dicts.encode(Map.of("ok", true)));
         Loop loop = new Loop(hub);
         loop.until(s -> loop.of(HubEvent.Type.RECEIVED).size() == 1 && loop.of(HubEvent.Type.DISCONNECTED).size() == 1);
         assertThat(loop.of(HubEvent.Type.RECEIVED).get(0).peer()).isEqualTo("127.0.0.1:7001");
@@ -138,7 +109,7 @@ class HubAbuseTest {
         int port = hub.listen("127.0.0.1", 0).join().getPort();
         // A dict before any hello.
         Socket s1 = dial(port);
-        frame(s1.getOutputStream(), DataPack.DICT, dicts.encode(Map.of("a", 1)));
+        RawFrames.write(s1.getOutputStream(), DataPack.DICT, dicts.encode(Map.of("a", 1)));
         assertThat(s1.getInputStream().read()).isEqualTo(-1);
         // A header size out of range.
         Socket s2 = dial(port);
@@ -150,14 +121,14 @@ class HubAbuseTest {
         assertThat(s3.getInputStream().read()).isEqualTo(-1);
         // A frame of a kind the hub does not know, after a proper hello.
         Socket s4 = dial(port);
-        frame(s4.getOutputStream(), DataPack.HELLO, hello(9, 7009));
-        read(s4.getInputStream());
-        frame(s4.getOutputStream(), 999, new byte[0]);
+        RawFrames.write(s4.getOutputStream(), DataPack.HELLO, RawFrames.hello(9, 7009, null));
+        RawFrames.read(s4.getInputStream());
+        RawFrames.write(s4.getOutputStream(), 999, new byte[0]);
         assertThat(s4.getInputStream().read()).isEqualTo(-1);
         // A hello without a port.
         Socket s5 = dial(port);
-        frame(s5.getOutputStream(), DataPack.HELLO, dicts.encode(Map.of("nonce", 5L)));
-        assertThat(read(s5.getInputStream()).getKey()).isEqualTo(DataPack.REFUSE);
+        RawFrames.write(s5.getOutputStream(), DataPack.HELLO, dicts.encode(Map.of("nonce", 5L)));
+        assertThat(RawFrames.read(s5.getInputStream()).getKey()).isEqualTo(DataPack.REFUSE);
         // A socket that never says hello is closed after connectTimeout (2 s here).
         Socket s6 = dial(port);
         long t0 = System.nanoTime();

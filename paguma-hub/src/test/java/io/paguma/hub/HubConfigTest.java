@@ -25,7 +25,6 @@ class HubConfigTest {
         assertThat(hub.get(HubConfig.MAX_PENDING)).isEqualTo(7);
         assertThat(hub.get(HubConfig.REDIAL_DELAY)).isEqualTo(Duration.ofMillis(250));
         assertThat(hub.get(HubConfig.MAX_DEPTH)).isEqualTo(5);
-        assertThat(hub.get(HubConfig.ADVERTISE)).isEmpty();
     }
 
     @Test

@@ -1,0 +1,173 @@
+package io.paguma.hub;
+
+import io.paguma.PagumaConfig;
+import io.paguma.testing.LogCapture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** The defects a review of the hub found (issue 12), each kept as a test of the fixed behaviour. */
+class HubReviewTest {
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+    private final DictCodec dicts = new DictCodec();
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (int i = toClose.size() - 1; i >= 0; i--) toClose.get(i).close();
+    }
+
+    private static PagumaConfig config() {
+        return PagumaConfig.builder().connectTimeout(Duration.ofMillis(500)).warnInterval(Duration.ofSeconds(30)).build();
+    }
+
+    private NetHub hub(String name, Duration redial) {
+        NetHub h = NetHub.builder().name(name).config(config()).redialDelay(redial).build();
+        toClose.add(h);
+        return h;
+    }
+
+    private Socket dial(int port) throws IOException {
+        Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
+        s.setSoTimeout(5_000);
+        toClose.add(s);
+        return s;
+    }
+
+
+
+
+    /** Review 1: a peer that takes the socket but never answers the hello no longer holds the dial forever. */
+    @Test
+    void aPeerThatNeverWelcomesCountsAsUnreachableAfterConnectTimeout() throws Exception {
+        ServerSocket mute = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());   // never accept(): the backlog completes TCP
+        toClose.add(mute);
+        NetHub hub = hub("hub-mute", Duration.ofMillis(100));
+        CompletableFuture<Void> f = hub.send("127.0.0.1", mute.getLocalPort(), Map.of("a", 1));
+        assertThatThrownBy(() -> f.get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                .hasCauseInstanceOf(HubException.class).hasMessageContaining("cannot reach 127.0.0.1:" + mute.getLocalPort());
+        ConnectionMgr mgr = ConnectionMgr.builder(new ConnectionFactory().register("c", HubConnection::new)).config(config()).build();
+        toClose.add(mgr);
+        int id = mgr.createConnection("c");
+        CompletableFuture<Void> done = mgr.connect(id, "127.0.0.1", mute.getLocalPort());
+        assertThatThrownBy(() -> done.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(HubException.class);
+        assertThat(mgr.connection(id).state()).isEqualTo(HubConnection.State.IDLE);
+    }
+
+    /** Review 5: accepted connections end with their links; the manager does not keep them. */
+    @Test
+    void acceptedConnectionsAreForgottenOnceTheirLinksEnd() throws Exception {
+        ConnectionMgr mgr = ConnectionMgr.builder(new ConnectionFactory()
+                .registerListenable("server", HubConnection::new, "session")
+                .register("session", HubConnection::new)).config(config()).build();
+        toClose.add(mgr);
+        int server = mgr.createConnection("server");
+        int port = mgr.listen(server, "127.0.0.1", 0).join().getPort();
+        int n = 50;
+        for (int i = 0; i < n; i++) {
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                s.setSoTimeout(5_000);
+                RawFrames.write(s.getOutputStream(), DataPack.HELLO, RawFrames.hello(i + 1, 0, null));
+                assertThat(RawFrames.read(s.getInputStream()).getKey()).isEqualTo(DataPack.WELCOME);
+            }
+        }
+        Loop loop = new Loop(mgr::update);
+        loop.untilCount(HubEvent.Type.DISCONNECTED, n);
+        assertThat(mgr.ids()).containsExactly(server);
+    }
+
+    /** Review 2 and 3: an IP a hello claims is not believed, and no name in it is looked up. */
+    @Test
+    void aHelloCannotClaimAnotherAddress() throws Exception {
+        NetHub hub = hub("hub-spoof", Duration.ofMillis(100));
+        int port = hub.listen("127.0.0.1", 0).join().getPort();
+        Socket s = dial(port);
+        RawFrames.write(s.getOutputStream(), DataPack.HELLO, RawFrames.hello(9, 7001, "10.20.30.40"));
+        assertThat(RawFrames.read(s.getInputStream()).getKey()).isEqualTo(DataPack.WELCOME);
+        Socket t = dial(port);
+        RawFrames.write(t.getOutputStream(), DataPack.HELLO, RawFrames.hello(10, 7002, "some.host.invalid"));
+        assertThat(RawFrames.read(t.getInputStream()).getKey()).isEqualTo(DataPack.WELCOME);
+        assertThat(hub.linkedPeers()).containsExactlyInAnyOrder("127.0.0.1:7001", "127.0.0.1:7002");
+        assertThat(hub.isLinked("10.20.30.40", 7001)).isFalse();
+    }
+
+    /** Review 7: a peer that restarted (a new nonce) replaces its own dead link instead of being locked out. */
+    @Test
+    void aRestartedPeerReplacesItsOldLink() throws Exception {
+        NetHub hub = hub("hub-restart", Duration.ofMillis(100));
+        int port = hub.listen("127.0.0.1", 0).join().getPort();
+        Socket old = dial(port);                       // stands for a half-open link of a crashed process
+        RawFrames.write(old.getOutputStream(), DataPack.HELLO, RawFrames.hello(111, 7001, null));
+        RawFrames.read(old.getInputStream());
+        Socket restarted = dial(port);
+        RawFrames.write(restarted.getOutputStream(), DataPack.HELLO, RawFrames.hello(222, 7001, null));
+        assertThat(RawFrames.read(restarted.getInputStream()).getKey()).isEqualTo(DataPack.WELCOME);
+        assertThat(old.getInputStream().read()).isEqualTo(-1);
+        hub.send("127.0.0.1", 7001, Map.of("to", "new")).get(5, TimeUnit.SECONDS);
+        assertThat(RawFrames.read(restarted.getInputStream()).getValue()).containsEntry("to", "new");
+        // The same nonce again is a duplicate, as before.
+        Socket dup = dial(port);
+        RawFrames.write(dup.getOutputStream(), DataPack.HELLO, RawFrames.hello(222, 7001, null));
+        assertThat(RawFrames.read(dup.getInputStream()).getValue()).containsEntry("code", "duplicate");
+        Loop loop = new Loop(hub);
+        loop.until(e -> loop.of(HubEvent.Type.CONNECTED).size() == 2 && loop.of(HubEvent.Type.DISCONNECTED).size() == 1);
+    }
+
+    /** Review 6: peers that could not be reached are forgotten once their backoff has passed. */
+    @Test
+    void peersThatCouldNotBeReachedAreForgotten() throws Exception {
+        NetHub hub = hub("hub-dead", Duration.ofMillis(1));
+        for (int i = 0; i < 20; i++) {
+            int port;
+            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                port = s.getLocalPort();   // closed again: connecting to it is refused
+            }
+            assertThatThrownBy(() -> hub.send("127.0.0.1", port, Map.of("x", 1)).get(5, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class);
+        }
+        java.lang.reflect.Field f = NetHub.class.getDeclaredField("peers");
+        f.setAccessible(true);
+        Map<?, ?> peers = (Map<?, ?>) f.get(hub);
+        assertThat(peers).hasSize(20);
+        // update() sweeps at most once a second.
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            hub.update();
+            return peers.isEmpty();
+        });
+    }
+
+    /** Review 9: a peer cannot flood the log: one line per kind per warnInterval, with a count. */
+    @Test
+    void badConnectionsAreLoggedAtMostOncePerWarnInterval() throws Exception {
+        NetHub hub = hub("hub-logs", Duration.ofMillis(100));
+        int port = hub.listen("127.0.0.1", 0).join().getPort();
+        try (LogCapture logs = LogCapture.start()) {
+            for (int i = 0; i < 200; i++) {
+                try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                    s.setSoTimeout(5_000);
+                    RawFrames.write(s.getOutputStream(), DataPack.DICT, dicts.encode(Map.of("x", 1)));   // a dict before its hello
+                    assertThat(s.getInputStream().read()).isEqualTo(-1);
+                }
+            }
+            assertThat(logs.lines("hub-logs", "before its hello")).hasSize(1);
+        }
+    }
+}
