@@ -196,10 +196,22 @@ class HubAbuseTest {
         int portB = b.listen("127.0.0.1", 0).join().getPort();
         a.send("127.0.0.1", portB, Map.of("x", 1)).get(10, TimeUnit.SECONDS);
         b.send("127.0.0.1", portA, Map.of("y", 1)).get(10, TimeUnit.SECONDS);
+        // And typed connections: a manager listening, another connected to it.
+        ConnectionFactory types = new ConnectionFactory().registerListenable("server", HubConnection::new, "session")
+                .register("session", HubConnection::new).register("client", HubConnection::new);
+        ConnectionMgr m1 = ConnectionMgr.builder(types).name("hub-gone-m1").build();
+        ConnectionMgr m2 = ConnectionMgr.builder(types).name("hub-gone-m2").build();
+        int server = m1.createConnection("server");
+        int mport = m1.listen(server, "127.0.0.1", 0).join().getPort();
+        int client = m2.createConnection("client");
+        m2.connect(client, "127.0.0.1", mport).get(10, TimeUnit.SECONDS);
+        m2.send(client, Map.of("z", 1)).get(10, TimeUnit.SECONDS);
         assertThat(threads("hub-gone-")).isNotEmpty();
-        assertThat(openSockets()).isGreaterThanOrEqualTo(socketsBefore + 4);   // two listeners, both ends of a link
+        assertThat(openSockets()).isGreaterThanOrEqualTo(socketsBefore + 7);   // three listeners, both ends of two links
         a.destroy();
         b.destroy();
+        m1.destroy();
+        m2.destroy();
         assertThat(threads("hub-gone-")).isEmpty();
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(openSockets()).as(() -> describeSockets())
                 .isLessThanOrEqualTo(socketsBefore));
