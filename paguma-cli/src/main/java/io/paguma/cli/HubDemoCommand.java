@@ -17,10 +17,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
@@ -78,15 +81,19 @@ final class HubDemoCommand implements Callable<Integer> {
                 InetSocketAddress b = beta.hub.listen("127.0.0.1", 0).join();
                 alpha.peer(b.getAddress().getHostAddress(), b.getPort());
                 beta.peer(a.getAddress().getHostAddress(), a.getPort());
+                // Before the loops start, each says hello and waits until it is out: the link is up from
+                // tick 1 (a cold JVM takes a few hundred ms to make the first one).
+                CompletableFuture.allOf(alpha.hello(), beta.hello()).get(10, TimeUnit.SECONDS);
             } else {
                 Player one = new Player(name, out);
                 players.add(one);
                 one.peer(peerHost(), peerPort());
                 one.hub.listen(bind, listen).join();
             }
-        } catch (CompletionException e) {
+        } catch (CompletionException | ExecutionException | TimeoutException e) {
             players.forEach(p -> p.hub.destroy());
-            spec.commandLine().getErr().println("paguma hub-demo: " + e.getCause().getMessage());
+            spec.commandLine().getErr().println("paguma hub-demo: " + (e instanceof TimeoutException
+                    ? "alpha and beta did not link within 10 s" : e.getCause().getMessage()));
             return 1;
         }
         for (Player p : players) {
@@ -214,6 +221,11 @@ final class HubDemoCommand implements Callable<Integer> {
             }
         }
 
+        /** Says hello to the peer; completes once it is written (the link is up). */
+        CompletableFuture<Void> hello() {
+            return send(peerHost, peerPort, dict("op", "hello", "name", name, "rate", rate));
+        }
+
         /** This hub's news for its peer: a game-like move with a few types of values. */
         Map<String, Object> move(int tick) {
             int x = tick % 10 - 5;
@@ -222,8 +234,8 @@ final class HubDemoCommand implements Callable<Integer> {
                     "running", x > 0, "keys", x > 0 ? List.of("right") : List.of("left", "up"));
         }
 
-        void send(String ip, int port, Map<String, ?> dict) {
-            hub.send(ip, port, dict).whenComplete((ok, e) -> {
+        CompletableFuture<Void> send(String ip, int port, Map<String, ?> dict) {
+            return hub.send(ip, port, dict).whenComplete((ok, e) -> {
                 if (e == null) {
                     sent.incrementAndGet();
                 } else {

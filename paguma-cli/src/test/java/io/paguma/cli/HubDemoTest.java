@@ -77,6 +77,7 @@ class HubDemoTest {
         assertThat(beta).anyMatch(l -> l.matches(".*\"pos\":\\{\"x\":-?\\d+,\"y\":\\d+},\"speed\":-?\\d+\\.\\d+,"
                 + "\"running\":(true|false),\"keys\":\\[\"\\w+\"(,\"\\w+\")*]}$"));
         assertThat(r.linesOf("alpha")).anyMatch(l -> l.contains("] linked to 127.0.0.1:"));
+        assertThat(beta).anyMatch(l -> l.endsWith("{\"op\":\"hello\",\"name\":\"alpha\",\"rate\":50}"));
         assertThat(r.out().lines().filter(l -> l.matches("(alpha|beta): 20 ticks, sent \\d+ dicts \\(\\d+ failed\\), "
                 + "received [1-9]\\d* dicts, \\d+ events"))).hasSize(2);
     }
