@@ -85,9 +85,11 @@ final class HubDemoCommand implements Callable<Integer> {
                 // tick 1 (a cold JVM takes a few hundred ms to make the first one).
                 CompletableFuture.allOf(alpha.hello(), beta.hello()).get(10, TimeUnit.SECONDS);
             } else {
+                String host = peerHost();
+                int port = peerPort();
                 Player one = new Player(name, out);
                 players.add(one);
-                one.peer(peerHost(), peerPort());
+                one.peer(host, port);
                 one.hub.listen(bind, listen).join();
             }
         } catch (CompletionException | ExecutionException | TimeoutException e) {
