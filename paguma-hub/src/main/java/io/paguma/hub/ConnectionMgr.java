@@ -177,7 +177,7 @@ public final class ConnectionMgr implements AutoCloseable {
                     c.targetPort = s.port();
                     return CompletableFuture.completedFuture(s.localAddress());
                 } catch (RuntimeException e) {
-                    refused = new HubException(c + " cannot listen on " + PeerKey.format(ip, port) + ": " + e.getMessage(), e);
+                    refused = new HubException(c + " cannot listen on " + PeerKey.format(ip, port) + ": " + NetHub.describe(e), e);
                 }
             }
             log.warn("{}: {}", links.name, refused.getMessage());   // the application's own call
@@ -238,7 +238,7 @@ public final class ConnectionMgr implements AutoCloseable {
 
     private void dialFailed(HubConnection c, Client client, Throwable cause) {
         HubException e = new HubException(c + " cannot reach " + PeerKey.format(c.targetIp, c.targetPort) + ": "
-                + (cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName()), cause);
+                + NetHub.describe(cause), cause);
         failAttempt(c, client, e);
     }
 

@@ -115,7 +115,7 @@ final class Links {
             state[1] = 0;
         }
         if (skipped > 0) format = format + " (and " + skipped + " more like it since the last such line)";
-        log.warn("hub " + name + ": " + format, args);
+        log.warn(name + ": " + format, args);
     }
 
     boolean isDestroyed() {

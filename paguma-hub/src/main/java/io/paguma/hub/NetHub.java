@@ -81,7 +81,7 @@ public final class NetHub implements AutoCloseable {
         this.redialNanos = (b.redialDelay != null ? b.redialDelay : hub.get(HubConfig.REDIAL_DELAY)).toNanos();
         this.maxPacketSize = config.maxPacketSize();
         int depth = b.maxDepth > 0 ? b.maxDepth : hub.get(HubConfig.MAX_DEPTH);
-        String name = b.name != null ? b.name : "hub";
+        String name = b.name != null ? b.name : "net-hub";
         this.links = new Links(name, config, b.runtime, new DictCodec(depth),
                 b.maxQueued > 0 ? b.maxQueued : hub.get(HubConfig.MAX_QUEUED));
     }
@@ -119,14 +119,14 @@ public final class NetHub implements AutoCloseable {
         synchronized (listenLock) {
             links.checkOpen("hub");
             if (port != 0 && listeners.containsKey(port)) {
-                return listenFailed(ip, port, new HubException("hub " + links.name + " listens on port " + port
-                        + " already; the first listener carries on"));
+                return listenFailed(ip, port, new HubException("cannot listen on " + PeerKey.format(ip, port) + ": "
+                        + links.name + " listens on port " + port + " already; the first listener carries on"));
             }
             Server s;
             try {
                 s = links.listen(ip, port, accepting);
             } catch (RuntimeException e) {
-                return listenFailed(ip, port, new HubException(e.getMessage(), e));
+                return listenFailed(ip, port, new HubException("cannot listen on " + PeerKey.format(ip, port) + ": " + describe(e), e));
             }
             listeners.put(s.port(), s);
             if (listenPort == 0) listenPort = s.port();
@@ -135,7 +135,7 @@ public final class NetHub implements AutoCloseable {
     }
 
     private CompletableFuture<InetSocketAddress> listenFailed(String ip, int port, HubException e) {
-        log.warn("hub {}: cannot listen on {}: {}", links.name, PeerKey.format(ip, port), e.getMessage());   // the application's own call
+        log.warn("{}: {}", links.name, e.getMessage());   // the application's own call: not rate-limited
         links.post(new HubEvent(HubEvent.Type.ERROR, ip, port, 0, null, e));
         return CompletableFuture.failedFuture(e);
     }
@@ -195,8 +195,8 @@ public final class NetHub implements AutoCloseable {
     /** Holding p, with no link up: the dict waits for the link (dialling it if no dial is under way), or fails. */
     private CompletableFuture<Void> queue(Peer p, Message m) {
         if (p.failure != null && System.nanoTime() - p.retryAt < 0) {
-            return CompletableFuture.failedFuture(new HubException("cannot reach " + p.key + " (" + p.failure.getMessage()
-                    + "); retrying after redialDelay", p.failure));
+            return CompletableFuture.failedFuture(new HubException("cannot reach " + p.key + ": " + describe(p.failure)
+                    + " (the next dial after redialDelay)", p.failure));
         }
         if (p.pending.size() >= maxPending) {
             return CompletableFuture.failedFuture(new HubException("the queue of dicts waiting for " + p.key
@@ -368,9 +368,12 @@ public final class NetHub implements AutoCloseable {
         for (PendingSend x : failed) x.future().completeExceptionally(e);
     }
 
-    private static String describe(Throwable t) {
-        String m = t.getMessage();
-        return m != null ? m : t.getClass().getSimpleName();
+    /** What went wrong at the bottom ("Connection refused"), not the layers of giving up above it. */
+    static String describe(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+        String m = root.getMessage();
+        return m != null ? m : root.getClass().getSimpleName();
     }
 
     private void linkLost(Peer p, Connection c) {
@@ -384,7 +387,7 @@ public final class NetHub implements AutoCloseable {
             peers.remove(p.key, p);
         }
         if (owner != null) owner.close();
-        log.debug("hub {}: link to {} closed (connection #{})", links.name, p.key, c.id());
+        log.debug("{}: link to {} closed (connection #{})", links.name, p.key, c.id());
         links.post(new HubEvent(HubEvent.Type.DISCONNECTED, p.key.ip(), p.key.port(), 0, null, null));
     }
 
@@ -426,7 +429,7 @@ public final class NetHub implements AutoCloseable {
                 p.linkClient = client;
                 linkUp(p, c, w.get("nonce") instanceof Long n ? n : 0);
             }
-            log.debug("hub {}: linked to {} (connection #{}, dialled)", links.name, p.key, c.id());
+            log.debug("{}: linked to {} (connection #{}, dialled)", links.name, p.key, c.id());
             links.post(new HubEvent(HubEvent.Type.CONNECTED, p.key.ip(), p.key.port(), 0, null, null));
         }
 
@@ -532,7 +535,7 @@ public final class NetHub implements AutoCloseable {
                         p.linkClient = null;
                     } else if (p.dialer != null) {
                         if (Long.compareUnsigned(links.nonce, nonce) < 0) {
-                            log.debug("hub {}: {} and this hub dialled each other; keeping this hub's link, refusing"
+                            log.debug("{}: {} and this hub dialled each other; keeping this hub's link, refusing"
                                     + " connection #{}", links.name, key, c.id());
                             links.refuse(c, "tiebreak", "both dialled; the link of the hub with the lower nonce stays");
                             return;
@@ -554,7 +557,7 @@ public final class NetHub implements AutoCloseable {
                 replaced.close();
             }
             if (losing != null) losing.close();
-            log.debug("hub {}: linked to {} (connection #{}, accepted)", links.name, key, c.id());
+            log.debug("{}: linked to {} (connection #{}, accepted)", links.name, key, c.id());
             links.post(new HubEvent(HubEvent.Type.CONNECTED, key.ip(), key.port(), 0, null, null));
         }
 
