@@ -23,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The README's code must not rot (issue 10, item 7): every {@code ```java} block compiles against
- * paguma-core, and the pom of "Use it in your project" names this project's versions. The rules
+ * paguma-core and paguma-hub (docs/HUB.md's blocks too), and the pom of "Use it in your project" names this project's versions. The rules
  * for blocks are written in an HTML comment at the top of README.md.
  */
 class ReadmeTest {
@@ -92,6 +92,15 @@ class ReadmeTest {
                 .anyMatch(n -> n.startsWith("ReadmeSnippetAtLine"));
         JavaSources.Result r = JavaSources.compile(units);
         assertThat(r.errors()).as("README Java blocks, compiled as %s", units).isEmpty();
+    }
+
+    @Test
+    void everyJavaBlockOfTheHubPageCompiles() throws Exception {
+        Map<String, String> units = compilationUnits(Files.readString(root().resolve("docs/HUB.md"), StandardCharsets.UTF_8));
+        assertThat(units.keySet()).as("docs/HUB.md's Java blocks").contains("Session")
+                .anyMatch(n -> n.startsWith("ReadmeSnippetAtLine"));
+        JavaSources.Result r = JavaSources.compile(units);
+        assertThat(r.errors()).as("docs/HUB.md Java blocks, compiled as %s", units).isEmpty();
     }
 
     @Test
