@@ -43,8 +43,9 @@ import java.util.concurrent.TimeUnit;
  * <p>Peers are known by {@code (ip, listen port)}: the address one sends to, and the one
  * {@link HubEvent}s name. {@link #send} to a peer with no link dials it; the dicts wait (at most
  * {@code hub.maxPending}) and go out in order once the link is up. <b>One link per peer</b>: a
- * dialler says who it is (its listen port, its IP as seen or as advertised) in a hello, so an
- * accepted link that duplicates one this hub has is refused and logged. When two hubs dial each
+ * dialler names its listen port in a hello and is known by that port and the IP it connects from,
+ * so an accepted link that duplicates one this hub has is refused and logged (unless it comes
+ * with another nonce: that peer restarted, and its new link replaces the old). When two hubs dial each
  * other at the same moment, the link dialled by the hub with the lower nonce (a random number each
  * hub draws at start and sends in its hello) survives at both ends; the other one's dicts wait for
  * it and go out on it.
