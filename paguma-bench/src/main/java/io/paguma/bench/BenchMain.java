@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
         footer = {"", "  jmh      Run the JMH codec micro-benchmarks; the rest of the line goes to JMH,",
                 "           e.g. 'jmh CodecBenchmark -prof gc' ('jmh -h' for its options).",
                 "", "Method and latest figures: docs/PERFORMANCE.md"},
-        subcommands = {ServerCommand.class, LoadCommand.class, CompareCommand.class, SuiteCommand.class, RequestCommand.class})
+        subcommands = {ServerCommand.class, LoadCommand.class, CompareCommand.class, SuiteCommand.class, RequestCommand.class,
+                HubCommand.class, HubEndpointCommand.class})
 public final class BenchMain implements Runnable {
 
     public static void main(String[] args) throws Exception {

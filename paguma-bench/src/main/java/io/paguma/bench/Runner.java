@@ -65,6 +65,11 @@ final class Runner {
         return opts == null || opts.isBlank() ? List.of() : Arrays.asList(opts.trim().split("\\s+"));
     }
 
+    /** The command line of a bench JVM pinned like a server ({@code serverSide}) or like a load client. */
+    List<String> command(boolean serverSide, String... args) {
+        return serverSide ? java(serverCpus, serverJvm, args) : java(clientCpus, clientJvm, args);
+    }
+
     private List<String> java(String cpus, List<String> jvm, String... args) {
         List<String> cmd = new ArrayList<>();
         if (pin) {
