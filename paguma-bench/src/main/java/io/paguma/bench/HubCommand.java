@@ -35,7 +35,7 @@ final class HubCommand implements Callable<Integer> {
     @Option(names = "--duration", defaultValue = "10", description = "seconds measured per run (default ${DEFAULT-VALUE})") double duration;
     @Option(names = {"-w", "--window"}, defaultValue = "64", description = "messages in flight (default ${DEFAULT-VALUE})") int window;
     @Option(names = {"-s", "--size"}, defaultValue = "64", description = "encoded dict bytes = core payload bytes (default ${DEFAULT-VALUE})") int size;
-    @Option(names = "--idle", defaultValue = "yield",
+    @Option(names = "--idle", defaultValue = "park",
             description = "what a main loop does when update() returned nothing: yield, spin (Thread.onSpinWait) or park (50 µs) (default ${DEFAULT-VALUE})")
     String idle;
     @Option(names = "--in-process", description = "both sides in this JVM, unpinned (quick checks, tests)") boolean inProcess;
@@ -66,8 +66,9 @@ final class HubCommand implements Callable<Integer> {
                 HubScenario.Result r = inProcess ? inProcess(SCENARIOS[s], how) : separate(runner, SCENARIOS[s]);
                 rates[s][round] = r.msgsPerSec();
                 failures += r.failures();
-                out.printf(Locale.ROOT, "round %d %-4s %,12.0f msgs/s  (%,d replies in %.2f s; mismatched %d, unanswered %d)%n",
-                        round + 1, r.scenario(), r.msgsPerSec(), r.measured(), r.seconds(), r.mismatches(), r.unanswered());
+                out.printf(Locale.ROOT, "round %d %-4s %,12.0f msgs/s  (%,d replies in %.2f s; mismatched %d, unanswered %d; client side allocates %,.0f B per round trip)%n",
+                        round + 1, r.scenario(), r.msgsPerSec(), r.measured(), r.seconds(), r.mismatches(), r.unanswered(),
+                        r.bytesPerMsg());
             }
         }
         double[] ratios = new double[rounds];
@@ -100,6 +101,8 @@ final class HubCommand implements Callable<Integer> {
         try {
             BufferedReader echoOut = new BufferedReader(new InputStreamReader(echo.getInputStream(), StandardCharsets.UTF_8));
             String ready = echoOut.readLine();
+            // JVM options may print first (e.g. -XX:StartFlightRecording).
+            while (ready != null && !ready.startsWith("READY ")) ready = echoOut.readLine();
             if (ready == null || !ready.startsWith("READY ")) throw new IllegalStateException(scenario + " echo side said " + ready);
             int port = Integer.parseInt(ready.substring(6).trim());
             List<String> clientArgs = new ArrayList<>(List.of("hub-endpoint", "--role", "client", "--port",

@@ -9,6 +9,8 @@ import io.paguma.hub.DictCodec;
 import io.paguma.hub.HubEvent;
 import io.paguma.hub.NetHub;
 
+import com.sun.management.ThreadMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -30,8 +32,9 @@ import java.util.concurrent.locks.LockSupport;
  *   <li><b>hub</b>: hub B listens; its main loop calls {@code update()} and sends every RECEIVED
  *   dict back with {@code send(e.ip(), e.port(), e.dict())}. Hub A's main loop keeps {@code window}
  *   dicts of {@code size} encoded bytes in flight to B and counts the replies its own
- *   {@code update()} returns. A loop whose {@code update()} returned nothing yields
- *   ({@link Idle}).</li>
+ *   {@code update()} returns. A loop whose {@code update()} returned nothing parks for 50 µs
+ *   ({@link Idle}): what a game loop at full speed does with nothing to do, and on a JVM pinned to
+ *   one CPU it leaves that CPU to the hub's IO thread (spinning takes it away).</li>
  * </ul>
  * Every reply is checked: the sequence number it carries (the payload's first 8 bytes; the dict's
  * {@code tick}) must be the next one expected (one link, so replies come in order).
@@ -49,9 +52,9 @@ public final class HubScenario {
     public enum Idle {
         /** {@link Thread#onSpinWait()}: burns its CPU, which the hub's IO thread shares when pinned to one CPU. */
         SPIN,
-        /** {@link Thread#yield()}: lets the hub's own IO thread run, then looks again (the default). */
+        /** {@link Thread#yield()}: lets the hub's own IO thread run, then looks again. */
         YIELD,
-        /** {@code LockSupport.parkNanos(50 µs)}: a loop that sleeps a little (Linux rounds it up to ~60 µs). */
+        /** {@code LockSupport.parkNanos(50 µs)}: a loop that sleeps a little (Linux rounds it up to ~60 µs); the default. */
         PARK;
 
         void idle() {
@@ -69,7 +72,7 @@ public final class HubScenario {
 
     /** One measured run of one scenario (client side). */
     public record Result(String scenario, double msgsPerSec, long measured, long total, long mismatches, long unanswered,
-                         double seconds) {
+                         double seconds, double bytesPerMsg) {
         public long failures() {
             return mismatches + unanswered;
         }
@@ -211,15 +214,18 @@ public final class HubScenario {
             });
             sleep(nanos(warmupSeconds));
             long before = loop.received;
+            long allocated = allocated();
             long start = System.nanoTime();
             sleep(nanos(seconds));
             long measured = loop.received - before;
             double elapsed = (System.nanoTime() - start) / 1e9;
+            double perMsg = (double) (allocated() - allocated) / measured;
             loop.running = false;
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (loop.received < loop.sent && System.nanoTime() < deadline) Thread.sleep(1);
             return new Result("core", measured / elapsed, measured, loop.received, loop.mismatches,
-                    loop.sent - loop.received, elapsed);
+                    loop.sent - loop.received, elapsed,
+                    perMsg);
         } finally {
             c.close().get(10, TimeUnit.SECONDS);
         }
@@ -274,6 +280,7 @@ public final class HubScenario {
             long start = 0;
             long end = 0;
             long measured = 0;
+            long allocated = 0;
             // Bounded: sending stops at endAt, and the loop ends when every reply is in or 10 s after that.
             while (received < sent && now - drainUntil < 0 || before < 0 || end == 0) {
                 List<HubEvent> events = hub.update();
@@ -295,19 +302,34 @@ public final class HubScenario {
                 now = System.nanoTime();
                 if (before < 0 && now - measureAt >= 0) {
                     before = received;
-                    start = now;
+                    allocated = allocated();
+                    start = System.nanoTime();
                 }
                 if (end == 0 && now - endAt >= 0) {
                     end = now;
                     measured = received - before;
+                    allocated = allocated() - allocated;
                     drainUntil = now + TimeUnit.SECONDS.toNanos(10);
                 }
             }
             double elapsed = (end - start) / 1e9;
-            return new Result("hub", measured / elapsed, measured, received, mismatches, sent - received, elapsed);
+            return new Result("hub", measured / elapsed, measured, received, mismatches, sent - received, elapsed,
+                    (double) allocated / measured);
         } finally {
             hub.destroy();
         }
+    }
+
+    /**
+     * Heap bytes allocated so far by every live thread of this JVM (the client side's IO thread and
+     * main loop, and whatever else runs): divided by the replies of a window, the client side's
+     * allocation per round trip (one message sent, one received).
+     */
+    static long allocated() {
+        ThreadMXBean mx = (ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (long b : mx.getThreadAllocatedBytes(mx.getAllThreadIds())) if (b > 0) sum += b;
+        return sum;
     }
 
     private static void sleep(long nanos) throws InterruptedException {
