@@ -51,38 +51,72 @@ final class HubCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintStream out = System.out;
+        Runner runner = inProcess ? null : new Runner(out, serverCpus, clientCpus, serverJvm, clientJvm, outDir);
+        Outcome o = run(runner, out);
+        out.println();
+        o.table().forEach(out::println);
+        out.printf("failures (mismatched or unanswered replies): %d%n", o.failures());
+        return o.failures() == 0 ? 0 : 1;
+    }
+
+    /** The Markdown table (rounds and medians) and the count of mismatched or unanswered replies. */
+    record Outcome(List<String> table, long failures, double medianRatio) {
+    }
+
+    /** The hub section of {@code bench suite}: this command's defaults, the suite's rounds and times. */
+    static HubCommand forSuite(int rounds, double warmup, double duration) {
+        HubCommand c = new HubCommand();
+        c.rounds = rounds;
+        c.warmup = warmup;
+        c.duration = duration;
+        c.window = 64;
+        c.size = 64;
+        c.idle = "park";
+        return c;
+    }
+
+    /** Runs every round of both scenarios ({@code runner} null: in this JVM), printing each run. */
+    Outcome run(Runner runner, PrintStream out) throws Exception {
         HubScenario.Idle how = HubScenario.Idle.parse(idle);
         int encoded = new DictCodec().size(HubScenario.dict(size));
-        Runner runner = inProcess ? null : new Runner(out, serverCpus, clientCpus, serverJvm, clientJvm, outDir);
-        String where = inProcess ? "both sides in one JVM, not pinned"
+        String where = runner == null ? "both sides in one JVM, not pinned"
                 : "echo side and client side in JVMs of their own, " + runner.pinning().replace("server", "echo side");
         out.printf("bench hub: %d B (dict encoded %d B = core payload), window %d, idle %s, %s; %s s warm-up + %s s per run%n",
                 size, encoded, window, how.name().toLowerCase(Locale.ROOT), where, fmt(warmup), fmt(duration));
         double[][] rates = new double[2][rounds];
+        double[][] bytes = new double[2][rounds];
         long failures = 0;
         for (int round = 0; round < rounds; round++) {
             for (int k = 0; k < 2; k++) {
                 int s = round % 2 == 0 ? k : 1 - k;
-                HubScenario.Result r = inProcess ? inProcess(SCENARIOS[s], how) : separate(runner, SCENARIOS[s]);
+                HubScenario.Result r = runner == null ? inProcess(SCENARIOS[s], how) : separate(runner, SCENARIOS[s]);
                 rates[s][round] = r.msgsPerSec();
+                bytes[s][round] = r.bytesPerMsg();
                 failures += r.failures();
-                out.printf(Locale.ROOT, "round %d %-4s %,12.0f msgs/s  (%,d replies in %.2f s; mismatched %d, unanswered %d; client side allocates %,.0f B per round trip)%n",
+                out.printf(Locale.ROOT, "round %d %-4s %,12.0f msgs/s  (%,d replies in %.2f s; mismatched %d, unanswered %d;"
+                                + " client side allocates %,.0f B per round trip)%n",
                         round + 1, r.scenario(), r.msgsPerSec(), r.measured(), r.seconds(), r.mismatches(), r.unanswered(),
                         r.bytesPerMsg());
             }
         }
         double[] ratios = new double[rounds];
         for (int i = 0; i < rounds; i++) ratios[i] = rates[1][i] / rates[0][i];
-        out.println();
-        out.println("| round | core echo msgs/s | hub echo msgs/s | hub/core |");
-        out.println("|---:|---:|---:|---:|");
+        List<String> table = new ArrayList<>();
+        table.add(String.format(Locale.ROOT, "%d B dicts (= core payload), window %d, a main loop whose update() returned nothing %s; %s",
+                encoded, window, how == HubScenario.Idle.PARK ? "parks 50 µs" : how == HubScenario.Idle.YIELD ? "yields"
+                        : "spins (Thread.onSpinWait)", where));
+        table.add("");
+        table.add("| round | core echo msgs/s | hub echo msgs/s | hub/core | client B/round trip core, hub |");
+        table.add("|---:|---:|---:|---:|---:|");
         for (int i = 0; i < rounds; i++) {
-            out.printf(Locale.ROOT, "| %d | %,.0f | %,.0f | %.2f |%n", i + 1, rates[0][i], rates[1][i], ratios[i]);
+            table.add(String.format(Locale.ROOT, "| %d | %,.0f | %,.0f | %.2f | %,.0f, %,.0f |", i + 1, rates[0][i], rates[1][i],
+                    ratios[i], bytes[0][i], bytes[1][i]));
         }
-        out.printf(Locale.ROOT, "| median | %,.0f | %,.0f | %.2f |%n", Comparison.median(rates[0]), Comparison.median(rates[1]),
-                Comparison.median(ratios));
-        out.printf("failures (mismatched or unanswered replies): %d%n", failures);
-        return failures == 0 ? 0 : 1;
+        double ratio = Comparison.median(ratios);
+        table.add(String.format(Locale.ROOT, "| median | %,.0f | %,.0f | %.2f (goal ≥ 0.5: %s) | %,.0f, %,.0f |",
+                Comparison.median(rates[0]), Comparison.median(rates[1]), ratio, ratio >= 0.5 ? "met" : "**missed**",
+                Comparison.median(bytes[0]), Comparison.median(bytes[1])));
+        return new Outcome(table, failures, ratio);
     }
 
     private HubScenario.Result inProcess(String scenario, HubScenario.Idle how) throws Exception {

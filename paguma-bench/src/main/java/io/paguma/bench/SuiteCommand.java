@@ -28,7 +28,7 @@ final class SuiteCommand implements Callable<Integer> {
     @Option(names = "--rounds", defaultValue = "3") int rounds;
     @Option(names = "--warmup", defaultValue = "5") double warmup;
     @Option(names = "--duration", defaultValue = "10") double duration;
-    @Option(names = "--only", defaultValue = "payload,connections,latency,memory,c10k",
+    @Option(names = "--only", defaultValue = "payload,connections,latency,memory,c10k,hub",
             description = "sections to run (comma-separated)") String only;
     @Option(names = "--server-cpus", defaultValue = "0") String serverCpus;
     @Option(names = "--client-cpus", defaultValue = "1") String clientCpus;
@@ -55,6 +55,7 @@ final class SuiteCommand implements Callable<Integer> {
         if (sections.contains("latency")) failures += latency(runner, out);
         if (sections.contains("memory")) memory(runner, out);
         if (sections.contains("c10k")) failures += c10k(runner, out);
+        if (sections.contains("hub")) failures += hub(runner, out);
         Path file = outDir.resolve("suite.md");
         Files.write(file, md, StandardCharsets.UTF_8);
         out.println();
@@ -182,6 +183,15 @@ final class SuiteCommand implements Callable<Integer> {
         }
         md.add("");
         return failures;
+    }
+
+    private long hub(Runner runner, PrintStream out) throws Exception {
+        md.add("### Hub (NetHub, seed 002): request/echo through two hubs' main loops against core Server/Client echo");
+        md.add("");
+        HubCommand.Outcome o = HubCommand.forSuite(rounds, warmup, duration).run(runner, out);
+        md.addAll(o.table());
+        md.add("");
+        return o.failures();
     }
 
     private static String name(Runner.Target t) {
