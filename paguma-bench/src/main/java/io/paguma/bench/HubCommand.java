@@ -35,8 +35,9 @@ final class HubCommand implements Callable<Integer> {
     @Option(names = "--duration", defaultValue = "10", description = "seconds measured per run (default ${DEFAULT-VALUE})") double duration;
     @Option(names = {"-w", "--window"}, defaultValue = "64", description = "messages in flight (default ${DEFAULT-VALUE})") int window;
     @Option(names = {"-s", "--size"}, defaultValue = "64", description = "encoded dict bytes = core payload bytes (default ${DEFAULT-VALUE})") int size;
-    @Option(names = "--idle", defaultValue = "park",
-            description = "what a main loop does when update() returned nothing: yield, spin (Thread.onSpinWait) or park (50 µs) (default ${DEFAULT-VALUE})")
+    @Option(names = "--idle", defaultValue = "wait",
+            description = "what a main loop does when nothing happened: wait (update(10 ms), woken by the first event), yield,"
+                    + " spin (Thread.onSpinWait) or park (50 µs) (default ${DEFAULT-VALUE})")
     String idle;
     @Option(names = "--in-process", description = "both sides in this JVM, unpinned (quick checks, tests)") boolean inProcess;
     @Option(names = "--server-cpus", defaultValue = "0", description = "taskset CPU list of the echo sides; none = no pinning") String serverCpus;
@@ -71,7 +72,7 @@ final class HubCommand implements Callable<Integer> {
         c.duration = duration;
         c.window = 64;
         c.size = 64;
-        c.idle = "park";
+        c.idle = "wait";
         return c;
     }
 
@@ -103,7 +104,8 @@ final class HubCommand implements Callable<Integer> {
         for (int i = 0; i < rounds; i++) ratios[i] = rates[1][i] / rates[0][i];
         List<String> table = new ArrayList<>();
         table.add(String.format(Locale.ROOT, "%d B dicts (= core payload), window %d, a main loop whose update() returned nothing %s; %s",
-                encoded, window, how == HubScenario.Idle.PARK ? "parks 50 µs" : how == HubScenario.Idle.YIELD ? "yields"
+                encoded, window, how == HubScenario.Idle.WAIT ? "waits in update(10 ms) until woken"
+                        : how == HubScenario.Idle.PARK ? "parks 50 µs" : how == HubScenario.Idle.YIELD ? "yields"
                         : "spins (Thread.onSpinWait)", where));
         table.add("");
         table.add("| round | core echo msgs/s | hub echo msgs/s | hub/core | client B/round trip core, hub |");

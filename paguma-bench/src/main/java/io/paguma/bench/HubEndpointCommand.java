@@ -24,7 +24,7 @@ final class HubEndpointCommand implements Callable<Integer> {
     @Option(names = "--size", defaultValue = "64") int size;
     @Option(names = "--warmup", defaultValue = "5") double warmup;
     @Option(names = "--duration", defaultValue = "10") double duration;
-    @Option(names = "--idle", defaultValue = "park") String idle;
+    @Option(names = "--idle", defaultValue = "wait") String idle;
 
     @Override
     public Integer call() throws Exception {

@@ -315,7 +315,19 @@ public final class ConnectionMgr implements AutoCloseable {
      * others still run. The lock of the queue is held only to take it.
      */
     public List<HubEvent> update() {
-        List<HubEvent> events = links.drain();
+        return dispatch(links.drain());
+    }
+
+    /**
+     * As {@link #update()}, but if nothing has happened yet, waits up to {@code maxWait} for the
+     * first thing to happen (woken as soon as it does). An interrupt ends the wait, and the thread
+     * stays interrupted.
+     */
+    public List<HubEvent> update(java.time.Duration maxWait) {
+        return dispatch(links.drain(maxWait.toNanos()));
+    }
+
+    private List<HubEvent> dispatch(List<HubEvent> events) {
         if (events.isEmpty()) return events;
         List<HubEvent> out = new ArrayList<>(events.size());
         for (HubEvent e : events) {

@@ -119,7 +119,28 @@ public final class DictCodec {
      * @throws ConcurrentModificationException if the dict changed while it was encoded
      */
     public byte[] encode(Map<String, ?> dict) {
+        Objects.requireNonNull(dict, "dict");
+        // One pass into this thread's scratch array, then one copy of exactly the bytes written;
+        // a dict too large for it is measured first and written straight into its own array.
+        byte[] scratch = SCRATCH.get();
+        int end;
+        try {
+            end = writeMap(dict, scratch, 0, 1);
+        } catch (BadValue e) {
+            throw e.toException();
+        } catch (IndexOutOfBoundsException tooLarge) {
+            return encodeMeasured(dict);
+        }
+        return Arrays.copyOf(scratch, end);
+    }
+
+    /** Per thread: where {@link #encode(Map)} writes before copying; grows up to {@link #SCRATCH_MAX}. */
+    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[1024]);
+    private static final int SCRATCH_MAX = 64 * 1024;
+
+    private byte[] encodeMeasured(Map<String, ?> dict) {
         byte[] out = new byte[size(dict)];
+        if (out.length <= SCRATCH_MAX / 2) SCRATCH.set(new byte[Math.max(out.length * 2, 1024)]);
         int end;
         try {
             end = writeMap(dict, out, 0, 1);
@@ -182,7 +203,7 @@ public final class DictCodec {
     private long sizeOfEntry(Map.Entry<?, ?> e, int depth) {
         String key = key(e.getKey());
         try {
-            return sizeOfText(key) + sizeOf(e.getValue(), depth + 1);
+            return sizeOfKey(key) + sizeOf(e.getValue(), depth + 1);
         } catch (BadValue b) {
             throw b.in(key);
         }
@@ -222,6 +243,45 @@ public final class DictCodec {
 
     private static int sizeOfInt(int v) {
         return headSize(v < 0 ? ~v : v);
+    }
+
+    /** Keys up to this many chars are encoded once and kept in {@link #encodedKeys}. */
+    private static final int CACHED_KEY_MAX = 32;
+
+    /** A key and its head and UTF-8 bytes, as written. */
+    private record EncodedKey(String key, byte[] bytes) {
+    }
+
+    /**
+     * Keys encoded lately, by their hash: keys repeat from dict to dict, so most are copied from
+     * here rather than measured and encoded char by char twice. Entries are immutable; a race
+     * between two threads only costs one of them a miss.
+     */
+    private final EncodedKey[] encodedKeys = new EncodedKey[512];
+
+    /** The head and bytes of {@code key} if it is short enough to be cached, else null. */
+    private byte[] encodedKey(String key) {
+        if (key.length() > CACHED_KEY_MAX) return null;
+        int h = key.hashCode();
+        int slot = (h ^ h >>> 9) & (encodedKeys.length - 1);
+        EncodedKey e = encodedKeys[slot];
+        if (e != null && (e.key == key || e.key.equals(key))) return e.bytes;
+        byte[] bytes = new byte[sizeOfText(key)];
+        writeText(key, bytes, 0);
+        encodedKeys[slot] = new EncodedKey(key, bytes);
+        return bytes;
+    }
+
+    private int sizeOfKey(String key) {
+        byte[] b = encodedKey(key);
+        return b != null ? b.length : sizeOfText(key);
+    }
+
+    private int writeKey(String key, byte[] out, int pos) {
+        byte[] b = encodedKey(key);
+        if (b == null) return writeText(key, out, pos);
+        for (int i = 0; i < b.length; i++) out[pos + i] = b[i];
+        return pos + b.length;
     }
 
     private static int sizeOfText(String s) {
@@ -324,7 +384,7 @@ public final class DictCodec {
     private int writeEntry(Map.Entry<?, ?> e, byte[] out, int pos, int depth) {
         String key = key(e.getKey());
         try {
-            return write(e.getValue(), out, writeText(key, out, pos), depth + 1);
+            return write(e.getValue(), out, writeKey(key, out, pos), depth + 1);
         } catch (BadValue b) {
             throw b.in(key);
         }
@@ -523,8 +583,8 @@ public final class DictCodec {
             if (count < 0 && ib == (BREAK & 0xff)) return pos + 1;
             if (ib >>> 5 != MAJOR_TEXT) throw new DictFormatException(describe(ib) + " as a map key, expected a text string", pos - base);
             int keyPos = pos;
-            int keyEnd = stringEnd(d, pos, end, base);
-            String key = text(d, pos, keyEnd);
+            int keyEnd = textEnd(d, pos, end, base);
+            String key = key(d, pos, keyEnd, base);
             int size = map.size();
             pos = readValue(d, keyEnd, end, base, depth, map, key, null);
             if (map.size() == size) throw new DictFormatException("duplicate key \"" + key + "\"", keyPos - base);
@@ -568,9 +628,13 @@ public final class DictCodec {
                 }
                 next = pos + headLength(info);
             }
-            case MAJOR_BYTES, MAJOR_TEXT -> {
+            case MAJOR_TEXT -> {
+                next = textEnd(d, pos, end, base);
+                value = text(d, pos, next, base);
+            }
+            case MAJOR_BYTES -> {
                 next = stringEnd(d, pos, end, base);
-                value = ib >>> 5 == MAJOR_TEXT ? text(d, pos, next) : bytes(d, pos, next);
+                value = bytes(d, pos, next);
             }
             case MAJOR_ARRAY, MAJOR_MAP -> {
                 if (depth >= maxDepth) throw new DictFormatException("dict nested deeper than " + maxDepth, pos - base);
@@ -661,27 +725,79 @@ public final class DictCodec {
 
     /** The offset after the definite string at {@code pos}; for text, checks its UTF-8. */
     private static int chunkEnd(byte[] d, int pos, int end, int base, int major) {
+        int stop = definiteEnd(d, pos, end, base, major);
+        if (major == MAJOR_TEXT) {
+            int bad = invalidUtf8(d, pos + headLength(d[pos] & 31), stop);
+            if (bad >= 0) throw new DictFormatException("malformed UTF-8", bad - base);
+        }
+        return stop;
+    }
+
+    /** The offset after the definite string at {@code pos}, its length checked against the bytes left. */
+    private static int definiteEnd(byte[] d, int pos, int end, int base, int major) {
         long n = arg(d, pos, end, base);
         int start = pos + headLength(d[pos] & 31);
         if (n < 0 || n > end - start) {
             throw new DictFormatException((major == MAJOR_TEXT ? "text string of " : "byte string of ")
                     + Long.toUnsignedString(n) + " bytes longer than the " + (end - start) + " bytes left", pos - base);
         }
-        int stop = start + (int) n;
-        if (major == MAJOR_TEXT) {
-            int bad = invalidUtf8(d, start, stop);
-            if (bad >= 0) throw new DictFormatException("malformed UTF-8", bad - base);
-        }
-        return stop;
+        return start + (int) n;
     }
 
-    /** The text string from {@code pos} to {@code stop}, already checked by {@link #stringEnd}. */
-    private static String text(byte[] d, int pos, int stop) {
-        if ((d[pos] & 31) != INDEFINITE) {
-            int start = pos + headLength(d[pos] & 31);
-            return new String(d, start, stop - start, StandardCharsets.UTF_8);
-        }
-        return new String(joinChunks(d, pos, stop), StandardCharsets.UTF_8);
+    /**
+     * The offset after the text string at {@code pos}. A definite one's UTF-8 is checked by
+     * {@link #text} (a short one found in the cache was checked when it went in); an indefinite
+     * one's chunks are checked here.
+     */
+    private static int textEnd(byte[] d, int pos, int end, int base) {
+        return (d[pos] & 31) != INDEFINITE ? definiteEnd(d, pos, end, base, MAJOR_TEXT) : stringEnd(d, pos, end, base);
+    }
+
+    /** A key as it arrives and as it is handed out: the same String for the same bytes. */
+    private record DecodedKey(byte[] utf8, String key) {
+    }
+
+    /**
+     * Keys decoded lately, by a hash of their bytes: keys repeat from dict to dict, so most are
+     * found here, already checked, hashed and allocated. Entries are immutable; a race between two
+     * threads only costs one of them a miss. Values are not cached: they vary, and a miss costs an
+     * entry.
+     */
+    private final DecodedKey[] decodedKeys = new DecodedKey[512];
+
+    /** The key from {@code pos} to {@code stop}, its length checked by {@link #textEnd}. */
+    private String key(byte[] d, int pos, int stop, int base) {
+        if ((d[pos] & 31) == INDEFINITE) return text(d, pos, stop, base);
+        int start = pos + headLength(d[pos] & 31);
+        int n = stop - start;
+        if (n > CACHED_KEY_MAX) return checkedText(d, start, stop, base);
+        int h = 0;
+        for (int i = start; i < stop; i++) h = 31 * h + d[i];
+        int slot = (h ^ h >>> 9) & (decodedKeys.length - 1);
+        DecodedKey c = decodedKeys[slot];
+        if (c != null && sameBytes(c.utf8, d, start, n)) return c.key;
+        String key = checkedText(d, start, stop, base);
+        decodedKeys[slot] = new DecodedKey(Arrays.copyOfRange(d, start, stop), key);
+        return key;
+    }
+
+    /** For a few bytes, a plain loop beats the vectorised compare's setup. */
+    private static boolean sameBytes(byte[] a, byte[] d, int start, int n) {
+        if (a.length != n) return false;
+        for (int i = 0; i < n; i++) if (a[i] != d[start + i]) return false;
+        return true;
+    }
+
+    /** The text string from {@code pos} to {@code stop}, its length checked by {@link #textEnd}. */
+    private static String text(byte[] d, int pos, int stop, int base) {
+        if ((d[pos] & 31) == INDEFINITE) return new String(joinChunks(d, pos, stop), StandardCharsets.UTF_8);
+        return checkedText(d, pos + headLength(d[pos] & 31), stop, base);
+    }
+
+    private static String checkedText(byte[] d, int start, int stop, int base) {
+        int bad = invalidUtf8(d, start, stop);
+        if (bad >= 0) throw new DictFormatException("malformed UTF-8", bad - base);
+        return new String(d, start, stop - start, StandardCharsets.UTF_8);
     }
 
     /** The byte string from {@code pos} to {@code stop}, already checked by {@link #stringEnd}. */

@@ -132,6 +132,25 @@ final class Links {
         synchronized (inboxLock) {
             inbox.add(e);
         }
+        wake();
+    }
+
+    /** A thread waiting in {@link #drain(long)} for something to happen, or null. */
+    private volatile Thread waiter;
+    private static final java.lang.invoke.VarHandle WAITER;
+
+    static {
+        try {
+            WAITER = java.lang.invoke.MethodHandles.lookup().findVarHandle(Links.class, "waiter", Thread.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Wakes the waiter, once: it takes everything posted by then, and waits again only if that was nothing. */
+    private void wake() {
+        Thread w = waiter;
+        if (w != null && WAITER.compareAndSet(this, w, null)) java.util.concurrent.locks.LockSupport.unpark(w);
     }
 
     /**
@@ -146,6 +165,35 @@ final class Links {
             full = inbox.size() >= maxQueued && paused.add(from);
         }
         if (full) from.pauseReading();
+        wake();
+    }
+
+    /**
+     * As {@link #drain()}, but when nothing waits, waits at most {@code waitNanos} for something
+     * to be posted (or the thread to be interrupted, whose flag stays set).
+     */
+    List<HubEvent> drain(long waitNanos) {
+        List<HubEvent> out = drain();
+        if (!out.isEmpty() || waitNanos <= 0) return out;
+        long deadline = System.nanoTime() + waitNanos;
+        Thread me = Thread.currentThread();
+        try {
+            for (;;) {
+                // Published before looking, so a post after the look sees it and wakes us.
+                waiter = me;
+                out = drain();
+                if (!out.isEmpty()) return out;
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || me.isInterrupted()) return out;
+                java.util.concurrent.locks.LockSupport.parkNanos(this, left);
+                // Woken by the first event of a read: if the IO thread shares this CPU, let it
+                // finish what it read first, so that this loop takes it all at once rather than
+                // one or two events per wake. On a CPU of its own, yield returns at once.
+                Thread.yield();
+            }
+        } finally {
+            WAITER.compareAndSet(this, me, null);
+        }
     }
 
     /** Everything posted since the last call; the lock is held only to swap the list. */

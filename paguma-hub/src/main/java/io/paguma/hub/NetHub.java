@@ -246,6 +246,16 @@ public final class NetHub implements AutoCloseable {
         return links.drain();
     }
 
+    /**
+     * As {@link #update()}, but if nothing has happened yet, waits up to {@code maxWait} for the
+     * first thing to happen (woken as soon as it does, not polled): for a loop driven by the
+     * network rather than by a clock. An interrupt ends the wait, and the thread stays interrupted.
+     */
+    public List<HubEvent> update(Duration maxWait) {
+        sweep();
+        return links.drain(maxWait.toNanos());
+    }
+
     // ---- destroy -------------------------------------------------------------------------------
 
     /**

@@ -196,4 +196,31 @@ class NetHubTest {
         for (int i = 0; i < n; i++) assertThat(got.get(i).get("i")).isEqualTo(i);
         assertThat(fast.linkedPeers()).containsExactly("127.0.0.1:" + port);
     }
+
+    @Test
+    void updateWithAWaitReturnsAsSoonAsSomethingHappensAndAtTheLatestAfterTheWait() throws Exception {
+        NetHub a = hub("hub-wait-a");
+        NetHub b = hub("hub-wait-b");
+        int portB = listen(b);
+        long t0 = System.nanoTime();
+        assertThat(b.update(java.time.Duration.ofMillis(200))).isEmpty();
+        assertThat(System.nanoTime() - t0).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(190));
+        // A loop that waits up to a minute is woken by the first event.
+        CompletableFuture<List<HubEvent>> woken = CompletableFuture.supplyAsync(() -> b.update(java.time.Duration.ofMinutes(1)));
+        a.send("127.0.0.1", portB, Map.of("wake", true)).get(10, TimeUnit.SECONDS);
+        List<HubEvent> first = woken.get(10, TimeUnit.SECONDS);
+        assertThat(first).isNotEmpty();
+        Loop loop = new Loop(b);
+        loop.seen.addAll(first);
+        assertThat(loop.untilCount(HubEvent.Type.RECEIVED, 1).get(0).dict()).isEqualTo(Map.of("wake", true));
+        // An interrupt ends the wait and stays set.
+        CompletableFuture<Boolean> interrupted = new CompletableFuture<>();
+        Thread waiter = new Thread(() -> {
+            b.update(java.time.Duration.ofMinutes(1));
+            interrupted.complete(Thread.currentThread().isInterrupted());
+        });
+        waiter.start();
+        waiter.interrupt();
+        assertThat(interrupted.get(10, TimeUnit.SECONDS)).isTrue();
+    }
 }

@@ -54,16 +54,26 @@ public final class HubScenario {
         SPIN,
         /** {@link Thread#yield()}: lets the hub's own IO thread run, then looks again. */
         YIELD,
-        /** {@code LockSupport.parkNanos(50 µs)}: a loop that sleeps a little (Linux rounds it up to ~60 µs); the default. */
-        PARK;
+        /** {@code LockSupport.parkNanos(50 µs)}: a loop that sleeps a little (Linux rounds it up to ~60 µs). */
+        PARK,
+        /** {@code update(10 ms)}: the loop waits in the hub and is woken by the first event; the default. */
+        WAIT;
 
         void idle() {
             switch (this) {
                 case SPIN -> Thread.onSpinWait();
                 case YIELD -> Thread.yield();
                 case PARK -> LockSupport.parkNanos(50_000);
+                case WAIT -> { }
             }
         }
+
+        /** The events since the last call, waiting for the first one if this policy says so. */
+        List<HubEvent> update(NetHub hub) {
+            return this == WAIT ? hub.update(WAIT_AT_MOST) : hub.update();
+        }
+
+        private static final java.time.Duration WAIT_AT_MOST = java.time.Duration.ofMillis(10);
 
         public static Idle parse(String s) {
             return valueOf(s.trim().toUpperCase(Locale.ROOT));
@@ -151,7 +161,7 @@ public final class HubScenario {
         int port = hub.listen("127.0.0.1", 0).join().getPort();
         Thread loop = new Thread(() -> {
             while (!Thread.currentThread().isInterrupted()) {
-                List<HubEvent> events = hub.update();
+                List<HubEvent> events = idle.update(hub);
                 if (events.isEmpty()) {
                     idle.idle();
                     continue;
@@ -283,7 +293,7 @@ public final class HubScenario {
             long allocated = 0;
             // Bounded: sending stops at endAt, and the loop ends when every reply is in or 10 s after that.
             while (received < sent && now - drainUntil < 0 || before < 0 || end == 0) {
-                List<HubEvent> events = hub.update();
+                List<HubEvent> events = idle.update(hub);
                 if (events.isEmpty()) {
                     idle.idle();
                 } else {
