@@ -159,6 +159,7 @@ public final class ConnectionMgr implements AutoCloseable {
                 throw new IllegalStateException(c + " cannot listen: type '" + c.type + "' is not listenable"
                         + " (register it with registerListenable)");
             }
+            notAccepted(c, "listen");
             expect(c, HubConnection.State.IDLE, "listen");
             HubException refused = null;
             if (port != 0) {
@@ -219,6 +220,7 @@ public final class ConnectionMgr implements AutoCloseable {
     /** Holding the lock. */
     private CompletableFuture<Void> connect(HubConnection c, String ip, int port) {
         checkOpen();
+        notAccepted(c, "connect");
         expect(c, HubConnection.State.IDLE, "connect");
         c.targetIp = ip;
         c.targetPort = port;
@@ -324,7 +326,7 @@ public final class ConnectionMgr implements AutoCloseable {
      * stays interrupted.
      */
     public List<HubEvent> update(java.time.Duration maxWait) {
-        return dispatch(links.drain(maxWait.toNanos()));
+        return dispatch(links.drain(Links.nanos(maxWait)));
     }
 
     private List<HubEvent> dispatch(List<HubEvent> events) {
@@ -434,6 +436,10 @@ public final class ConnectionMgr implements AutoCloseable {
             throw new IllegalStateException(c + " cannot " + op + ": it is " + c.state + ", not " + state
                     + (c.state == HubConnection.State.DESTROYED ? "" : " (close it first)"));
         }
+    }
+
+    private static void notAccepted(HubConnection c, String op) {
+        if (c.accepted) throw new IllegalStateException(c + " cannot " + op + ": it was accepted, and ends with its link");
     }
 
     private static void checkPort(int port) {

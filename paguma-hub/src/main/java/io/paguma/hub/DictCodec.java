@@ -123,6 +123,10 @@ public final class DictCodec {
         // One pass into this thread's scratch array, then one copy of exactly the bytes written;
         // a dict too large for it is measured first and written straight into its own array.
         byte[] scratch = SCRATCH.get();
+        // Taken while in use: an encode re-entered on this thread (a map whose getters encode)
+        // measures and writes into an array of its own instead of overwriting this one.
+        if (scratch == null) return encodeMeasured(dict);
+        SCRATCH.set(null);
         int end;
         try {
             end = writeMap(dict, scratch, 0, 1);
@@ -130,6 +134,9 @@ public final class DictCodec {
             throw e.toException();
         } catch (IndexOutOfBoundsException tooLarge) {
             return encodeMeasured(dict);
+        } finally {
+            // encodeMeasured may have left a larger one: keep that.
+            if (SCRATCH.get() == null) SCRATCH.set(scratch);
         }
         return Arrays.copyOf(scratch, end);
     }

@@ -96,8 +96,9 @@ public class HubConnection {
 
     /**
      * The link is gone ({@code OnDisconnect}): the peer closed it or it broke ({@code cause} says
-     * how, or is null for an orderly close). Not called for {@link ConnectionMgr#close(int)}. The
-     * connection is {@link State#IDLE} again and may connect anew.
+     * how, or is null for an orderly close). Not called for {@link ConnectionMgr#close(int)}. A
+     * connection this process created is {@link State#IDLE} again and may connect anew; one a
+     * listener accepted ends here: its manager forgets it.
      */
     protected void onDisconnect(Throwable cause) {
     }

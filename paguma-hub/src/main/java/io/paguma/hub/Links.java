@@ -184,7 +184,7 @@ final class Links {
                 out = drain();
                 if (!out.isEmpty()) return out;
                 long left = deadline - System.nanoTime();
-                if (left <= 0 || me.isInterrupted()) return out;
+                if (left <= 0 || me.isInterrupted() || destroyed) return out;
                 java.util.concurrent.locks.LockSupport.parkNanos(this, left);
                 // Woken by the first event of a read: if the IO thread shares this CPU, let it
                 // finish what it read first, so that this loop takes it all at once rather than
@@ -193,6 +193,15 @@ final class Links {
             }
         } finally {
             WAITER.compareAndSet(this, me, null);
+        }
+    }
+
+    /** {@code d} in nanoseconds, capped at {@link Long#MAX_VALUE} (a wait of "forever"). */
+    static long nanos(java.time.Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return d.isNegative() ? 0 : Long.MAX_VALUE;
         }
     }
 
@@ -365,6 +374,7 @@ final class Links {
      */
     void destroy() {
         destroyed = true;
+        wake();
         if (ownRuntime) {
             runtime.close();
             return;

@@ -249,11 +249,13 @@ public final class NetHub implements AutoCloseable {
     /**
      * As {@link #update()}, but if nothing has happened yet, waits up to {@code maxWait} for the
      * first thing to happen (woken as soon as it does, not polled): for a loop driven by the
-     * network rather than by a clock. An interrupt ends the wait, and the thread stays interrupted.
+     * network rather than by a clock. An interrupt ends the wait, and the thread stays interrupted;
+     * so does {@link #destroy()}. One thread at a time should wait (a second one waits its full
+     * {@code maxWait}).
      */
     public List<HubEvent> update(Duration maxWait) {
         sweep();
-        return links.drain(maxWait.toNanos());
+        return links.drain(Links.nanos(maxWait));
     }
 
     // ---- destroy -------------------------------------------------------------------------------
@@ -336,7 +338,13 @@ public final class NetHub implements AutoCloseable {
         }
         side.client = c;
         p.dialer = c;
-        c.connect().whenComplete((conn, e) -> {
+        CompletableFuture<io.paguma.Connection> connecting;
+        try {
+            connecting = c.connect();
+        } catch (RuntimeException e) {
+            connecting = CompletableFuture.failedFuture(e);
+        }
+        connecting.whenComplete((conn, e) -> {
             if (e != null) dialFailed(p, c, e instanceof java.util.concurrent.CompletionException && e.getCause() != null
                     ? e.getCause() : e);
         });
@@ -396,10 +404,12 @@ public final class NetHub implements AutoCloseable {
             owner = p.linkClient;
             p.linkClient = null;
             peers.remove(p.key, p);
+            // Posted under p (the inbox lock is taken inside no other): a new link's CONNECTED,
+            // made on another IO thread, cannot come before this.
+            links.post(new HubEvent(HubEvent.Type.DISCONNECTED, p.key.ip(), p.key.port(), 0, null, null));
         }
         if (owner != null) owner.close();
         log.debug("{}: link to {} closed (connection #{})", links.name, p.key, c.id());
-        links.post(new HubEvent(HubEvent.Type.DISCONNECTED, p.key.ip(), p.key.port(), 0, null, null));
     }
 
     /** Forgets peers nothing refers to any more (dials that failed, after their backoff); at most once a second. */
@@ -439,9 +449,9 @@ public final class NetHub implements AutoCloseable {
                 p.dialer = null;
                 p.linkClient = client;
                 linkUp(p, c, w.get("nonce") instanceof Long n ? n : 0);
+                links.post(new HubEvent(HubEvent.Type.CONNECTED, p.key.ip(), p.key.port(), 0, null, null));
             }
             log.debug("{}: linked to {} (connection #{}, dialled)", links.name, p.key, c.id());
-            links.post(new HubEvent(HubEvent.Type.CONNECTED, p.key.ip(), p.key.port(), 0, null, null));
         }
 
         @Override
@@ -557,19 +567,21 @@ public final class NetHub implements AutoCloseable {
                     c.property(PEER, p);
                     links.welcome(c, listenPort);
                     linkUp(p, c, nonce);
+                    if (replaced != null) {
+                        links.post(new HubEvent(HubEvent.Type.DISCONNECTED, key.ip(), key.port(), 0, null,
+                                new HubException("the peer restarted")));
+                    }
+                    links.post(new HubEvent(HubEvent.Type.CONNECTED, key.ip(), key.port(), 0, null, null));
                     break;
                 }
             }
             if (replaced != null) {
                 links.warn("restarted", "peer {} came back with a new link (connection #{}); closing its old one (connection"
                         + " #{})", key, c.id(), replaced.id());
-                links.post(new HubEvent(HubEvent.Type.DISCONNECTED, key.ip(), key.port(), 0, null,
-                        new HubException("the peer restarted")));
                 replaced.close();
             }
             if (losing != null) losing.close();
             log.debug("{}: linked to {} (connection #{}, accepted)", links.name, key, c.id());
-            links.post(new HubEvent(HubEvent.Type.CONNECTED, key.ip(), key.port(), 0, null, null));
         }
 
         @Override

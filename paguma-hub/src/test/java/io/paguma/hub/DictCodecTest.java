@@ -623,4 +623,23 @@ class DictCodecTest {
         assertThat(keys.next()).isEqualTo("a");
         assertThat(keys.next()).isEqualTo("m");
     }
+
+    /** An encode re-entered on the same thread (a map whose getter encodes) does not overwrite the outer one. */
+    @Test
+    void anEncodeReenteredOnTheSameThreadLeavesTheOuterOneIntact() {
+        DictCodec codec = new DictCodec();
+        Map<String, Object> inner = new java.util.LinkedHashMap<>();
+        inner.put("inner", "x".repeat(40));
+        java.util.concurrent.atomic.AtomicReference<byte[]> innerBytes = new java.util.concurrent.atomic.AtomicReference<>();
+        Map<String, Object> outer = new java.util.AbstractMap<>() {
+            @Override
+            public java.util.Set<Entry<String, Object>> entrySet() {
+                innerBytes.set(codec.encode(inner));    // re-entered while the outer dict is being written
+                return java.util.Set.of(Map.entry("outer", "y".repeat(40)));
+            }
+        };
+        byte[] bytes = codec.encode(outer);
+        assertThat(codec.decode(bytes)).isEqualTo(Map.of("outer", "y".repeat(40)));
+        assertThat(codec.decode(innerBytes.get())).isEqualTo(inner);
+    }
 }

@@ -170,4 +170,41 @@ class HubReviewTest {
             assertThat(logs.lines("hub-logs", "before its hello")).hasSize(1);
         }
     }
+
+    /** Second review 1: an accepted connection cannot be dialled or listened with (it ends with its link). */
+    @Test
+    void anAcceptedConnectionCannotConnectOrListen() throws Exception {
+        ConnectionMgr mgr = ConnectionMgr.builder(new ConnectionFactory()
+                .registerListenable("server", HubConnection::new, "session")
+                .registerListenable("session", HubConnection::new, "session")).config(config()).build();
+        toClose.add(mgr);
+        int port = mgr.listen(mgr.createConnection("server"), "127.0.0.1", 0).join().getPort();
+        Socket s = dial(port);
+        RawFrames.write(s.getOutputStream(), DataPack.HELLO, RawFrames.hello(1, 0, null));
+        RawFrames.read(s.getInputStream());
+        Loop loop = new Loop(mgr::update);
+        int session = loop.untilCount(HubEvent.Type.CONNECTED, 1).get(0).connectionId();
+        assertThatThrownBy(() -> mgr.connect(session, "127.0.0.1", port)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("was accepted");
+        assertThatThrownBy(() -> mgr.listen(session, "127.0.0.1", 0)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("was accepted");
+    }
+
+    /** Second review 5: destroy wakes a loop waiting in update(maxWait); a wait of "forever" is allowed. */
+    @Test
+    void destroyWakesALoopWaitingInUpdate() throws Exception {
+        NetHub hub = hub("hub-wake-on-destroy", Duration.ofMillis(100));
+        CompletableFuture<List<HubEvent>> waiting = CompletableFuture.supplyAsync(
+                () -> hub.update(java.time.temporal.ChronoUnit.FOREVER.getDuration()));
+        await().atMost(Duration.ofSeconds(5)).until(() -> {
+            // The waiter has parked once it is registered; destroy must end its wait.
+            java.lang.reflect.Field f = Links.class.getDeclaredField("waiter");
+            f.setAccessible(true);
+            java.lang.reflect.Field l = NetHub.class.getDeclaredField("links");
+            l.setAccessible(true);
+            return f.get(l.get(hub)) != null;
+        });
+        hub.destroy();
+        assertThat(waiting.get(10, TimeUnit.SECONDS)).isEmpty();
+    }
 }
