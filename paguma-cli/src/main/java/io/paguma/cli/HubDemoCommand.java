@@ -203,12 +203,15 @@ final class HubDemoCommand implements Callable<Integer> {
             long period = TimeUnit.SECONDS.toNanos(1) / rate;
             long next = System.nanoTime();
             for (tick = 1; running && (ticks == 0 || tick <= ticks); tick++) {
-                for (HubEvent e : hub.update()) {
+                shown = 0;
+                List<HubEvent> events = hub.update();
+                for (HubEvent e : events) {
                     show(e);
                     if (e.type() == HubEvent.Type.RECEIVED && "move".equals(e.dict().get("op"))) {
                         send(e.ip(), e.port(), dict("op", "ack", "tick", e.dict().get("tick")));
                     }
                 }
+                if (shown > LINES_PER_TICK) line("... and " + (shown - LINES_PER_TICK) + " more events this tick");
                 for (Throwable f; (f = failures.poll()) != null; ) problem(f);
                 send(peerHost, peerPort, move(tick));
 
@@ -252,10 +255,10 @@ final class HubDemoCommand implements Callable<Integer> {
             switch (e.type()) {
                 case RECEIVED -> {
                     received++;
-                    line("from " + e.peer() + " " + json(e.dict()));
+                    eventLine("from " + e.peer() + " " + json(e.dict()));
                 }
-                case CONNECTED -> line("linked to " + e.peer());
-                case DISCONNECTED -> line("link to " + e.peer() + " lost" + (e.error() != null ? ": " + e.error().getMessage() : ""));
+                case CONNECTED -> eventLine("linked to " + e.peer());
+                case DISCONNECTED -> eventLine("link to " + e.peer() + " lost" + (e.error() != null ? ": " + e.error().getMessage() : ""));
                 case ERROR -> problem(e.error());
             }
         }
@@ -269,8 +272,17 @@ final class HubDemoCommand implements Callable<Integer> {
             if (more >= 0) line("! " + top.getMessage() + (more > 0 ? " (and " + more + " more like it)" : ""));
         }
 
+        /** A tick prints at most this many event lines (a peer that floods it is summed up, not echoed). */
+        static final int LINES_PER_TICK = 20;
+        int shown;
+
         void line(String text) {
             out.println(ChatText.escapeForTerminal("[" + name + " tick " + tick + "] " + text));
+        }
+
+        /** An event's line, unless this tick has printed its share already. */
+        void eventLine(String text) {
+            if (++shown <= LINES_PER_TICK) line(text);
         }
 
         String summary() {

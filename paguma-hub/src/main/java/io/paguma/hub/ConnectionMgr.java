@@ -540,7 +540,7 @@ public final class ConnectionMgr implements AutoCloseable {
                 try {
                     a = factory.create(acceptedType);
                 } catch (RuntimeException e) {
-                    links.warn("accept-type", "{} refused connection #{} from {}: {}", listener, conn.id(), conn.remoteAddress(),
+                    links.warn("accept-type", conn, "{} refused connection #{} from {}: {}", listener, conn.id(), conn.remoteAddress(),
                             e.getMessage());
                     links.refuse(conn, "type", "cannot accept: " + e.getMessage());
                     return;
@@ -551,7 +551,8 @@ public final class ConnectionMgr implements AutoCloseable {
                 a.id = nextId++;
                 a.accepted = true;
                 a.targetIp = PeerKey.canonical(remote.getAddress());
-                a.targetPort = port instanceof Integer && (Integer) port > 0 ? (Integer) port : remote.getPort();
+                a.targetPort = port instanceof Integer && (Integer) port > 0 && (Integer) port <= 65535 ? (Integer) port
+                        : remote.getPort();
                 a.state = HubConnection.State.CONNECTED;
                 a.link = conn;
                 connections.put(a.id, a);

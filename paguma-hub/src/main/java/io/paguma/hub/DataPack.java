@@ -40,6 +40,8 @@ public final class DataPack implements Codec {
     public static final int WELCOME = 2;
     /** The answer to a hello that was refused; the link closes after it. */
     public static final int REFUSE = 3;
+    /** A heartbeat (core's ping/pong, when heartbeatInterval is set): the links' heartbeatMsgId. */
+    public static final int PING = 4;
     /** An application dict. */
     public static final int DICT = 16;
 

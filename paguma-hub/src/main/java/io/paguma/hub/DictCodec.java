@@ -50,6 +50,8 @@ public final class DictCodec {
 
     /** The nesting limit of {@link #DictCodec()}. */
     public static final int DEFAULT_MAX_DEPTH = 32;
+    /** The largest nesting limit: encoding and decoding recurse once per level, within a 256 KiB thread stack. */
+    public static final int MAX_DEPTH_LIMIT = 256;
 
     private static final int MAJOR_UNSIGNED = 0;
     private static final int MAJOR_NEGATIVE = 1;
@@ -80,10 +82,10 @@ public final class DictCodec {
     /**
      * A codec for dicts nested up to {@code maxDepth} deep (the top-level map counts 1).
      *
-     * @throws IllegalArgumentException if {@code maxDepth} is not 1-1000
+     * @throws IllegalArgumentException if {@code maxDepth} is not 1-256 (so that the recursion fits a small thread stack)
      */
     public DictCodec(int maxDepth) {
-        if (maxDepth < 1 || maxDepth > 1000) throw new IllegalArgumentException("maxDepth " + maxDepth + " is not 1-1000");
+        if (maxDepth < 1 || maxDepth > MAX_DEPTH_LIMIT) throw new IllegalArgumentException("maxDepth " + maxDepth + " is not 1-" + MAX_DEPTH_LIMIT);
         this.maxDepth = maxDepth;
     }
 

@@ -19,7 +19,7 @@ public final class HubConfig extends ConfigSection {
             .check(v -> !v.isNegative(), "must not be negative")
             .doc("After a peer could not be reached, sends to it fail at once for this long; the next send after it dials again.");
     public static final ConfigKey<Integer> MAX_DEPTH = ConfigKey.integer("maxDepth", DictCodec.DEFAULT_MAX_DEPTH)
-            .check(v -> v >= 1 && v <= 1000, "must be 1..1000")
+            .check(v -> v >= 1 && v <= DictCodec.MAX_DEPTH_LIMIT, "must be 1.." + DictCodec.MAX_DEPTH_LIMIT)
             .doc("How deeply dicts and lists may nest in a dict (the dict itself is depth 1); a deeper one received closes its link.");
     public static final ConfigKey<Integer> MAX_QUEUED = ConfigKey.integer("maxQueued", 65536)
             .check(v -> v >= 1, "must be at least 1")

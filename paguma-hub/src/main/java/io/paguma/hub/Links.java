@@ -83,8 +83,10 @@ final class Links {
         this.dicts = dicts;
         this.pack = new DataPack(dicts);
         // A link's own settings; its threads are the runtime's.
-        this.serverConfig = config.toBuilder().name(name).build();
-        this.clientConfig = config.toBuilder().name(name).reconnect(false).offlineQueueSize(0).build();
+        // Heartbeats (off unless configured) travel as kind PING: core's default id does not fit the pack's two bytes.
+        this.serverConfig = config.toBuilder().name(name).heartbeatMsgId(DataPack.PING).build();
+        this.clientConfig = config.toBuilder().name(name).heartbeatMsgId(DataPack.PING).reconnect(false).offlineQueueSize(0)
+                .build();
         this.helloTimeoutMillis = config.connectTimeout().toMillis();
         this.warnIntervalNanos = config.warnInterval().toNanos();
         this.ownRuntime = shared == null;
@@ -102,20 +104,55 @@ final class Links {
      * one per {@code warnInterval}, saying how many were left out in between.
      */
     void warn(String kind, String format, Object... args) {
+        warn(kind, null, format, args);
+    }
+
+    /**
+     * As {@link #warn(String, String, Object...)}; with the connection it is about, so that the
+     * count of those left out is said at the end of the window (on its IO loop) even if no such
+     * warning comes after it.
+     */
+    void warn(String kind, Connection about, String format, Object... args) {
         long now = System.nanoTime();
         long[] state = warned.computeIfAbsent(kind, k -> new long[] {now - warnIntervalNanos - 1, 0});
         long skipped;
+        boolean firstLeftOut = false;
         synchronized (state) {
             if (now - state[0] <= warnIntervalNanos) {
-                state[1]++;
-                return;
+                firstLeftOut = state[1]++ == 0;
+                if (!firstLeftOut) return;
+                skipped = -1;
+            } else {
+                state[0] = now;
+                skipped = state[1];
+                state[1] = 0;
             }
-            state[0] = now;
-            skipped = state[1];
-            state[1] = 0;
+        }
+        if (firstLeftOut) {
+            if (about == null) return;
+            long delay = warnIntervalNanos - (now - state[0]);
+            try {
+                about.channel().eventLoop().schedule(() -> leftOut(kind, state), Math.max(delay, 1), TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException ended) {
+                // The loop has ended, and the hub with it.
+            }
+            return;
         }
         if (skipped > 0) format = format + " (and " + skipped + " more like it since the last such line)";
         log.warn(name + ": " + format, args);
+    }
+
+    private void leftOut(String kind, long[] state) {
+        long n;
+        synchronized (state) {
+            n = state[1];
+            state[1] = 0;
+            state[0] = System.nanoTime();
+        }
+        if (n > 0) {
+            log.warn("{}: {} more warning(s) of kind '{}' in the last {} ms (warnInterval)", name, n, kind,
+                    TimeUnit.NANOSECONDS.toMillis(warnIntervalNanos));
+        }
     }
 
     boolean isDestroyed() {
@@ -230,7 +267,7 @@ final class Links {
                 .route(DataPack.HELLO, r -> {
                     Connection c = r.connection();
                     if (c.property(HELLO_DONE) != null) {
-                        warn("hello-twice", "connection #{} from {} said hello twice, closing it", c.id(), c.remoteAddress());
+                        warn("hello-twice", c, "connection #{} from {} said hello twice, closing it", c.id(), c.remoteAddress());
                         c.close();
                         return;
                     }
@@ -244,9 +281,9 @@ final class Links {
                     // A socket that never says hello holds a slot: close it after connectTimeout.
                     c.channel().eventLoop().schedule(() -> {
                         if (c.isOpen() && c.property(HELLO_DONE) == null) {
-                            warn("no-hello", "connection #{} from {} sent no hello within {} ms (connectTimeout), closing it",
+                            warn("no-hello", c, "connection #{} from {} sent no hello within {} ms (connectTimeout), closing it",
                                     c.id(), c.remoteAddress(), helloTimeoutMillis);
-                            c.channel().close();
+                            c.close();
                         }
                     }, helloTimeoutMillis, TimeUnit.MILLISECONDS);
                 })
@@ -271,9 +308,9 @@ final class Links {
                     // A peer that took the socket but never answers (hung, or not a hub): give up.
                     conn.channel().eventLoop().schedule(() -> {
                         if (conn.isOpen() && conn.property(HELLO_DONE) == null) {
-                            warn("no-welcome", "{} did not answer the hello within {} ms (connectTimeout), closing"
+                            warn("no-welcome", conn, "{} did not answer the hello within {} ms (connectTimeout), closing"
                                     + " connection #{}", PeerKey.format(ip, port), helloTimeoutMillis, conn.id());
-                            conn.channel().close();
+                            conn.close();
                         }
                     }, helloTimeoutMillis, TimeUnit.MILLISECONDS);
                 })
@@ -334,7 +371,7 @@ final class Links {
     private void dict(Request r, Side side) {
         Connection c = r.connection();
         if (c.property(HELLO_DONE) == null) {
-            warn("early-dict", "connection #{} from {} sent a dict before its hello, closing it", c.id(), c.remoteAddress());
+            warn("early-dict", c, "connection #{} from {} sent a dict before its hello, closing it", c.id(), c.remoteAddress());
             c.close();
             return;
         }
@@ -344,7 +381,7 @@ final class Links {
 
     private void unknown(Request r) {
         Connection c = r.connection();
-        warn("unknown-kind", "connection #{} from {} sent a frame of unknown kind {}, closing it", c.id(), c.remoteAddress(),
+        warn("unknown-kind", c, "connection #{} from {} sent a frame of unknown kind {}, closing it", c.id(), c.remoteAddress(),
                 r.id());
         c.close();
     }
@@ -355,7 +392,7 @@ final class Links {
             return dicts.decode(r.data());
         } catch (DictFormatException e) {
             Connection c = r.connection();
-            warn("malformed", "connection #{} from {} sent a malformed {}, closing it: {}", c.id(), c.remoteAddress(), what,
+            warn("malformed", c, "connection #{} from {} sent a malformed {}, closing it: {}", c.id(), c.remoteAddress(), what,
                     e.getMessage());
             c.close();
             return null;

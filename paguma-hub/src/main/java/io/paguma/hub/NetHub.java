@@ -74,6 +74,8 @@ public final class NetHub implements AutoCloseable {
     /** The first listen's port: what the hub's hellos say it listens on (0: it does not). */
     private volatile int listenPort;
     private final Links.Side accepting = new Accepting();
+    /** How long a link must have been quiet before a hello with another nonce may replace it. */
+    private final long quietNanos;
 
     private NetHub(Builder b) {
         PagumaConfig config = b.config != null ? b.config : PagumaConfig.defaults();
@@ -83,6 +85,7 @@ public final class NetHub implements AutoCloseable {
         this.maxPacketSize = config.maxPacketSize();
         int depth = b.maxDepth > 0 ? b.maxDepth : hub.get(HubConfig.MAX_DEPTH);
         String name = b.name != null ? b.name : "net-hub";
+        this.quietNanos = config.connectTimeout().toNanos();
         this.links = new Links(name, config, b.runtime, new DictCodec(depth),
                 b.maxQueued > 0 ? b.maxQueued : hub.get(HubConfig.MAX_QUEUED));
     }
@@ -306,6 +309,8 @@ public final class NetHub implements AutoCloseable {
         Client linkClient;
         /** The nonce of the hub at the other end of {@link #link}: a hello with another one is that peer restarted. */
         long linkNonce;
+        /** When a frame last came on {@link #link} ({@code System.nanoTime()}); written on its IO thread. */
+        volatile long lastHeard;
         /** While the peer's own dial is expected (ours lost the tie-break): the timer that gives up. */
         ScheduledFuture<?> awaiting;
         Throwable failure;
@@ -359,6 +364,7 @@ public final class NetHub implements AutoCloseable {
         }
         p.failure = null;
         p.linkNonce = nonce;
+        p.lastHeard = System.nanoTime();
         p.link = link;
     }
 
@@ -479,7 +485,10 @@ public final class NetHub implements AutoCloseable {
 
         @Override
         public void dict(Connection c, Map<String, Object> dict) {
-            if (p.link == c) links.post(new HubEvent(HubEvent.Type.RECEIVED, p.key.ip(), p.key.port(), 0, dict, null), c);
+            if (p.link == c) {
+                p.lastHeard = System.nanoTime();
+                links.post(new HubEvent(HubEvent.Type.RECEIVED, p.key.ip(), p.key.port(), 0, dict, null), c);
+            }
         }
 
         @Override
@@ -514,23 +523,24 @@ public final class NetHub implements AutoCloseable {
             InetSocketAddress remote = c.remoteAddress();
             Object nonceValue = h.get("nonce");
             Object portValue = h.get("port");
-            if (!(nonceValue instanceof Long) || !(portValue instanceof Integer) || (Integer) portValue < 0
-                    || (Integer) portValue > 65535) {
-                links.warn("bad-hello", "connection #{} from {} sent a hello without a nonce and a port, refused", c.id(), remote);
-                links.refuse(c, "hello", "a hello needs a nonce (long) and a port (0-65535)");
+            // Any CBOR integer: a writer may use the shortest form (which decodes as an Integer).
+            long port = portValue instanceof Integer || portValue instanceof Long ? ((Number) portValue).longValue() : -1;
+            if (!(nonceValue instanceof Integer || nonceValue instanceof Long) || port < 0 || port > 65535) {
+                links.warn("bad-hello", c, "connection #{} from {} sent a hello whose nonce is not an integer or whose port is"
+                        + " not 0-65535, refused", c.id(), remote);
+                links.refuse(c, "hello", "a hello needs a nonce (an integer) and a port (0-65535)");
                 return;
             }
-            long nonce = (Long) nonceValue;
-            int port = (Integer) portValue;
+            long nonce = ((Number) nonceValue).longValue();
             if (nonce == links.nonce) {
-                links.warn("self", "connection #{} is this hub dialling itself, refused", c.id());
+                links.warn("self", c, "connection #{} is this hub dialling itself, refused", c.id());
                 links.refuse(c, "self", "a hub cannot link to itself");
                 return;
             }
             // A peer is the IP it connects from and the port it says it listens on (an IP it might
             // claim is not believed: nothing could check it); one that does not listen is known by
             // the address it dialled from.
-            PeerKey key = new PeerKey(PeerKey.canonical(remote.getAddress()), port != 0 ? port : remote.getPort());
+            PeerKey key = new PeerKey(PeerKey.canonical(remote.getAddress()), port != 0 ? (int) port : remote.getPort());
             Client losing = null;
             Connection replaced = null;
             for (;;) {
@@ -543,13 +553,15 @@ public final class NetHub implements AutoCloseable {
                 synchronized (p) {
                     if (p.gone) continue;
                     if (p.link != null) {
-                        if (p.linkNonce == nonce) {
-                            links.warn("duplicate", "refused connection #{} from {}: peer {} is linked already (one link"
+                        if (p.linkNonce == nonce || System.nanoTime() - p.lastHeard < quietNanos) {
+                            links.warn("duplicate", c, "refused connection #{} from {}: peer {} is linked already (one link"
                                     + " per peer)", c.id(), remote, key);
-                            links.refuse(c, "duplicate", "peer " + key + " is linked already");
+                            links.refuse(c, "duplicate", "peer " + key + " is linked already"
+                                    + (p.linkNonce == nonce ? "" : " and its link is alive"));
                             return;
                         }
-                        // Another nonce: the peer restarted, and its old link is dead (or soon will be).
+                        // Another nonce, and nothing heard on the old link for connectTimeout: the peer
+                        // restarted and its old link is dead (half-open, say).
                         replaced = p.link;
                         losing = p.linkClient;
                         p.link = null;
@@ -576,7 +588,7 @@ public final class NetHub implements AutoCloseable {
                 }
             }
             if (replaced != null) {
-                links.warn("restarted", "peer {} came back with a new link (connection #{}); closing its old one (connection"
+                links.warn("restarted", c, "peer {} came back with a new link (connection #{}); closing its old one (connection"
                         + " #{})", key, c.id(), replaced.id());
                 replaced.close();
             }
@@ -588,6 +600,7 @@ public final class NetHub implements AutoCloseable {
         public void dict(Connection c, Map<String, Object> dict) {
             Peer p = c.property(PEER);
             if (p != null && p.link == c) {
+                p.lastHeard = System.nanoTime();
                 links.post(new HubEvent(HubEvent.Type.RECEIVED, p.key.ip(), p.key.port(), 0, dict, null), c);
             }
         }
@@ -640,7 +653,9 @@ public final class NetHub implements AutoCloseable {
 
         /** {@code hub.maxDepth}. */
         public Builder maxDepth(int maxDepth) {
-            if (maxDepth < 1 || maxDepth > 1000) throw new IllegalArgumentException("maxDepth must be 1..1000");
+            if (maxDepth < 1 || maxDepth > DictCodec.MAX_DEPTH_LIMIT) {
+                throw new IllegalArgumentException("maxDepth must be 1.." + DictCodec.MAX_DEPTH_LIMIT);
+            }
             this.maxDepth = maxDepth;
             return this;
         }

@@ -256,9 +256,9 @@ class DictCodecTest {
                     .hasMessageContaining("nested deeper than " + maxDepth);
         }
         assertThat(new DictCodec().maxDepth()).isEqualTo(32);
-        assertThat(new DictCodec(1000).maxDepth()).isEqualTo(1000);
+        assertThat(new DictCodec(256).maxDepth()).isEqualTo(256);
         assertThatThrownBy(() -> new DictCodec(0)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new DictCodec(1001)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new DictCodec(257)).isInstanceOf(IllegalArgumentException.class);
     }
 
     /** A dict {@code depth} deep: maps {"k": [ {"k": [ ... ]} ]}, the innermost holding 1. */
@@ -480,8 +480,8 @@ class DictCodecTest {
         byte[] arrays = Arrays.copyOfRange(b, 3, b.length);
         assertThatThrownBy(() -> CODEC.decode(arrays)).isInstanceOf(DictFormatException.class)
                 .hasMessage("an array at the top level, expected a map at byte offset 0");
-        assertThatThrownBy(() -> new DictCodec(1000).decode(b)).isInstanceOf(DictFormatException.class)
-                .hasMessageContaining("nested deeper than 1000");
+        assertThatThrownBy(() -> new DictCodec(256).decode(b)).isInstanceOf(DictFormatException.class)
+                .hasMessageContaining("nested deeper than 256");
     }
 
     @Test
@@ -602,8 +602,8 @@ class DictCodecTest {
         list.add(list);
         assertThatThrownBy(() -> CODEC.encode(dict("l", list))).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageEndingWith("[0][0]\": nested deeper than 32");
-        assertThatThrownBy(() -> new DictCodec(1000).encode(cycle, new byte[100_000], 0))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageEndingWith("nested deeper than 1000");
+        assertThatThrownBy(() -> new DictCodec(256).encode(cycle, new byte[100_000], 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageEndingWith("nested deeper than 256");
     }
 
     @Test
@@ -641,5 +641,29 @@ class DictCodecTest {
         byte[] bytes = codec.encode(outer);
         assertThat(codec.decode(bytes)).isEqualTo(Map.of("outer", "y".repeat(40)));
         assertThat(codec.decode(innerBytes.get())).isEqualTo(inner);
+    }
+
+    /** The deepest dict allowed encodes and decodes on a thread with a small stack, before any JIT compilation. */
+    @Test
+    void theDeepestAllowedDictFitsASmallThreadStack() throws Exception {
+        DictCodec codec = new DictCodec(DictCodec.MAX_DEPTH_LIMIT);
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread t = new Thread(null, () -> {
+            try {
+                byte[] bytes = nestedBytes(DictCodec.MAX_DEPTH_LIMIT);
+                assertThat(codec.decode(bytes)).isEqualTo(nested(DictCodec.MAX_DEPTH_LIMIT));
+                assertThat(codec.encode(nested(DictCodec.MAX_DEPTH_LIMIT))).isEqualTo(bytes);
+                Map<String, Object> cycle = new LinkedHashMap<>();
+                cycle.put("self", cycle);
+                assertThatThrownBy(() -> codec.encode(cycle)).isInstanceOf(IllegalArgumentException.class);
+                assertThatThrownBy(() -> codec.decode(nestedBytes(DictCodec.MAX_DEPTH_LIMIT + 1)))
+                        .isInstanceOf(DictFormatException.class);
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        }, "small-stack", 256 * 1024);
+        t.start();
+        t.join(30_000);
+        assertThat(failure.get()).isNull();
     }
 }

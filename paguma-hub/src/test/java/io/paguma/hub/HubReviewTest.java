@@ -109,26 +109,70 @@ class HubReviewTest {
         assertThat(hub.isLinked("10.20.30.40", 7001)).isFalse();
     }
 
-    /** Review 7: a peer that restarted (a new nonce) replaces its own dead link instead of being locked out. */
+    /**
+     * Review 7: a peer that restarted (a new nonce) replaces its own dead link instead of being
+     * locked out, once that link has been quiet for connectTimeout (500 ms here); attack 2: while
+     * the old link is alive, a hello with another nonce is refused.
+     */
     @Test
-    void aRestartedPeerReplacesItsOldLink() throws Exception {
+    void aRestartedPeerReplacesItsOldLinkOnceThatIsQuiet() throws Exception {
         NetHub hub = hub("hub-restart", Duration.ofMillis(100));
         int port = hub.listen("127.0.0.1", 0).join().getPort();
         Socket old = dial(port);                       // stands for a half-open link of a crashed process
         RawFrames.write(old.getOutputStream(), DataPack.HELLO, RawFrames.hello(111, 7001, null));
         RawFrames.read(old.getInputStream());
-        Socket restarted = dial(port);
-        RawFrames.write(restarted.getOutputStream(), DataPack.HELLO, RawFrames.hello(222, 7001, null));
-        assertThat(RawFrames.read(restarted.getInputStream()).getKey()).isEqualTo(DataPack.WELCOME);
+        // While the old link carries dicts, another nonce from its address is refused.
+        java.util.concurrent.ScheduledExecutorService traffic = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        try {
+            traffic.scheduleAtFixedRate(() -> {
+                try {
+                    RawFrames.write(old.getOutputStream(), DataPack.DICT, dicts.encode(Map.of("alive", true)));
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }, 0, 50, TimeUnit.MILLISECONDS);
+            for (int i = 0; i < 5; i++) {
+                Socket intruder = dial(port);
+                RawFrames.write(intruder.getOutputStream(), DataPack.HELLO, RawFrames.hello(333 + i, 7001, null));
+                Map.Entry<Integer, Map<String, Object>> answer = RawFrames.read(intruder.getInputStream());
+                assertThat(answer.getKey()).isEqualTo(DataPack.REFUSE);
+                assertThat(answer.getValue()).containsEntry("code", "duplicate");
+            }
+        } finally {
+            traffic.shutdownNow();
+            traffic.awaitTermination(5, TimeUnit.SECONDS);
+        }
+        // The old link goes quiet (its process "crashed"): the restarted peer's hello is taken.
+        Socket[] restarted = new Socket[1];
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            Socket s = dial(port);
+            RawFrames.write(s.getOutputStream(), DataPack.HELLO, RawFrames.hello(222, 7001, null));
+            if (RawFrames.read(s.getInputStream()).getKey() != DataPack.WELCOME) return false;
+            restarted[0] = s;
+            return true;
+        });
         assertThat(old.getInputStream().read()).isEqualTo(-1);
         hub.send("127.0.0.1", 7001, Map.of("to", "new")).get(5, TimeUnit.SECONDS);
-        assertThat(RawFrames.read(restarted.getInputStream()).getValue()).containsEntry("to", "new");
+        assertThat(RawFrames.read(restarted[0].getInputStream()).getValue()).containsEntry("to", "new");
         // The same nonce again is a duplicate, as before.
         Socket dup = dial(port);
         RawFrames.write(dup.getOutputStream(), DataPack.HELLO, RawFrames.hello(222, 7001, null));
         assertThat(RawFrames.read(dup.getInputStream()).getValue()).containsEntry("code", "duplicate");
-        Loop loop = new Loop(hub);
-        loop.until(e -> loop.of(HubEvent.Type.CONNECTED).size() == 2 && loop.of(HubEvent.Type.DISCONNECTED).size() == 1);
+    }
+
+    /** Attack 3: a hello's integers in CBOR's shortest form (as any CBOR library writes them) are taken. */
+    @Test
+    void aHelloWithSmallIntegersInTheirShortestFormIsWelcomed() throws Exception {
+        NetHub hub = hub("hub-small-nonce", Duration.ofMillis(100));
+        int port = hub.listen("127.0.0.1", 0).join().getPort();
+        for (int nonce : new int[] {0, 1, 777, -5, Integer.MAX_VALUE}) {
+            Socket s = dial(port);
+            Map<String, Object> h = new LinkedHashMap<>();
+            h.put("nonce", nonce);                       // an Integer: CBOR's shortest form on the wire
+            h.put("port", 7100 + (nonce & 0xff));
+            RawFrames.write(s.getOutputStream(), DataPack.HELLO, dicts.encode(h));
+            assertThat(RawFrames.read(s.getInputStream()).getKey()).as("nonce %d", nonce).isEqualTo(DataPack.WELCOME);
+        }
     }
 
     /** Review 6: peers that could not be reached are forgotten once their backoff has passed. */
