@@ -14,6 +14,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -34,7 +35,7 @@ class InProcessSharedDataTest extends SharedDataContract {
     }
 
     @Test
-    void closeEndsTheStoresThread() {
+    void closeEndsTheStoresThread() throws Exception {
         String name = "leak-" + UUID.randomUUID();
         InProcessSharedData s = InProcessSharedData.create(name);
         Recorder r = new Recorder();
@@ -47,6 +48,19 @@ class InProcessSharedDataTest extends SharedDataContract {
             assertThat(t.isDaemon()).isTrue();
         });
         assertThat(threadsNamed("paguma-shared-data-" + name)).hasSize(1);
+
+        // A listener still running when close is called, deaf to interrupts: close waits for it.
+        CountDownLatch running = new CountDownLatch(1);
+        s.subscribe("slow", x -> {
+            running.countDown();
+            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200);
+            for (long left; (left = end - System.nanoTime()) > 0; ) {
+                Thread.interrupted();
+                LockSupport.parkNanos(left);
+            }
+        });
+        done(s.set("slow", bytes("v")));
+        assertThat(running.await(5, TimeUnit.SECONDS)).isTrue();
         s.close();
         assertThat(threadsNamed("paguma-shared-data-" + name)).isEmpty();
     }

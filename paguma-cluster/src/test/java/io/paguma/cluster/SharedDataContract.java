@@ -443,6 +443,19 @@ public abstract class SharedDataContract {
     }
 
     @Test
+    void concurrentChangesAreHeardInTheOrderTheyWereMade() throws Exception {
+        String k = key("counter");
+        Recorder r = new Recorder();
+        store.subscribe(k, r);
+        int threads = 4;
+        int each = 250;
+        runConcurrently(threads, () -> {
+            for (int i = 0; i < each; i++) done(store.increment(k, 1));
+        });
+        for (int n = 1; n <= threads * each; n++) assertChange(r.next(), k, ChangeType.SET, Integer.toString(n));
+    }
+
+    @Test
     void listenerOfAnotherKeyHearsNothing() {
         String k = key("k");
         Recorder other = new Recorder();
@@ -474,6 +487,34 @@ public abstract class SharedDataContract {
         store.subscribe(k, marker);
         done(store.set(k, bytes("marker")));
         assertChange(marker.next(), k, ChangeType.SET, "marker");
+        assertThat(r.changes).isEmpty();
+    }
+
+    @Test
+    void closedSubscriptionHearsNoChangeAlreadyMadeButNotYetDelivered() throws Exception {
+        String k = key("k");
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        store.subscribe(k, c -> {
+            if (holding.getCount() == 0) return;
+            holding.countDown();
+            try {
+                release.await(WAIT.toMillis(), TimeUnit.MILLISECONDS); // holds delivery back
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Recorder r = new Recorder();
+        Subscription s = store.subscribe(k, r);
+        Recorder marker = new Recorder();
+        store.subscribe(k, marker);
+        done(store.set(k, bytes("a")));
+        assertThat(holding.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        done(store.set(k, bytes("b")));
+        s.close();
+        release.countDown();
+        assertChange(marker.next(), k, ChangeType.SET, "a");
+        assertChange(marker.next(), k, ChangeType.SET, "b");
         assertThat(r.changes).isEmpty();
     }
 
