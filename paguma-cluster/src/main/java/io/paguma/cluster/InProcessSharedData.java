@@ -48,11 +48,18 @@ public final class InProcessSharedData implements SharedData {
     private static final AtomicInteger NEXT_NUMBER = new AtomicInteger(1);
     /** Longer times to live are cut to this (about 73 years), so that deadlines never overflow. */
     private static final long MAX_TTL_NANOS = Long.MAX_VALUE / 4;
+    private static final int DRAIN_BATCH = 256;
 
     private final String name;
     private final ConcurrentHashMap<String, Entry> entries = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Sub[]> subscribers = new ConcurrentHashMap<>();
-    /** Filled under the key's update (so in the order of the changes), drained by the store's thread. */
+    /**
+     * The changes not yet delivered. A change is queued inside the {@code compute} that makes it,
+     * while that key's bin is locked: two changes of one key are queued in the order they were
+     * made, and a change made after another (by any key) returned is queued after it. Only the
+     * store's single thread takes from the queue, and calls listeners outside any lock: one at a
+     * time, in queue order.
+     */
     private final Queue<Notification> notifications = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final ScheduledThreadPoolExecutor executor;
@@ -359,10 +366,14 @@ public final class InProcessSharedData implements SharedData {
         }
     }
 
+    /**
+     * Delivers queued notifications, at most {@link #DRAIN_BATCH}: then it yields the thread to the
+     * timers that are due and schedules itself again, so that a flood of changes delays no expiry.
+     */
     private void drain() {
         drainScheduled.set(false); // before polling: a change queued from now on schedules another drain
         Notification n;
-        while (!closed.get() && (n = notifications.poll()) != null) {
+        for (int i = 0; i < DRAIN_BATCH && !closed.get() && (n = notifications.poll()) != null; i++) {
             for (Sub sub : n.subs()) {
                 if (sub.closed || closed.get()) continue;
                 try {
@@ -373,6 +384,7 @@ public final class InProcessSharedData implements SharedData {
                 }
             }
         }
+        drainSoon();
     }
 
     // --- Checks.

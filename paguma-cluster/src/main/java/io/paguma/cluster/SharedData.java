@@ -51,14 +51,20 @@ public interface SharedData extends AutoCloseable {
     CompletableFuture<Boolean> expire(String key, Duration ttl);
 
     /**
-     * Calls {@code listener} for every later change of {@code key}: set (by any operation),
-     * deleted, expired; in the order they happened, one at a time, never on the caller's thread
+     * Calls {@code listener} for every later change of {@code key}: set (by any operation, even to
+     * the same value), deleted, expired; a new time to live alone ({@link #expire}) is not a change.
+     * Calls come in the order the changes happened, one at a time, never on the caller's thread
      * and never while holding the store's locks. Changes made while the subscription is being set
-     * up may or may not be seen; close the subscription to stop.
+     * up may or may not be seen; close the subscription to stop. Having no future, this throws:
+     * {@link IllegalArgumentException} for a null or empty key, {@link SharedDataException} once
+     * the store is closed.
      */
     Subscription subscribe(String key, Consumer<Change> listener);
 
-    /** Releases what the store holds (threads, connections); later operations fail. Safe to call twice. */
+    /**
+     * Releases what the store holds (threads, connections) and ends its subscriptions; later
+     * operations fail with {@link SharedDataException}. Safe to call twice.
+     */
     @Override
     void close();
 
