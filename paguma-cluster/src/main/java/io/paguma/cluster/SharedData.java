@@ -36,7 +36,8 @@ public interface SharedData extends AutoCloseable {
     /**
      * Sets {@code key} to {@code update} if its value is now {@code expected}, atomically;
      * completes with whether it did. {@code expected} null means "has no value" (set if absent);
-     * {@code update} null deletes. A time to live the key had is kept when it is replaced.
+     * {@code update} null deletes (so {@code compareAndSet(k, null, null)} on an absent key is true
+     * and changes nothing). A time to live the key had is kept when it is replaced.
      */
     CompletableFuture<Boolean> compareAndSet(String key, byte[] expected, byte[] update);
 
@@ -53,7 +54,8 @@ public interface SharedData extends AutoCloseable {
     /**
      * Calls {@code listener} for every later change of {@code key}: set (by any operation, even to
      * the same value), deleted, expired; a new time to live alone ({@link #expire}) is not a change.
-     * Calls come in the order the changes happened, one at a time, never on the caller's thread
+     * The calls of one store, to all its listeners, come one at a time in the order the changes
+     * happened (per store, not only per listener), never on the caller's thread
      * and never while holding the store's locks. Changes made while the subscription is being set
      * up may or may not be seen; close the subscription to stop. Having no future, this throws:
      * {@link IllegalArgumentException} for a null or empty key, {@link SharedDataException} once
@@ -81,7 +83,7 @@ public interface SharedData extends AutoCloseable {
 
     /** A listener's registration. */
     interface Subscription extends AutoCloseable {
-        /** Stops the calls; a call under way finishes. Safe to call twice. */
+        /** Stops the calls; does not wait for a call under way, which finishes. Safe to call twice. */
         @Override
         void close();
     }
