@@ -1,11 +1,8 @@
 package io.paguma.hub;
 
 import io.paguma.Client;
-import io.paguma.ConfigSection;
 import io.paguma.Connection;
 import io.paguma.Message;
-import io.paguma.PagumaConfig;
-import io.paguma.PagumaRuntime;
 import io.paguma.Server;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,12 +63,9 @@ public final class ConnectionMgr implements AutoCloseable {
 
     private ConnectionMgr(Builder b) {
         this.factory = Objects.requireNonNull(b.factory, "factory");
-        PagumaConfig config = b.config != null ? b.config : PagumaConfig.defaults();
-        ConfigSection.Values hub = config.section(new HubConfig());
-        this.maxPending = hub.get(HubConfig.MAX_PENDING);
-        this.maxPacketSize = config.maxPacketSize();
-        this.links = new Links(b.name != null ? b.name : "connections", config, b.runtime,
-                new DictCodec(hub.get(HubConfig.MAX_DEPTH)), hub.get(HubConfig.MAX_QUEUED));
+        this.maxPending = b.effectiveMaxPending();
+        this.maxPacketSize = b.effectiveConfig().maxPacketSize();
+        this.links = b.links("connections");
     }
 
     /** A manager of the types in {@code factory}, with the default config, on a runtime of its own. */
@@ -578,32 +572,12 @@ public final class ConnectionMgr implements AutoCloseable {
         }
     }
 
-    /** Builds a {@link ConnectionMgr}. */
-    public static final class Builder {
+    /** Builds a {@link ConnectionMgr}: the settings of {@link HubBuilder}. */
+    public static final class Builder extends HubBuilder<Builder> {
         private final ConnectionFactory factory;
-        private PagumaConfig config;
-        private PagumaRuntime runtime;
-        private String name;
 
         private Builder(ConnectionFactory factory) {
             this.factory = Objects.requireNonNull(factory, "factory");
-        }
-
-        /** Core's keys for the links and the hub's section ({@link HubConfig}: maxPending, maxDepth). */
-        public Builder config(PagumaConfig config) {
-            this.config = Objects.requireNonNull(config, "config");
-            return this;
-        }
-
-        /** Runs the links on {@code runtime}; default: a runtime of its own with one IO thread. */
-        public Builder runtime(PagumaRuntime runtime) {
-            this.runtime = Objects.requireNonNull(runtime, "runtime");
-            return this;
-        }
-
-        public Builder name(String name) {
-            this.name = Objects.requireNonNull(name, "name");
-            return this;
         }
 
         public ConnectionMgr build() {

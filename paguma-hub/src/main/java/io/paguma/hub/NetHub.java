@@ -6,7 +6,6 @@ import io.paguma.Message;
 import io.paguma.PagumaConfig;
 import io.paguma.PagumaRuntime;
 import io.paguma.Server;
-import io.paguma.ConfigSection;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -78,16 +77,12 @@ public final class NetHub implements AutoCloseable {
     private final long quietNanos;
 
     private NetHub(Builder b) {
-        PagumaConfig config = b.config != null ? b.config : PagumaConfig.defaults();
-        ConfigSection.Values hub = config.section(new HubConfig());
-        this.maxPending = b.maxPending > 0 ? b.maxPending : hub.get(HubConfig.MAX_PENDING);
-        this.redialNanos = (b.redialDelay != null ? b.redialDelay : hub.get(HubConfig.REDIAL_DELAY)).toNanos();
+        PagumaConfig config = b.effectiveConfig();
+        this.maxPending = b.effectiveMaxPending();
+        this.redialNanos = (b.redialDelay != null ? b.redialDelay : b.section().get(HubConfig.REDIAL_DELAY)).toNanos();
         this.maxPacketSize = config.maxPacketSize();
-        int depth = b.maxDepth > 0 ? b.maxDepth : hub.get(HubConfig.MAX_DEPTH);
-        String name = b.name != null ? b.name : "net-hub";
         this.quietNanos = config.connectTimeout().toNanos();
-        this.links = new Links(name, config, b.runtime, new DictCodec(depth),
-                b.maxQueued > 0 ? b.maxQueued : hub.get(HubConfig.MAX_QUEUED));
+        this.links = b.links("net-hub");
     }
 
     /** A hub with the default config, on a runtime of its own (one network thread). */
@@ -614,57 +609,11 @@ public final class NetHub implements AutoCloseable {
 
     private static final String PEER = "hub.peer";
 
-    /** Builds a {@link NetHub}. */
-    public static final class Builder {
-        private PagumaConfig config;
-        private PagumaRuntime runtime;
-        private String name;
-        private int maxPending;
-        private int maxDepth;
-        private int maxQueued;
+    /** Builds a {@link NetHub}: the settings of {@link HubBuilder}, and the redial delay. */
+    public static final class Builder extends HubBuilder<Builder> {
         private Duration redialDelay;
 
         private Builder() {
-        }
-
-        /** Core's keys for the links and the hub's own section ({@link HubConfig}); default: {@link PagumaConfig#defaults()}. */
-        public Builder config(PagumaConfig config) {
-            this.config = Objects.requireNonNull(config, "config");
-            return this;
-        }
-
-        /** Runs the hub's links on {@code runtime} (shared with other endpoints); default: a runtime of its own, one IO thread. */
-        public Builder runtime(PagumaRuntime runtime) {
-            this.runtime = Objects.requireNonNull(runtime, "runtime");
-            return this;
-        }
-
-        public Builder name(String name) {
-            this.name = Objects.requireNonNull(name, "name");
-            return this;
-        }
-
-        /** {@code hub.maxPending}. */
-        public Builder maxPending(int maxPending) {
-            if (maxPending < 1) throw new IllegalArgumentException("maxPending must be at least 1");
-            this.maxPending = maxPending;
-            return this;
-        }
-
-        /** {@code hub.maxDepth}. */
-        public Builder maxDepth(int maxDepth) {
-            if (maxDepth < 1 || maxDepth > DictCodec.MAX_DEPTH_LIMIT) {
-                throw new IllegalArgumentException("maxDepth must be 1.." + DictCodec.MAX_DEPTH_LIMIT);
-            }
-            this.maxDepth = maxDepth;
-            return this;
-        }
-
-        /** {@code hub.maxQueued}. */
-        public Builder maxQueued(int maxQueued) {
-            if (maxQueued < 1) throw new IllegalArgumentException("maxQueued must be at least 1");
-            this.maxQueued = maxQueued;
-            return this;
         }
 
         /** {@code hub.redialDelay}. */
