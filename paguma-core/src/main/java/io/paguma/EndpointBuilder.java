@@ -83,11 +83,7 @@ public abstract class EndpointBuilder<B extends EndpointBuilder<B>> {
      * @throws IllegalArgumentException if {@code id} already has a router
      */
     public B respond(int id, Responder responder) {
-        java.util.Objects.requireNonNull(responder, "responder");
-        table.route(id, request -> {
-            byte[] reply = responder.respond(request);
-            if (reply != null) request.reply(request.id(), reply);
-        });
+        table.respond(id, responder);
         return self();
     }
 

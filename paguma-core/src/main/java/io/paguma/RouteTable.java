@@ -37,6 +37,15 @@ final class RouteTable {
         }
     }
 
+    /** A route that replies with what {@code responder} returns (nothing when it returns null). */
+    void respond(int id, Responder responder) {
+        Objects.requireNonNull(responder, "responder");
+        route(id, request -> {
+            byte[] reply = responder.respond(request);
+            if (reply != null) request.reply(request.id(), reply);
+        });
+    }
+
     void onUnknownMessage(Router router) {
         this.unknownRouter = Objects.requireNonNull(router, "router");
     }

@@ -1,0 +1,148 @@
+package io.paguma.cluster;
+
+import io.netty.channel.Channel;
+import io.paguma.Connection;
+import io.paguma.Message;
+import io.paguma.Traffic;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A client connected to another node, as a service on this node sees it while handling one of its
+ * messages: what it sends goes back over the link to the client's node. One per forwarded
+ * message; its properties are its own (see {@link ClientConnection}).
+ */
+final class RemoteClient implements ClientConnection {
+    private final ClusterNode node;
+    private final String nodeId;
+    private final long connectionId;
+    private final String address;
+    private volatile String clientId;
+    private volatile long epoch;
+    private Map<String, Object> properties;
+
+    RemoteClient(ClusterNode node, String nodeId, long connectionId, String clientId, long epoch, String address) {
+        this.node = node;
+        this.nodeId = nodeId;
+        this.connectionId = connectionId;
+        this.clientId = clientId;
+        this.epoch = epoch;
+        this.address = address;
+    }
+
+    @Override
+    public String clientId() {
+        return clientId;
+    }
+
+    @Override
+    public long epoch() {
+        return epoch;
+    }
+
+    @Override
+    public String nodeId() {
+        return nodeId;
+    }
+
+    @Override
+    public CompletableFuture<Long> login(String id) {
+        return node.remoteLogin(nodeId, connectionId, id).thenApply(e -> {
+            clientId = id;
+            epoch = e;
+            return e;
+        });
+    }
+
+    @Override
+    public long id() {
+        return connectionId;
+    }
+
+    @Override
+    public InetSocketAddress remoteAddress() {
+        int colon = address.lastIndexOf(':');
+        try {
+            return colon < 0 ? null : InetSocketAddress.createUnresolved(address.substring(0, colon),
+                    Integer.parseInt(address.substring(colon + 1)));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public InetSocketAddress localAddress() {
+        return null;
+    }
+
+    @Override
+    public Channel channel() {
+        return null;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return node.linked(nodeId);
+    }
+
+    @Override
+    public CompletableFuture<Void> send(Message message) {
+        return node.sendToRemoteClient(nodeId, connectionId, message);
+    }
+
+    @Override
+    public CompletableFuture<Message> request(Message message) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException(
+                "requests to a client on another node are not supported: " + this));
+    }
+
+    @Override
+    public CompletableFuture<Message> request(Message message, Duration timeout) {
+        return request(message);
+    }
+
+    @Override
+    public Traffic traffic() {
+        throw new UnsupportedOperationException("the traffic of " + this + " is counted on node " + nodeId);
+    }
+
+    @Override
+    public CompletableFuture<Void> close() {
+        return node.closeRemoteClient(nodeId, connectionId, "closed by a service on " + node.id());
+    }
+
+    @Override
+    public CompletableFuture<Void> closeFuture() {
+        // What this side can know: the client is gone for it once its node's link closes.
+        return node.remoteCloseFuture(nodeId);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public synchronized <T> T property(String key) {
+        return properties == null ? null : (T) properties.get(key);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public synchronized <T> T property(String key, Object value) {
+        if (properties == null) properties = new HashMap<>();
+        return (T) properties.put(key, value);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public synchronized <T> T removeProperty(String key) {
+        return properties == null ? null : (T) properties.remove(key);
+    }
+
+    @Override
+    public String toString() {
+        return "client " + clientId + (epoch > 0 ? " epoch " + epoch : "") + " on node " + nodeId + "#" + connectionId
+                + " (" + address + ")";
+    }
+}
