@@ -63,8 +63,12 @@ public final class ClusterConfig extends ConfigSection {
     public static final ConfigKey<Boolean> KEEP_CLIENT_STORE = ConfigKey.bool("keepClientStore", false)
             .doc("Keep a client's per-client store after it disconnects (default: cleared when its login ends).");
 
+    public static final ConfigKey<Integer> LINK_MAX_PACKET_SIZE = ConfigKey.integer("linkMaxPacketSize", 8 << 20)
+            .check(v -> v >= 4096, "must be at least 4096")
+            .doc("The largest message on a node-to-node link (at least the gateway's maxPacketSize plus 2 KiB of routing fields is used).");
+
     public ClusterConfig() {
         super("cluster", NODE_ID, NODE_NAME, NODE_HOST, NODE_PORT, REGISTRY, REGISTRY_ADDRESS, MEMBER_TTL,
-                RESYNC_INTERVAL, SHARED_DATA, REQUEST_TIMEOUT, KEEP_CLIENT_STORE);
+                RESYNC_INTERVAL, SHARED_DATA, REQUEST_TIMEOUT, KEEP_CLIENT_STORE, LINK_MAX_PACKET_SIZE);
     }
 }

@@ -96,8 +96,12 @@ final class ClusterNode implements ServiceContext {
     private record Link(String nodeId, Connection connection, Client client) {
     }
 
+    /**
+     * @param data   the shared data, or null for service-hosted data reached through this node
+     *               ({@code hosted} makes it once the node exists)
+     */
     ClusterNode(String id, PagumaRuntime runtime, PagumaConfig config, Registry registry, SharedData data,
-                Map<String, Balance> balances) {
+                Map<String, Balance> balances, java.util.function.Function<ClusterNode, SharedData> hosted) {
         this.id = id;
         this.runtime = runtime;
         this.config = config;
@@ -105,7 +109,6 @@ final class ClusterNode implements ServiceContext {
         this.requestTimeout = c.requestTimeout;
         this.keepClientStore = c.keepClientStore;
         this.registry = registry;
-        this.data = data;
         this.balances = Map.copyOf(balances);
         this.warnings = new RateLimitedLog(log, config.warnInterval(), RateLimitedLog.newScheduler("cluster-" + id));
         ThreadPoolExecutor ev = new ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
@@ -126,7 +129,9 @@ final class ClusterNode implements ServiceContext {
                 .route(NodeProtocol.SERVICE_REQUEST, this::onServiceRequest)
                 .route(NodeProtocol.LOGIN, this::onLogin)
                 .route(NodeProtocol.CLOSE, this::onClose)
+                .route(NodeProtocol.DATA_CHANGE, this::onDataChange)
                 .build(runtime, config);
+        this.data = data != null ? data : hosted.apply(this);
     }
 
     /** The cluster section's values this class needs. */
@@ -897,8 +902,11 @@ final class ClusterNode implements ServiceContext {
 
     private final ConcurrentHashMap<String, Dialer> dialers = new ConcurrentHashMap<>();
 
+    /** A node link's config: the root's, with codec paguma over TCP, and room for a client's largest message plus its routing fields. */
     static PagumaConfig linkConfig(PagumaConfig config) {
-        return config.toBuilder().codec("paguma").mode(PagumaConfig.Mode.TCP).reconnect(true).build();
+        int max = Math.max(config.section(new ClusterConfig()).get(ClusterConfig.LINK_MAX_PACKET_SIZE),
+                (int) Math.min(Integer.MAX_VALUE - 1, (long) config.maxPacketSize() + 2048));
+        return config.toBuilder().codec("paguma").mode(PagumaConfig.Mode.TCP).reconnect(true).maxPacketSize(max).build();
     }
 
     private void onHello(Request r) {
@@ -1103,6 +1111,49 @@ final class ClusterNode implements ServiceContext {
         in.end();
         LocalClient lc = clients.get(conn);
         if (lc != null) lc.close(reason);
+    }
+
+    // ---------------------------------------------------------------- service-hosted shared data
+
+    private final ConcurrentHashMap<Integer, ServiceSharedData> dataStores = new ConcurrentHashMap<>();
+    private final AtomicInteger nextDataStore = new AtomicInteger(1);
+
+    int registerDataStore(ServiceSharedData store) {
+        int n = nextDataStore.getAndIncrement();
+        dataStores.put(n, store);
+        return n;
+    }
+
+    void unregisterDataStore(int n) {
+        dataStores.remove(n);
+    }
+
+    /** On the hosting node: a change of a key that store {@code store} of {@code node} subscribed to. */
+    void pushDataChange(String node, int store, SharedData.Change change) {
+        if (node.equals(id)) {
+            ServiceSharedData s = dataStores.get(store);
+            if (s != null) s.changed(change);
+            return;
+        }
+        Link link = links.get(node);
+        if (link == null) return;
+        byte[] k = change.key().getBytes(StandardCharsets.UTF_8);
+        Wire.Writer w = new Wire.Writer(32 + k.length + (change.value() == null ? 0 : change.value().length))
+                .i32(store).bytes(k).u8(change.type().ordinal()).u8(change.value() == null ? 0 : 1);
+        if (change.value() != null) w.bytes(change.value());
+        link.connection.send(NodeProtocol.DATA_CHANGE, w.toBytes());
+    }
+
+    private void onDataChange(Request r) {
+        Wire.Reader in = new Wire.Reader(r.data());
+        int store = in.i32("store");
+        String key = new String(in.bytes("key"), StandardCharsets.UTF_8);
+        int type = in.u8("type");
+        byte[] value = in.u8("has value") == 1 ? in.bytes("value") : null;
+        in.end();
+        if (type >= SharedData.ChangeType.values().length) throw new IllegalArgumentException("unknown change type " + type);
+        ServiceSharedData s = dataStores.get(store);
+        if (s != null) s.changed(new SharedData.Change(key, SharedData.ChangeType.values()[type], value));
     }
 
     // ---------------------------------------------------------------- stop

@@ -98,18 +98,21 @@ public final class Daemon implements AutoCloseable {
         SharedData data = b.sharedData;
         try {
             if (reg == null) reg = Backends.registry(section.get(ClusterConfig.REGISTRY), config, runtime);
-            if (data == null) data = Backends.sharedData(section.get(ClusterConfig.SHARED_DATA), config, runtime);
+            if (data == null && section.get(ClusterConfig.SHARED_DATA) != ClusterConfig.SharedDataKind.SERVICE) {
+                data = Backends.sharedData(section.get(ClusterConfig.SHARED_DATA), config, runtime);
+            }
         } catch (RuntimeException e) {
             if (reg != null && ownRegistry) reg.close();
             if (ownRuntime) runtime.close();
             throw e;
         }
         this.registry = reg;
-        this.sharedData = data;
         this.serviceList = List.copyOf(b.services);
         this.components = List.copyOf(b.components);
         this.gatewayEnabled = b.gateway;
-        this.node = new ClusterNode(id, runtime, config, registry, sharedData, b.balances);
+        // Service-hosted shared data is reached through this node, so it is made with it.
+        this.node = new ClusterNode(id, runtime, config, registry, data, b.balances, ServiceSharedData::new);
+        this.sharedData = node.data;
     }
 
     private static String defaultId() {

@@ -28,4 +28,6 @@ public final class NodeProtocol {
     public static final int LOGIN = 9;
     /** Close a local client: [i64 conn][str reason]. */
     public static final int CLOSE = 10;
+    /** A change of hosted shared data, to a subscribed store: [i32 store][bytes key][u8 type][u8 has value][bytes value]. */
+    public static final int DATA_CHANGE = 11;
 }
