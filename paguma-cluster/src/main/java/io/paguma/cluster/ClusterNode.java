@@ -19,7 +19,7 @@ import io.paguma.cluster.ClientEvent.Type;
 import io.paguma.cluster.Registry.MembershipChange;
 import io.paguma.cluster.internal.NodeProtocol;
 import io.paguma.cluster.internal.Wire;
-import io.paguma.internal.RateLimitedLog;
+import io.paguma.cluster.internal.Warnings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,7 +76,7 @@ final class ClusterNode implements ServiceContext {
     private final ConcurrentHashMap<String, ConcurrentHashMap<Long, ClientEvent>> remoteClients = new ConcurrentHashMap<>();
     private final ExecutorService events;
     private final AtomicInteger roundRobin = new AtomicInteger();
-    private final RateLimitedLog warnings;
+    private final Warnings warnings;
     private final Routes linkRoutes;
     volatile NodeInfo self;
     Server nodeServer;
@@ -110,7 +110,7 @@ final class ClusterNode implements ServiceContext {
         this.keepClientStore = c.keepClientStore;
         this.registry = registry;
         this.balances = Map.copyOf(balances);
-        this.warnings = new RateLimitedLog(log, config.warnInterval(), RateLimitedLog.newScheduler("cluster-" + id));
+        this.warnings = new Warnings(log, config.warnInterval());
         ThreadPoolExecutor ev = new ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, "paguma-" + id + "-events");
             t.setDaemon(true);
@@ -210,7 +210,7 @@ final class ClusterNode implements ServiceContext {
             for (int i : idsOf.getOrDefault(service, new int[0])) {
                 ServiceRoute other = byId.get(i);
                 if (other != null && !other.service.equals(service)) {
-                    warnings.warn("message id " + Integer.toUnsignedString(i) + " is claimed by services " + other.service
+                    warnings.warn("id claimed twice", "message id " + Integer.toUnsignedString(i) + " is claimed by services " + other.service
                             + " and " + service + "; " + other.service + " keeps it", null);
                     continue;
                 }
@@ -246,7 +246,7 @@ final class ClusterNode implements ServiceContext {
             try {
                 key = b.key().apply(request);
             } catch (RuntimeException e) {
-                warnings.warn("balance key of service " + route.service + " failed for " + request + ": " + e, null);
+                warnings.warn("balance key " + route.service, "balance key of service " + route.service + " failed for " + request + ": " + e, null);
             }
         }
         if (key == null) key = clientId;
@@ -314,7 +314,7 @@ final class ClusterNode implements ServiceContext {
                         ? clearStore(clientId, epoch) : CompletableFuture.completedFuture(null))
                 .whenComplete((r, e) -> {
                     if (e != null) {
-                        warnings.warn("node " + id + ": could not end the login of " + clientId + " epoch " + epoch
+                        warnings.warn("login end", "node " + id + ": could not end the login of " + clientId + " epoch " + epoch
                                 + " in shared data: " + e, null);
                     }
                     publish(event);
@@ -358,7 +358,7 @@ final class ClusterNode implements ServiceContext {
         if (lc == null) return; // opened before the daemon knew it: cannot happen once started
         ServiceRoute route = routeMap.byId.get(request.id());
         if (route == null) {
-            warnings.warn(lc + ": no service owns message id " + Integer.toUnsignedString(request.id())
+            warnings.warn("no service", lc + ": no service owns message id " + Integer.toUnsignedString(request.id())
                     + ", message of " + request.message().length() + " bytes dropped", null);
             failQuietly(request, RemoteException.NO_ROUTE, "no service owns message id " + Integer.toUnsignedString(request.id()));
             return;
@@ -768,7 +768,7 @@ final class ClusterNode implements ServiceContext {
                         }
                     }
                 } catch (RuntimeException e) {
-                    warnings.warn("service " + s.name() + " failed on " + event, e);
+                    warnings.warn("event " + s.name(), "service " + s.name() + " failed on " + event, e);
                 }
             }
         });
@@ -788,7 +788,7 @@ final class ClusterNode implements ServiceContext {
                 try {
                     call.accept(m.service);
                 } catch (RuntimeException e) {
-                    warnings.warn("service " + m.service.name() + " failed on " + what, e);
+                    warnings.warn("event " + m.service.name(), "service " + m.service.name() + " failed on " + what, e);
                 }
             }
         });
@@ -878,7 +878,7 @@ final class ClusterNode implements ServiceContext {
                 .onConnStart(c -> c.request(new Message(NodeProtocol.HELLO, new Wire.Writer(32).str(id).str(n.id()).toBytes()),
                         requestTimeout).whenComplete((reply, e) -> {
                     if (e != null) {
-                        warnings.warn("node " + id + ": node " + n.id() + " at " + n.host() + ":" + n.port()
+                        warnings.warn("link refused " + n.id(), "node " + id + ": node " + n.id() + " at " + n.host() + ":" + n.port()
                                 + " refused the link: " + e, null);
                         c.close();
                         return;
@@ -919,7 +919,7 @@ final class ClusterNode implements ServiceContext {
         }
         // One link per pair, dialled by the node with the smaller id; only a member may link.
         if (!NodeInfo.validId(from) || from.compareTo(id) >= 0 || !members.containsKey(from)) {
-            warnings.warn("node " + id + ": refused a link from " + r.connection() + " claiming to be node '" + from
+            warnings.warn("hello refused", "node " + id + ": refused a link from " + r.connection() + " claiming to be node '" + from
                     + "' (not a member with a smaller id)", null);
             r.fail(RemoteException.UNAVAILABLE, "node " + id + " takes links only from members with a smaller id: '" + from + "'");
             r.connection().close();
