@@ -86,7 +86,10 @@ final class ClusterNode implements ServiceContext {
     }
 
     /** Which service owns an id, and the nodes it may go to (this node first when it runs it). */
-    record ServiceRoute(String service, Mounted local, String[] nodes, Balance balance) {
+    record ServiceRoute(String service, Mounted local, String[] nodes, Balance balance, byte[] serviceField) {
+        ServiceRoute(String service, Mounted local, String[] nodes, Balance balance) {
+            this(service, local, nodes, balance, new Wire.Writer(2 + service.length()).str(service).toBytes());
+        }
     }
 
     private record RouteMap(IntObjectHashMap<ServiceRoute> byId, Map<String, String[]> byService) {
@@ -363,7 +366,7 @@ final class ClusterNode implements ServiceContext {
             failQuietly(request, RemoteException.NO_ROUTE, "no service owns message id " + Integer.toUnsignedString(request.id()));
             return;
         }
-        String target = pick(route, request, lc.clientId());
+        String target = pick(route, request, lc.stickyKey);
         if (target.equals(id)) {
             route.local.routes.handle(new Request(lc, request.message()));
             return;
@@ -375,8 +378,18 @@ final class ClusterNode implements ServiceContext {
         }
         Message m = request.message();
         int timeout = m.timeoutMillis() == 0 ? 0 : (int) Math.max(1, request.remaining().toMillis());
-        byte[] payload = new Wire.Writer(64 + m.length()).i64(lc.id()).str(lc.clientId()).i64(lc.epoch()).str(lc.address())
-                .str(route.service).i32(m.id()).i32(m.seq()).i32(timeout).bytes(m.data()).toBytes();
+        byte[] header = lc.forwardHeader();
+        byte[] service = route.serviceField;
+        byte[] data = m.data();
+        byte[] payload = new byte[header.length + service.length + 16 + data.length];
+        System.arraycopy(header, 0, payload, 0, header.length);
+        System.arraycopy(service, 0, payload, header.length, service.length);
+        int at = header.length + service.length;
+        Wire.putInt(payload, at, m.id());
+        Wire.putInt(payload, at + 4, m.seq());
+        Wire.putInt(payload, at + 8, timeout);
+        Wire.putInt(payload, at + 12, data.length);
+        System.arraycopy(data, 0, payload, at + 16, data.length);
         link.connection.send(NodeProtocol.FORWARD, payload).whenComplete((v, e) -> {
             if (e != null) failQuietly(request, RemoteException.UNAVAILABLE, "service " + route.service + " is unavailable");
         });

@@ -21,6 +21,10 @@ final class LocalClient implements ClientConnection {
     private volatile long epoch;
     /** Why the daemon closed it, when it did (null: the peer went away or the transport cut it). */
     volatile String closeReason;
+    /** Its first (anonymous) id: the key that keeps it to one node of a service, before and after a login. */
+    final String stickyKey;
+    /** The fields of a FORWARD that describe it ([i64 connection][str id][i64 epoch][str address]), made again at login. */
+    private volatile byte[] forwardHeader;
     /** The groups it is in; guarded by itself. */
     final java.util.Set<String> groups = new java.util.HashSet<>();
 
@@ -28,11 +32,22 @@ final class LocalClient implements ClientConnection {
         this.node = node;
         this.connection = connection;
         this.clientId = "@" + node.id() + "/" + connection.id();
+        this.stickyKey = clientId;
     }
 
     void loggedIn(String id, long epoch) {
         this.clientId = id;
         this.epoch = epoch;
+        this.forwardHeader = null;
+    }
+
+    byte[] forwardHeader() {
+        byte[] h = forwardHeader;
+        if (h == null) {
+            h = new io.paguma.cluster.internal.Wire.Writer(48).i64(connection.id()).str(clientId).i64(epoch).str(address()).toBytes();
+            forwardHeader = h;
+        }
+        return h;
     }
 
     String address() {

@@ -13,6 +13,14 @@ public final class Wire {
     private Wire() {
     }
 
+    /** Writes {@code v} big-endian at {@code at}. */
+    public static void putInt(byte[] b, int at, int v) {
+        b[at] = (byte) (v >>> 24);
+        b[at + 1] = (byte) (v >>> 16);
+        b[at + 2] = (byte) (v >>> 8);
+        b[at + 3] = (byte) v;
+    }
+
     public static final class Writer {
         private byte[] buf;
         private int pos;
