@@ -67,8 +67,11 @@ public final class ClusterConfig extends ConfigSection {
             .check(v -> v >= 4096, "must be at least 4096")
             .doc("The largest message on a node-to-node link (at least the gateway's maxPacketSize plus 2 KiB of routing fields is used).");
 
+    public static final ConfigKey<String> SECRET = ConfigKey.string("secret", "")
+            .doc("A secret every node of the cluster shares: a node link's HELLO must carry its HMAC, so that a stranger on the node port cannot link as a member. Empty: no check.");
+
     public ClusterConfig() {
         super("cluster", NODE_ID, NODE_NAME, NODE_HOST, NODE_PORT, REGISTRY, REGISTRY_ADDRESS, MEMBER_TTL,
-                RESYNC_INTERVAL, SHARED_DATA, REQUEST_TIMEOUT, KEEP_CLIENT_STORE, LINK_MAX_PACKET_SIZE);
+                RESYNC_INTERVAL, SHARED_DATA, REQUEST_TIMEOUT, KEEP_CLIENT_STORE, LINK_MAX_PACKET_SIZE, SECRET);
     }
 }

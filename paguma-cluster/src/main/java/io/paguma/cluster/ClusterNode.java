@@ -58,6 +58,10 @@ final class ClusterNode implements ServiceContext {
     private static final String STORES = "paguma:store:";
 
     private final String id;
+    /** Random per process: tells this run of the node from an earlier one with the same id. */
+    final String incarnation;
+    /** The NodeInfo attribute that carries it. */
+    static final String INCARNATION = "incarnation";
     final PagumaRuntime runtime;
     final PagumaConfig config;
     private final Duration requestTimeout;
@@ -81,6 +85,12 @@ final class ClusterNode implements ServiceContext {
     volatile NodeInfo self;
     Server nodeServer;
     volatile boolean stopping;
+    /** Set before the services are unmounted: messages for them are refused from then on. */
+    volatile boolean servicesDown;
+    /** Where service work from other nodes runs (not on the links' own threads). */
+    private final ServiceWorkers serviceWorkers;
+    /** cluster.secret's bytes, or null when none is set. */
+    private final byte[] secret;
 
     record Mounted(Service service, Routes routes, Balance balance) {
     }
@@ -96,7 +106,7 @@ final class ClusterNode implements ServiceContext {
     }
 
     /** A live link to another node: the connection both sides use, and the client when this side dialled. */
-    private record Link(String nodeId, Connection connection, Client client) {
+    private record Link(String nodeId, String incarnation, Connection connection, Client client) {
     }
 
     /**
@@ -106,6 +116,7 @@ final class ClusterNode implements ServiceContext {
     ClusterNode(String id, PagumaRuntime runtime, PagumaConfig config, Registry registry, SharedData data,
                 Map<String, Balance> balances, java.util.function.Function<ClusterNode, SharedData> hosted) {
         this.id = id;
+        this.incarnation = Long.toHexString(new java.security.SecureRandom().nextLong() | 1L << 60);
         this.runtime = runtime;
         this.config = config;
         ConfigValues c = new ConfigValues(config);
@@ -121,7 +132,20 @@ final class ClusterNode implements ServiceContext {
         });
         ev.allowCoreThreadTimeOut(true);
         this.events = ev;
+        ThreadPoolExecutor mem = new ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "paguma-" + id + "-membership");
+            t.setDaemon(true);
+            return t;
+        });
+        mem.allowCoreThreadTimeOut(true);
+        this.membership = mem;
+        // As many lanes as the runtime has workers; none when routers run on the IO threads (workerPoolSize 0).
+        this.serviceWorkers = new ServiceWorkers("paguma-" + id + "-service", runtime.config().workerPoolSize(),
+                Math.max(64, runtime.config().maxWorkerTaskLen()));
+        String s = config.section(new ClusterConfig()).get(ClusterConfig.SECRET);
+        this.secret = s.isEmpty() ? null : s.getBytes(StandardCharsets.UTF_8);
         this.linkRoutes = Routes.builder()
+                .use(this::gate)
                 .route(NodeProtocol.HELLO, this::onHello)
                 .route(NodeProtocol.FORWARD, this::onForward)
                 .route(NodeProtocol.TO_CLIENT, this::onToClient)
@@ -133,6 +157,8 @@ final class ClusterNode implements ServiceContext {
                 .route(NodeProtocol.LOGIN, this::onLogin)
                 .route(NodeProtocol.CLOSE, this::onClose)
                 .route(NodeProtocol.DATA_CHANGE, this::onDataChange)
+                .route(NodeProtocol.CLIENTS, this::onClients)
+                .route(NodeProtocol.BYE, this::onBye)
                 .build(runtime, config);
         this.data = data != null ? data : hosted.apply(this);
     }
@@ -153,6 +179,10 @@ final class ClusterNode implements ServiceContext {
         return id;
     }
 
+    Duration requestTimeout() {
+        return requestTimeout;
+    }
+
     Balance balance(String service) {
         return balances.getOrDefault(service, Balance.STICKY);
     }
@@ -165,8 +195,10 @@ final class ClusterNode implements ServiceContext {
 
     /** The info this node announces: its services and the ids each owns. */
     NodeInfo announce(NodeInfo base) {
-        NodeInfo info = base.withServices(services.keySet());
+        NodeInfo info = base.withServices(services.keySet()).withAttribute(INCARNATION, incarnation);
         for (Mounted m : services.values()) {
+            // A service that serves no clients announces no ids: clients cannot reach it.
+            if (!m.service.servesClients()) continue;
             StringBuilder ids = new StringBuilder();
             for (int i : m.routes.ids()) {
                 if (ids.length() > 0) ids.append(',');
@@ -184,15 +216,16 @@ final class ClusterNode implements ServiceContext {
         Map<String, int[]> idsOf = new HashMap<>();
         for (Mounted m : services.values()) {
             nodesOf.computeIfAbsent(m.service.name(), k -> new ArrayList<>()).add(id);
-            idsOf.put(m.service.name(), m.routes.ids().stream().mapToInt(Integer::intValue).toArray());
+            if (m.service.servesClients()) {
+                idsOf.put(m.service.name(), m.routes.ids().stream().mapToInt(Integer::intValue).toArray());
+            }
         }
         for (NodeInfo n : members.values()) {
             if (n.id().equals(id) || !links.containsKey(n.id())) continue;
             for (String s : n.services()) {
-                String ids = n.attribute(SERVICE_IDS + s);
-                if (ids == null) continue;
                 nodesOf.computeIfAbsent(s, k -> new ArrayList<>()).add(n.id());
-                if (!idsOf.containsKey(s)) {
+                String ids = n.attribute(SERVICE_IDS + s);
+                if (ids != null && !idsOf.containsKey(s)) {
                     idsOf.put(s, parseIds(ids));
                 }
             }
@@ -220,7 +253,24 @@ final class ClusterNode implements ServiceContext {
                 byId.put(i, route);
             }
         }
+        String[] before = routeMap.byService.get(SharedDataService.NAME);
         routeMap = new RouteMap(byId, byService);
+        String[] after = byService.get(SharedDataService.NAME);
+        String hostBefore = before == null ? null : firstById(before), hostAfter = after == null ? null : firstById(after);
+        if (hostAfter != null && !hostAfter.equals(hostBefore)) {
+            // Service-hosted shared data has a (new) home: the stores here subscribe there again.
+            for (ServiceSharedData store : dataStores.values()) {
+                store.resubscribe();
+            }
+        }
+    }
+
+    private static String firstById(String[] nodes) {
+        String first = null;
+        for (String n : nodes) {
+            if (first == null || n.compareTo(first) < 0) first = n;
+        }
+        return first;
     }
 
     private static int[] parseIds(String ids) {
@@ -302,15 +352,21 @@ final class ClusterNode implements ServiceContext {
         }
         String reason = lc.closeReason != null ? lc.closeReason : stopping ? "node stopping" : "connection closed by the peer or lost";
         boolean abnormal = lc.closeReason == null && !stopping;
-        long epoch = lc.epoch();
-        String clientId = lc.clientId();
+        long epoch;
+        String clientId;
+        synchronized (lc.state) {
+            // From here on a login that is still being claimed gives up (see claim): the epoch read here is the last.
+            lc.closed = true;
+            epoch = lc.epoch();
+            clientId = lc.clientId();
+        }
         ClientEvent event = new ClientEvent(Type.DISCONNECTED, clientId, epoch, id, c.id(), lc.address(), reason, abnormal);
         if (epoch == 0) {
             publish(event);
             return;
         }
         // The directory forgets this login only if it is still the current one: a newer login elsewhere stays.
-        byte[] entry = entry(id, c.id(), epoch);
+        byte[] entry = entry(id, incarnation, c.id(), epoch);
         CompletableFuture<Void> end = new CompletableFuture<>();
         endingClients.add(end);
         data.compareAndSet(DIRECTORY + clientId, entry, null).thenCompose(removed -> removed && !keepClientStore
@@ -368,6 +424,10 @@ final class ClusterNode implements ServiceContext {
         }
         String target = pick(route, request, lc.stickyKey);
         if (target.equals(id)) {
+            if (servicesDown) {
+                failQuietly(request, RemoteException.UNAVAILABLE, "service " + route.service + " is stopping");
+                return;
+            }
             route.local.routes.handle(new Request(lc, request.message()));
             return;
         }
@@ -377,22 +437,51 @@ final class ClusterNode implements ServiceContext {
             return;
         }
         Message m = request.message();
-        int timeout = m.timeoutMillis() == 0 ? 0 : (int) Math.max(1, request.remaining().toMillis());
         byte[] header = lc.forwardHeader();
         byte[] service = route.serviceField;
         byte[] data = m.data();
-        byte[] payload = new byte[header.length + service.length + 16 + data.length];
+        byte[] payload = new byte[header.length + service.length + 12 + data.length];
         System.arraycopy(header, 0, payload, 0, header.length);
         System.arraycopy(service, 0, payload, header.length, service.length);
         int at = header.length + service.length;
         Wire.putInt(payload, at, m.id());
         Wire.putInt(payload, at + 4, m.seq());
-        Wire.putInt(payload, at + 8, timeout);
-        Wire.putInt(payload, at + 12, data.length);
-        System.arraycopy(data, 0, payload, at + 16, data.length);
-        link.connection.send(NodeProtocol.FORWARD, payload).whenComplete((v, e) -> {
-            if (e != null) failQuietly(request, RemoteException.UNAVAILABLE, "service " + route.service + " is unavailable");
-        });
+        Wire.putInt(payload, at + 8, data.length);
+        System.arraycopy(data, 0, payload, at + 12, data.length);
+        if (m.seq() == 0) {
+            // Nobody waits: one way.
+            link.connection.send(NodeProtocol.FORWARD, payload);
+            return;
+        }
+        // The client waits: a link request, failed at its deadline or when the link or the node goes.
+        Duration limit = m.timeoutMillis() == 0 ? requestTimeout : request.remaining();
+        link.connection.request(new Message(NodeProtocol.FORWARD, payload), limit.isZero() ? Duration.ofMillis(1) : limit)
+                .whenComplete((reply, e) -> relay(request, route.service, target, reply, e));
+    }
+
+    /** A forwarded request's answer (or failure) back to the client, with the client's sequence id. */
+    private void relay(Request request, String service, String node, Message reply, Throwable e) {
+        if (e == null) {
+            try {
+                Wire.Reader in = new Wire.Reader(reply.data());
+                int id = in.i32("id");
+                byte[] d = in.bytes("data");
+                in.end();
+                request.reply(id, d);
+            } catch (RuntimeException bad) {
+                failQuietly(request, RemoteException.UNAVAILABLE, "node " + node + " answered for service " + service + " with a broken reply");
+            }
+            return;
+        }
+        Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+        if (cause instanceof RemoteException re) {
+            failQuietly(request, re.status(), re.remoteMessage());
+        } else if (cause instanceof TimeoutException) {
+            failQuietly(request, RemoteException.DEADLINE_EXCEEDED, "service " + service + " on node " + node + " did not answer in time");
+        } else {
+            failQuietly(request, RemoteException.UNAVAILABLE, "service " + service + " on node " + node + " is unavailable ("
+                    + cause.getClass().getSimpleName() + ")");
+        }
     }
 
     private static void failQuietly(Request request, int status, String message) {
@@ -406,36 +495,61 @@ final class ClusterNode implements ServiceContext {
 
     // ---------------------------------------------------------------- logins and the directory
 
-    private static byte[] entry(String node, long conn, long epoch) {
-        return (node + "/" + conn + "/" + epoch).getBytes(StandardCharsets.UTF_8);
+    private static byte[] entry(String node, String incarnation, long conn, long epoch) {
+        return (node + "/" + incarnation + "/" + conn + "/" + epoch).getBytes(StandardCharsets.UTF_8);
     }
 
-    /** A directory entry: node, connection, epoch. */
-    private record Location(String node, long conn, long epoch) {
+    /** A directory entry: node, its incarnation, connection, epoch ({@code node/incarnation/connection/epoch}). */
+    private record Location(String node, String incarnation, long conn, long epoch) {
         static Location parse(byte[] b) {
             if (b == null) return null;
             String[] p = new String(b, StandardCharsets.UTF_8).split("/");
-            if (p.length != 3) return null;
+            if (p.length != 4) return null;
             try {
-                return new Location(p[0], Long.parseLong(p[1]), Long.parseLong(p[2]));
+                return new Location(p[0], p[1], Long.parseLong(p[2]), Long.parseLong(p[3]));
             } catch (NumberFormatException e) {
                 return null;
             }
         }
+
+        byte[] bytes() {
+            return entry(node, incarnation, conn, epoch);
+        }
     }
 
-    /** Where a client is connected now: from its anonymous id, or the directory. Null: nowhere. */
+    /** The incarnation a node runs now; null when it is not a member. */
+    private String incarnationOf(String node) {
+        if (node.equals(id)) return incarnation;
+        NodeInfo n = members.get(node);
+        return n == null ? null : n.attribute(INCARNATION);
+    }
+
+    /**
+     * Where a client is connected now: from its anonymous id ({@code @node/incarnation/connection}),
+     * or the directory. Null: nowhere. An entry left by an earlier run of a node (it crashed, its
+     * connection ids start again) is stale: treated as absent, and removed.
+     */
     private CompletableFuture<Location> locate(String clientId) {
         if (clientId.startsWith("@")) {
-            int slash = clientId.indexOf('/');
+            String[] p = clientId.substring(1).split("/");
             try {
-                return CompletableFuture.completedFuture(slash < 0 ? null
-                        : new Location(clientId.substring(1, slash), Long.parseLong(clientId.substring(slash + 1)), 0));
+                Location l = p.length != 3 ? null : new Location(p[0], p[1], Long.parseLong(p[2]), 0);
+                return CompletableFuture.completedFuture(l != null && l.incarnation.equals(incarnationOf(l.node)) ? l : null);
             } catch (NumberFormatException e) {
                 return CompletableFuture.completedFuture(null);
             }
         }
-        return data.get(DIRECTORY + clientId).thenApply(Location::parse);
+        return data.get(DIRECTORY + clientId).thenApply(b -> {
+            Location l = Location.parse(b);
+            if (l == null) return null;
+            String current = incarnationOf(l.node);
+            if (l.incarnation.equals(current)) return l;
+            if (current != null) {
+                // The node runs again under another incarnation: the entry is a leftover of the run before.
+                data.compareAndSet(DIRECTORY + clientId, b, null);
+            }
+            return null;
+        });
     }
 
     CompletableFuture<Long> login(LocalClient lc, String clientId) {
@@ -455,7 +569,7 @@ final class ClusterNode implements ServiceContext {
     /** Makes the directory point at this login unless a newer one got there first; displaces an older one. */
     private CompletableFuture<Long> claim(LocalClient lc, String clientId, long epoch) {
         String key = DIRECTORY + clientId;
-        byte[] mine = entry(id, lc.id(), epoch);
+        byte[] mine = entry(id, incarnation, lc.id(), epoch);
         return data.get(key).thenCompose(old -> {
             Location previous = Location.parse(old);
             if (previous != null && previous.epoch > epoch) {
@@ -464,22 +578,24 @@ final class ClusterNode implements ServiceContext {
             }
             return data.compareAndSet(key, old, mine).thenCompose(swapped -> {
                 if (!swapped) return claim(lc, clientId, epoch);
-                lc.loggedIn(clientId, epoch);
-                if (previous != null && !(previous.node.equals(id) && previous.conn == lc.id())) {
+                synchronized (lc.state) {
+                    if (lc.closed) {
+                        // It disconnected while its login was being claimed; its disconnect was told
+                        // without this login. The login never happened: undo the claim, displace nobody.
+                        data.compareAndSet(key, mine, old);
+                        return CompletableFuture.failedFuture(new ConnectionClosedException(lc + " closed while logging in as " + clientId));
+                    }
+                    lc.loggedIn(clientId, epoch);
+                    // Told under the lock: the disconnect, told after it, comes after it on every link.
+                    publish(new ClientEvent(Type.LOGGED_IN, clientId, epoch, id, lc.id(), lc.address(), null, false));
+                }
+                if (previous != null && !(previous.node.equals(id) && previous.conn == lc.id())
+                        && previous.incarnation.equals(incarnationOf(previous.node))) {
                     closeClient(previous.node, previous.conn, "logged in elsewhere");
                 }
-                if (!lc.isOpen()) {
-                    // Closed while logging in: its close saw no login, so end the login here.
-                    clientClosedDuringLogin(lc, clientId, epoch, mine);
-                }
-                publish(new ClientEvent(Type.LOGGED_IN, clientId, epoch, id, lc.id(), lc.address(), null, false));
                 return CompletableFuture.completedFuture(epoch);
             });
         });
-    }
-
-    private void clientClosedDuringLogin(LocalClient lc, String clientId, long epoch, byte[] mine) {
-        data.compareAndSet(DIRECTORY + clientId, mine, null);
     }
 
     CompletableFuture<Long> remoteLogin(String node, long conn, String clientId) {
@@ -671,15 +787,23 @@ final class ClusterNode implements ServiceContext {
 
     @Override
     public CompletableFuture<Message> request(String service, int msgId, byte[] payload, Duration timeout) {
+        return request(service, msgId, payload, timeout, false);
+    }
+
+    /**
+     * @param pinned to the node with the smallest id that runs the service, the same for every node
+     *               (service-hosted shared data must have one home even when two nodes offer it)
+     */
+    CompletableFuture<Message> request(String service, int msgId, byte[] payload, Duration timeout, boolean pinned) {
         String[] nodes = routeMap.byService.get(service);
         if (nodes == null || nodes.length == 0) {
             return CompletableFuture.failedFuture(new RemoteException(RemoteException.UNAVAILABLE,
                     "no live node runs service " + service));
         }
-        if (nodes[0].equals(id)) {
+        if (pinned ? firstById(nodes).equals(id) : nodes[0].equals(id)) {
             return localRequest(services.get(service), msgId, payload, timeout);
         }
-        String target = nodes[Math.floorMod(roundRobin.getAndIncrement(), nodes.length)];
+        String target = pinned ? firstById(nodes) : nodes[Math.floorMod(roundRobin.getAndIncrement(), nodes.length)];
         Link link = links.get(target);
         if (link == null) {
             return CompletableFuture.failedFuture(new RemoteException(RemoteException.UNAVAILABLE,
@@ -695,6 +819,10 @@ final class ClusterNode implements ServiceContext {
     }
 
     private CompletableFuture<Message> localRequest(Mounted m, int msgId, byte[] payload, Duration timeout) {
+        if (servicesDown) {
+            return CompletableFuture.failedFuture(new RemoteException(RemoteException.UNAVAILABLE,
+                    "service " + m.service.name() + " is stopping on node " + id));
+        }
         CompletableFuture<Message> answer = new CompletableFuture<>();
         long millis = Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
         ServiceCaller caller = new ServiceCaller("service request to " + m.service.name() + " on this node", reply -> {
@@ -746,18 +874,30 @@ final class ClusterNode implements ServiceContext {
 
     // ---------------------------------------------------------------- events
 
+    /**
+     * Held while an event is handed to the links and while a link that comes up is added and sent
+     * the snapshot of this node's clients: on every link, the snapshot comes before any event
+     * published after it, so the receiver's picture of this node's clients is never set back.
+     */
+    private final Object publishLock = new Object();
+
     /** Tells this node's services, then every other node. */
     private void publish(ClientEvent event) {
-        deliver(event);
         byte[] frame = new Wire.Writer(64).u8(event.type().ordinal()).str(event.clientId()).i64(event.epoch())
-                .str(event.nodeId()).i64(event.connectionId()).str(event.address())
+                .i64(event.connectionId()).str(event.address())
                 .str(event.reason() == null ? "" : event.reason()).u8(event.abnormal() ? 1 : 0).toBytes();
-        toEveryNode(NodeProtocol.EVENT, frame);
+        synchronized (publishLock) {
+            deliver(event);
+            for (Link l : links.values()) {
+                l.connection.send(NodeProtocol.EVENT, frame);
+            }
+        }
     }
 
     private void deliver(ClientEvent event) {
         if (!event.nodeId().equals(id)) {
             // Remember the clients of other nodes, to tell of their disconnects if their node dies.
+            // A node that is no longer a member is not remembered (its late events are dropped before this).
             ConcurrentHashMap<Long, ClientEvent> known = remoteClients.computeIfAbsent(event.nodeId(), k -> new ConcurrentHashMap<>());
             if (event.type() == Type.DISCONNECTED) {
                 known.remove(event.connectionId());
@@ -807,14 +947,102 @@ final class ClusterNode implements ServiceContext {
         });
     }
 
+    /** This node's clients as a CLIENTS frame: [i32 n] n × [i64 conn][str client][i64 epoch][str address]. */
+    private byte[] clientsSnapshot() {
+        List<LocalClient> list = new ArrayList<>(clients.values());
+        Wire.Writer w = new Wire.Writer(16 + 48 * list.size()).i32(list.size());
+        for (LocalClient lc : list) {
+            w.i64(lc.id()).str(lc.clientId()).i64(lc.epoch()).str(lc.address());
+        }
+        return w.toBytes();
+    }
+
+    /**
+     * What a node's snapshot says of its clients, against what its events told: a client missing
+     * from it disconnected while the link was down; one not heard of (or with a newer login) is told.
+     */
+    private void onClients(Request r) {
+        String node = nodeOf(r.connection());
+        Wire.Reader in = new Wire.Reader(r.data());
+        int n = in.i32("count");
+        if (n < 0) throw new IllegalArgumentException("negative client count " + n);
+        Map<Long, ClientEvent> now = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            long conn = in.i64("conn");
+            String client = in.str("client");
+            long epoch = in.i64("epoch");
+            String address = in.str("address");
+            now.put(conn, new ClientEvent(epoch > 0 ? Type.LOGGED_IN : Type.CONNECTED, client, epoch, node, conn, address, null, false));
+        }
+        in.end();
+        if (!members.containsKey(node)) return;
+        ConcurrentHashMap<Long, ClientEvent> known = remoteClients.computeIfAbsent(node, k -> new ConcurrentHashMap<>());
+        for (ClientEvent was : List.copyOf(known.values())) {
+            if (!now.containsKey(was.connectionId())) {
+                deliver(new ClientEvent(Type.DISCONNECTED, was.clientId(), was.epoch(), node, was.connectionId(), was.address(),
+                        "disconnected while the link to node " + node + " was down", true));
+            }
+        }
+        for (ClientEvent is : now.values()) {
+            ClientEvent was = known.get(is.connectionId());
+            if (was == null || was.epoch() != is.epoch() || !was.clientId().equals(is.clientId())) {
+                deliver(is);
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- membership and links
 
+    /** Registry changes are worked through one at a time, in order, on this thread. */
+    private final ExecutorService membership;
+
     void membershipChanged(MembershipChange change) {
+        try {
+            membership.execute(() -> applyMembership(change));
+        } catch (RejectedExecutionException e) {
+            // stopping
+        }
+    }
+
+    /** Works the registry's current members in as having joined, on the membership thread. */
+    void membershipSnapshot() {
+        try {
+            membership.execute(() -> {
+                for (NodeInfo other : registry.members().values()) {
+                    applyMembership(new MembershipChange(MembershipChange.Type.JOINED, other, null));
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // stopping
+        }
+    }
+
+    /** Completes once the changes handed over so far have been worked through. */
+    CompletableFuture<Void> membershipSettled() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        try {
+            membership.execute(() -> done.complete(null));
+        } catch (RejectedExecutionException e) {
+            done.complete(null);
+        }
+        return done;
+    }
+
+    private void applyMembership(MembershipChange change) {
         NodeInfo n = change.node();
         if (n.id().equals(id)) return;
         switch (change.type()) {
             case JOINED, UPDATED -> {
                 NodeInfo before = members.put(n.id(), n);
+                if (before != null && !java.util.Objects.equals(before.attribute(INCARNATION), n.attribute(INCARNATION))) {
+                    // The node restarted under the same id: what it had is gone.
+                    Link old = links.get(n.id());
+                    if (old != null && !java.util.Objects.equals(old.incarnation, n.attribute(INCARNATION))) {
+                        links.remove(n.id(), old);
+                        closeLink(old);
+                    }
+                    nodeGone(before, "node " + n.id() + " restarted");
+                }
                 if (before == null) {
                     tellServices(s -> {
                         if (s instanceof OnNodeJoin l) l.nodeJoined(n);
@@ -830,7 +1058,7 @@ final class ClusterNode implements ServiceContext {
                 NodeInfo before = members.remove(n.id());
                 unlink(n.id());
                 rebuildRoutes();
-                nodeGone(n.id(), "node " + n.id() + " left (" + change.reason() + ")");
+                nodeGone(before != null ? before : n, "node " + n.id() + " left (" + change.reason() + ")");
                 if (before != null) {
                     servicesChanged(before, null, change.reason());
                     tellServices(s -> {
@@ -862,14 +1090,15 @@ final class ClusterNode implements ServiceContext {
     }
 
     /** A node's clients are gone with it: services hear of each one's disconnect, and the directory forgets them. */
-    private void nodeGone(String node, String reason) {
-        ConcurrentHashMap<Long, ClientEvent> known = remoteClients.remove(node);
+    private void nodeGone(NodeInfo node, String reason) {
+        ConcurrentHashMap<Long, ClientEvent> known = remoteClients.remove(node.id());
         if (known == null) return;
+        String inc = node.attribute(INCARNATION);
         for (ClientEvent last : known.values()) {
-            ClientEvent gone = new ClientEvent(Type.DISCONNECTED, last.clientId(), last.epoch(), node, last.connectionId(),
+            ClientEvent gone = new ClientEvent(Type.DISCONNECTED, last.clientId(), last.epoch(), node.id(), last.connectionId(),
                     last.address(), reason, true);
-            if (last.epoch() > 0) {
-                data.compareAndSet(DIRECTORY + last.clientId(), entry(node, last.connectionId(), last.epoch()), null);
+            if (last.epoch() > 0 && inc != null) {
+                data.compareAndSet(DIRECTORY + last.clientId(), entry(node.id(), inc, last.connectionId(), last.epoch()), null);
             }
             deliver(gone);
         }
@@ -888,15 +1117,16 @@ final class ClusterNode implements ServiceContext {
         Client client = Client.builder().runtime(runtime).config(linkConfig).codec(Codecs.PAGUMA)
                 .name("paguma-" + id + "-to-" + n.id())
                 .onUnknownMessage(linkRoutes::handle)
-                .onConnStart(c -> c.request(new Message(NodeProtocol.HELLO, new Wire.Writer(32).str(id).str(n.id()).toBytes()),
-                        requestTimeout).whenComplete((reply, e) -> {
+                .onConnStart(c -> c.request(new Message(NodeProtocol.HELLO, hello(n.id())), requestTimeout).whenComplete((reply, e) -> {
                     if (e != null) {
-                        warnings.warn("link refused " + n.id(), "node " + id + ": node " + n.id() + " at " + n.host() + ":" + n.port()
-                                + " refused the link: " + e, null);
+                        warnings.warn("link refused " + n.id(), "node " + id + ": node " + n.id() + " at " + n.host() + ":"
+                                + n.port() + " refused the link: " + e, null);
                         c.close();
                         return;
                     }
-                    linkUp(new Link(n.id(), c, holder[0]));
+                    NodeInfo now = members.get(n.id());
+                    c.property(LINK_PEER, n.id());
+                    linkUp(new Link(n.id(), now == null ? n.attribute(INCARNATION) : now.attribute(INCARNATION), c, holder[0]));
                 }))
                 .onConnStop(c -> linkDown(n.id(), c))
                 .build();
@@ -915,31 +1145,96 @@ final class ClusterNode implements ServiceContext {
 
     private final ConcurrentHashMap<String, Dialer> dialers = new ConcurrentHashMap<>();
 
-    /** A node link's config: the root's, with codec paguma over TCP, and room for a client's largest message plus its routing fields. */
+    /**
+     * A node link's config: core's defaults — not the gateway's client-facing settings (heartbeat
+     * limits, connection caps, TLS) — with codec paguma over TCP, redialling for as long as the
+     * peer is a member, and room for a client's largest message plus its routing fields.
+     */
     static PagumaConfig linkConfig(PagumaConfig config) {
         int max = Math.max(config.section(new ClusterConfig()).get(ClusterConfig.LINK_MAX_PACKET_SIZE),
                 (int) Math.min(Integer.MAX_VALUE - 1, (long) config.maxPacketSize() + 2048));
-        return config.toBuilder().codec("paguma").mode(PagumaConfig.Mode.TCP).reconnect(true).maxPacketSize(max).build();
+        return PagumaConfig.defaults().toBuilder().name(config.name()).codec("paguma").mode(PagumaConfig.Mode.TCP)
+                .ioThreads(config.ioThreads()).workerPoolSize(config.workerPoolSize()).warnInterval(config.warnInterval())
+                .connectTimeout(config.connectTimeout()).maxPacketSize(max)
+                .reconnect(true).reconnectAttempts(0).reconnectBase(Duration.ofMillis(200)).reconnectMaxDelay(Duration.ofSeconds(5))
+                .offlineQueueSize(0).build();
+    }
+
+    /** The connection property naming the node at the other end of a link, set once it said HELLO. */
+    static final String LINK_PEER = "io.paguma.cluster.peer";
+
+    /** HELLO's fields: [str from][str to][str incarnation][bytes mac] (the mac empty without cluster.secret). */
+    private byte[] hello(String to) {
+        return new Wire.Writer(64).str(id).str(to).str(incarnation).bytes(mac(id, to, incarnation)).toBytes();
+    }
+
+    private byte[] mac(String from, String to, String inc) {
+        if (secret == null) return new byte[0];
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(secret, "HmacSHA256"));
+            return mac.doFinal((from + "|" + to + "|" + inc).getBytes(StandardCharsets.UTF_8));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is not available", e);
+        }
+    }
+
+    /** Only HELLO may come from a connection that has not said it; anything else closes it. */
+    private void gate(Request r, io.paguma.Interceptor.Chain chain) throws Exception {
+        if (r.id() == NodeProtocol.HELLO || r.connection().property(LINK_PEER) != null) {
+            chain.proceed(r);
+            return;
+        }
+        warnings.warn("no hello", "node " + id + ": " + r.connection() + " sent message id " + Integer.toUnsignedString(r.id())
+                + " on the node port without HELLO; closed", null);
+        r.connection().close();
+    }
+
+    /** A connection to the node port that has not said HELLO within requestTimeout is closed. */
+    void nodeConnectionOpened(Connection c) {
+        if (c.channel() == null) return;
+        c.channel().eventLoop().schedule(() -> {
+            if (c.isOpen() && c.property(LINK_PEER) == null) {
+                warnings.warn("no hello", "node " + id + ": " + c + " said no HELLO within " + requestTimeout + "; closed", null);
+                c.close();
+            }
+        }, requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void onHello(Request r) {
         Wire.Reader in = new Wire.Reader(r.data());
         String from = in.str("from");
         String to = in.str("to");
-        if (!to.equals(id)) {
-            r.fail(RemoteException.UNAVAILABLE, "this is node " + id + ", not " + to);
-            return;
+        String inc = in.str("incarnation");
+        byte[] mac = in.bytes("mac");
+        in.end();
+        String refusal = null;
+        NodeInfo member = members.get(from);
+        if (r.connection().property(LINK_PEER) != null) {
+            refusal = "this connection said HELLO already";
+        } else if (!to.equals(id)) {
+            refusal = "this is node " + id + ", not " + to;
+        } else if (!NodeInfo.validId(from) || from.compareTo(id) >= 0 || member == null) {
+            refusal = "node " + id + " takes links only from members whose id sorts before its own: '" + from + "'";
+        } else if (!inc.equals(member.attribute(INCARNATION))) {
+            refusal = "node " + from + " runs as incarnation " + member.attribute(INCARNATION) + ", not " + inc;
+        } else if (secret != null && !java.security.MessageDigest.isEqual(mac, mac(from, to, inc))) {
+            refusal = "HELLO from '" + from + "' does not carry the cluster's secret";
+        } else {
+            Link live = links.get(from);
+            if (live != null && live.connection.isOpen() && inc.equals(live.incarnation)) {
+                refusal = "node " + from + " is linked already";
+            }
         }
-        // One link per pair, dialled by the node with the smaller id; only a member may link.
-        if (!NodeInfo.validId(from) || from.compareTo(id) >= 0 || !members.containsKey(from)) {
-            warnings.warn("hello refused", "node " + id + ": refused a link from " + r.connection() + " claiming to be node '" + from
-                    + "' (not a member with a smaller id)", null);
-            r.fail(RemoteException.UNAVAILABLE, "node " + id + " takes links only from members with a smaller id: '" + from + "'");
+        if (refusal != null) {
+            warnings.warn("hello refused", "node " + id + ": refused a link from " + r.connection() + ": " + refusal, null);
+            r.fail(RemoteException.UNAVAILABLE, refusal);
             r.connection().close();
             return;
         }
+        r.connection().property(LINK_PEER, from);
         r.reply(NodeProtocol.HELLO, new byte[0]);
-        linkUp(new Link(from, r.connection(), null));
+        linkUp(new Link(from, inc, r.connection(), null));
         r.connection().closeFuture().whenComplete((v, e) -> linkDown(from, r.connection()));
     }
 
@@ -948,9 +1243,12 @@ final class ClusterNode implements ServiceContext {
             closeLink(link);
             return;
         }
-        Link old = links.put(link.nodeId, link);
-        if (old != null && old.connection != link.connection && old.client == null) {
-            old.connection.close();
+        synchronized (publishLock) {
+            Link old = links.put(link.nodeId, link);
+            if (old != null && old.connection != link.connection && old.client == null) {
+                old.connection.close();
+            }
+            link.connection.send(NodeProtocol.CLIENTS, clientsSnapshot());
         }
         log.info("node {}: linked to node {} ({})", id, link.nodeId, link.connection.remoteAddress());
         rebuildRoutes();
@@ -986,6 +1284,24 @@ final class ClusterNode implements ServiceContext {
         }
     }
 
+    /**
+     * Waits (at most {@code wait}) until every linked node has handled what this node sent it so
+     * far: links are ordered, so the answer to BYE comes after the events before it were handled.
+     */
+    void barrier(Duration wait) {
+        List<CompletableFuture<Message>> byes = new ArrayList<>();
+        for (Link l : links.values()) {
+            byes.add(l.connection.request(new Message(NodeProtocol.BYE, new byte[0]), wait));
+        }
+        try {
+            CompletableFuture.allOf(byes.toArray(CompletableFuture[]::new)).get(wait.toMillis() + 100, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("node {}: not every node confirmed what it was sent before this node leaves: {}", id, e.toString());
+        }
+    }
+
     // ---------------------------------------------------------------- link messages (on the link's worker)
 
     private void onForward(Request r) {
@@ -997,25 +1313,30 @@ final class ClusterNode implements ServiceContext {
         String service = in.str("service");
         int msgId = in.i32("id");
         int seq = in.i32("seq");
-        int timeout = in.i32("timeout");
         byte[] payload = in.bytes("data");
         in.end();
         String from = nodeOf(r.connection());
-        RemoteClient client = new RemoteClient(this, from, conn, clientId, epoch, address);
+        // A request (the client waits) comes as a link request: its answer is this request's reply.
+        RemoteClient client = new RemoteClient(this, from, conn, clientId, epoch, address, r.seq() != 0 && seq != 0 ? r : null, seq);
+        int timeout = r.message().timeoutMillis() == 0 ? 0 : (int) Math.max(1, r.remaining().toMillis());
+        Request forwarded = new Request(client, new Message(msgId, seq, 0, timeout, payload));
         Mounted m = services.get(service);
-        Request forwarded = new Request(client, new Message(msgId, seq, 0, Math.max(0, timeout), payload));
-        if (m == null) {
+        if (m == null || servicesDown) {
             failQuietly(forwarded, RemoteException.UNAVAILABLE, "service " + service + " does not run on node " + id);
             return;
         }
-        m.routes.handle(forwarded);
+        // One client's messages on one lane, in order; consecutive connections on different lanes.
+        if (!serviceWorkers.execute(conn + from.hashCode(), () -> m.routes.handle(forwarded))) {
+            warnings.warn("overloaded", "node " + id + ": service work from node " + from + " refused: its lane is full", null);
+            failQuietly(forwarded, RemoteException.UNAVAILABLE, "node " + id + " is overloaded");
+        }
     }
 
-    private String nodeOf(Connection c) {
-        for (Link l : links.values()) {
-            if (l.connection == c) return l.nodeId;
-        }
-        throw new IllegalStateException("message from a connection that is not a node link: " + c);
+    /** The node at the other end of a link (it said HELLO: {@link #gate} let the message through). */
+    private static String nodeOf(Connection c) {
+        String node = c.property(LINK_PEER);
+        if (node == null) throw new IllegalStateException("message from a connection that is not a node link: " + c);
+        return node;
     }
 
     private void onToClient(Request r) {
@@ -1058,18 +1379,21 @@ final class ClusterNode implements ServiceContext {
         r.reply(NodeProtocol.GROUP, new byte[]{(byte) (changed ? 1 : 0)});
     }
 
+    /** An event of the sending node's clients: its node is the link's, never a field a peer could set. */
     private void onEvent(Request r) {
+        String node = nodeOf(r.connection());
         Wire.Reader in = new Wire.Reader(r.data());
         int type = in.u8("type");
         String clientId = in.str("client");
         long epoch = in.i64("epoch");
-        String node = in.str("node");
         long conn = in.i64("conn");
         String address = in.str("address");
         String reason = in.str("reason");
         boolean abnormal = in.u8("abnormal") == 1;
         in.end();
         if (type >= Type.values().length) throw new IllegalArgumentException("unknown client event type " + type);
+        // A node that has left is gone with its clients (told by nodeGone): its late frames change nothing.
+        if (!members.containsKey(node)) return;
         deliver(new ClientEvent(Type.values()[type], clientId, epoch, node, conn, address, reason.isEmpty() ? null : reason, abnormal));
     }
 
@@ -1080,7 +1404,7 @@ final class ClusterNode implements ServiceContext {
         byte[] payload = in.bytes("data");
         in.end();
         Mounted m = services.get(service);
-        if (m == null) {
+        if (m == null || servicesDown) {
             r.fail(RemoteException.UNAVAILABLE, "service " + service + " does not run on node " + id);
             return;
         }
@@ -1094,7 +1418,13 @@ final class ClusterNode implements ServiceContext {
             return link.send(new Message(NodeProtocol.SERVICE_REQUEST, seq, 0, 0, frame));
         });
         int timeout = r.message().timeoutMillis() == 0 ? 0 : (int) Math.max(1, r.remaining().toMillis());
-        m.routes.handle(new Request(caller, new Message(msgId, 1, 0, timeout, payload)));
+        Request inner = new Request(caller, new Message(msgId, 1, 0, timeout, payload));
+        // One lane per calling node and service: a node's requests to a service keep their order
+        // (service-hosted shared data relies on it); other services and other nodes go on in parallel.
+        if (!serviceWorkers.execute(((long) nodeOf(link).hashCode() << 32) ^ service.hashCode(), () -> m.routes.handle(inner))) {
+            warnings.warn("overloaded", "node " + id + ": service request to " + service + " refused: its lane is full", null);
+            r.fail(RemoteException.UNAVAILABLE, "node " + id + " is overloaded");
+        }
     }
 
     private void onLogin(Request r) {
@@ -1124,6 +1454,10 @@ final class ClusterNode implements ServiceContext {
         in.end();
         LocalClient lc = clients.get(conn);
         if (lc != null) lc.close(reason);
+    }
+
+    private void onBye(Request r) {
+        r.reply(NodeProtocol.BYE, new byte[0]);
     }
 
     // ---------------------------------------------------------------- service-hosted shared data
@@ -1193,6 +1527,8 @@ final class ClusterNode implements ServiceContext {
 
     void stopEvents() {
         events.shutdown();
+        membership.shutdown();
+        serviceWorkers.shutdown();
     }
 
     CompletableFuture<Void> remoteCloseFuture(String node) {

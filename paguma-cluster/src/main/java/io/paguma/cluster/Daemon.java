@@ -173,7 +173,8 @@ public final class Daemon implements AutoCloseable {
             Routes.Builder rb = Routes.builder();
             s.mount(node, rb);
             Routes routes = rb.build(runtime, config);
-            for (int id : routes.ids()) {
+            // Ids that clients send are the cluster's; a service that serves no clients has its own.
+            for (int id : s.servesClients() ? routes.ids() : Set.<Integer>of()) {
                 String other = owners.putIfAbsent(id, s.name());
                 if (other != null) {
                     throw new IllegalArgumentException("message id " + Integer.toUnsignedString(id) + " is claimed by services "
@@ -187,6 +188,7 @@ public final class Daemon implements AutoCloseable {
                 .config(ClusterNode.linkConfig(config).toBuilder().host(nodeHost).port(nodePort).build())
                 .codec(Codecs.PAGUMA).name("paguma-" + node.id() + "-node")
                 .onUnknownMessage(node.linkRoutes()::handle)
+                .onConnStart(node::nodeConnectionOpened)
                 .build().start();
         node.nodeServer = nodeServer;
         NodeInfo self = node.announce(new NodeInfo(node.id(), nodeName, nodeHost, nodeServer.port(), Set.of(), 0, Map.of()));
@@ -194,9 +196,10 @@ public final class Daemon implements AutoCloseable {
         node.rebuildRoutes();
         // The registry: hear the others, then join.
         watch = registry.watch(node::membershipChanged);
-        for (NodeInfo other : registry.members().values()) {
-            node.membershipChanged(new Registry.MembershipChange(Registry.MembershipChange.Type.JOINED, other, null));
-        }
+        // The members already there, read on the thread that works through the changes: a change
+        // heard before the read is seen by it, one heard after comes after it.
+        node.membershipSnapshot();
+        await(node.membershipSettled(), "reading the members");
         membership = await(registry.join(self), "joining the registry");
         for (Component c : components) {
             try {
@@ -277,6 +280,11 @@ public final class Daemon implements AutoCloseable {
             step("stopping the gateway", () -> gateway.stop());
             node.awaitClientEnds(wait);
         }
+        // Every other node has handled those disconnects before it hears this node leave.
+        node.barrier(Duration.ofSeconds(5));
+        if (membership != null) {
+            step("leaving the registry", () -> membership.leave().get(5, TimeUnit.SECONDS));
+        }
         node.drainEvents(wait);
         for (int i = started.size() - 1; i >= 0; i--) {
             Component c = started.get(i);
@@ -289,15 +297,18 @@ public final class Daemon implements AutoCloseable {
             });
         }
         started.clear();
+        // From here on, messages for the services are refused (UNAVAILABLE), never served half-unmounted.
+        node.servicesDown = true;
         List<ClusterNode.Mounted> mounted = new ArrayList<>(node.services.values());
         for (int i = mounted.size() - 1; i >= 0; i--) {
             Service s = mounted.get(i).service();
             step("unmounting service " + s.name(), s::unmount);
         }
-        if (membership != null) {
-            step("leaving the registry", () -> membership.leave().get(5, TimeUnit.SECONDS));
-        }
         if (watch != null) watch.close();
+        if (ownSharedData && sharedData instanceof ServiceSharedData) {
+            // Reached over the links: closed while they are still up.
+            step("closing the shared data", sharedData::close);
+        }
         node.closeLinks();
         if (nodeServer != null) step("stopping the node port", () -> nodeServer.stop());
         node.stopEvents();

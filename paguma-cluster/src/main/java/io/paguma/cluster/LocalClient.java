@@ -25,13 +25,17 @@ final class LocalClient implements ClientConnection {
     final String stickyKey;
     /** The fields of a FORWARD that describe it ([i64 connection][str id][i64 epoch][str address]), made again at login. */
     private volatile byte[] forwardHeader;
+    /** Guards {@link #closed} against a login being claimed: see ClusterNode.claim and clientClosed. */
+    final Object state = new Object();
+    /** Guarded by {@link #state}. */
+    boolean closed;
     /** The groups it is in; guarded by itself. */
     final java.util.Set<String> groups = new java.util.HashSet<>();
 
     LocalClient(ClusterNode node, Connection connection) {
         this.node = node;
         this.connection = connection;
-        this.clientId = "@" + node.id() + "/" + connection.id();
+        this.clientId = "@" + node.id() + "/" + node.incarnation + "/" + connection.id();
         this.stickyKey = clientId;
     }
 

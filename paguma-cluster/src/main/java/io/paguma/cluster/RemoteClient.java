@@ -24,9 +24,16 @@ final class RemoteClient implements ClientConnection {
     private volatile String clientId;
     private volatile long epoch;
     private Map<String, Object> properties;
+    /** The link request that carried the client's request, answered by the route's reply; null for a one-way message. */
+    private final io.paguma.Request forward;
+    private final int forwardSeq;
+    private final java.util.concurrent.atomic.AtomicBoolean answered = new java.util.concurrent.atomic.AtomicBoolean();
 
-    RemoteClient(ClusterNode node, String nodeId, long connectionId, String clientId, long epoch, String address) {
+    RemoteClient(ClusterNode node, String nodeId, long connectionId, String clientId, long epoch, String address,
+                 io.paguma.Request forward, int forwardSeq) {
         this.node = node;
+        this.forward = forward;
+        this.forwardSeq = forwardSeq;
         this.nodeId = nodeId;
         this.connectionId = connectionId;
         this.clientId = clientId;
@@ -91,6 +98,13 @@ final class RemoteClient implements ClientConnection {
 
     @Override
     public CompletableFuture<Void> send(Message message) {
+        if (forward != null && message.seq() == forwardSeq && answered.compareAndSet(false, true)) {
+            // The answer to the client's request: the reply to the link request that carried it.
+            if (message.status() != 0) return forward.fail(message.status(), message.text());
+            byte[] frame = new io.paguma.cluster.internal.Wire.Writer(8 + message.length()).i32(message.id())
+                    .bytes(message.data()).toBytes();
+            return forward.reply(io.paguma.cluster.internal.NodeProtocol.FORWARD, frame);
+        }
         return node.sendToRemoteClient(nodeId, connectionId, message);
     }
 

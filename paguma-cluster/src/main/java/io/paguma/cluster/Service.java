@@ -39,6 +39,15 @@ public interface Service {
      */
     void mount(ServiceContext context, Routes.Builder routes);
 
+    /**
+     * Whether clients may send to the service's ids (default true). A service that only other
+     * services call ({@link ServiceContext#request}) returns false: no client of any gateway can
+     * reach it, and its ids are its own (they may equal ids of client-facing services).
+     */
+    default boolean servesClients() {
+        return true;
+    }
+
     /** Called once when the daemon stops, after the service's last message and event. */
     default void unmount() {
     }

@@ -95,7 +95,7 @@ public final class ServiceSharedData implements SharedData {
         byte[] k = key.getBytes(StandardCharsets.UTF_8);
         Wire.Writer w = new Wire.Writer(8 + k.length).bytes(k);
         byte[] frame = fields == null ? w.toBytes() : concat(w.toBytes(), fields.toBytes());
-        return node.request(SharedDataService.NAME, id, frame).handle((Message reply, Throwable e) -> {
+        return node.request(SharedDataService.NAME, id, frame, node.requestTimeout(), true).handle((Message reply, Throwable e) -> {
             if (e == null) return CompletableFuture.completedFuture(decode.apply(reply.data()));
             Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
             if (cause instanceof RemoteException re && re.status() == SharedDataService.BAD_ARGUMENT) {
@@ -200,6 +200,14 @@ public final class ServiceSharedData implements SharedData {
         subscription(SharedDataService.SUBSCRIBE, key);
     }
 
+    /** The hosting service came (back): subscribe again to every key that has listeners here. */
+    void resubscribe() {
+        if (closed.get()) return;
+        for (String key : listeners.keySet()) {
+            subscription(SharedDataService.SUBSCRIBE, key);
+        }
+    }
+
     private void unsubscribeRemote(String key) {
         subscription(SharedDataService.UNSUBSCRIBE, key);
     }
@@ -207,7 +215,7 @@ public final class ServiceSharedData implements SharedData {
     private void subscription(int id, String key) {
         byte[] k = key.getBytes(StandardCharsets.UTF_8);
         byte[] frame = new Wire.Writer(24 + k.length).bytes(k).str(node.id()).i32(number).toBytes();
-        node.request(SharedDataService.NAME, id, frame).whenComplete((reply, e) -> {
+        node.request(SharedDataService.NAME, id, frame, node.requestTimeout(), true).whenComplete((reply, e) -> {
             if (e != null) {
                 log.warn("shared data of node {}: {} of key {} failed: {}", node.id(),
                         id == SharedDataService.SUBSCRIBE ? "subscription" : "unsubscription", key, e.toString());

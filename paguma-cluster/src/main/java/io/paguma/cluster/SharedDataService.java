@@ -43,6 +43,12 @@ public final class SharedDataService implements Service, OnNodeLeave {
         return NAME;
     }
 
+    /** Only nodes reach it: a client of a gateway must not read or write the cluster's data. */
+    @Override
+    public boolean servesClients() {
+        return false;
+    }
+
     @Override
     public void mount(ServiceContext context, Routes.Builder routes) {
         this.node = (ClusterNode) context;

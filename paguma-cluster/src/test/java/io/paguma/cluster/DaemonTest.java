@@ -60,7 +60,7 @@ class DaemonTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> a.context().nodes().get("b") != null);
         assertThat(client.ask(ChatService.ECHO, "hi")).isEqualTo("b:hi");
         String[] who = client.ask(ChatService.WHOAMI, "").split("\\|");
-        assertThat(who[0]).startsWith("@a/");
+        assertThat(who[0]).matches("@a/[0-9a-f]+/\\d+");
         assertThat(who[2]).isEqualTo("a");
         assertThat(who[3]).isEqualTo("b");
         // A router that throws on b reaches the client as a remote error.
@@ -248,6 +248,20 @@ class DaemonTest {
                     .containsExactly(Type.DISCONNECTED, "bob"));
             assertThat(chatA.clusterEvents).contains("unmounted store on b", "left b");
         });
+    }
+
+    @Test
+    void withASecretOnlyNodesThatShareItLink() {
+        java.util.function.BiFunction<String, String, Daemon> node = (id, secret) -> nodes.start(Daemon.builder().nodeId(id)
+                .registry(nodes.registry).sharedData(nodes.data).service(new ChatService())
+                .config(Nodes.config().toBuilder().set(new ClusterConfig(), ClusterConfig.SECRET, secret).build()));
+        Daemon a = node.apply("a", "s3cret");
+        Daemon b = node.apply("b", "s3cret");
+        Daemon c = node.apply("c", "guess");
+        await().atMost(Duration.ofSeconds(10)).until(() -> a.linkedNodes().contains("b") && b.linkedNodes().contains("a"));
+        // a and b dial c with a HELLO c cannot verify (and c's to them fail likewise): no link, ever.
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() -> !c.linkedNodes().contains("a")
+                && !c.linkedNodes().contains("b") && !a.linkedNodes().contains("c") && !b.linkedNodes().contains("c"));
     }
 
     @Test
