@@ -62,6 +62,15 @@ public final class ClusterConfig extends ConfigSection {
             .doc("The deadline of a service request that names none.");
     public static final ConfigKey<Boolean> KEEP_CLIENT_STORE = ConfigKey.bool("keepClientStore", false)
             .doc("Keep a client's per-client store after it disconnects (default: cleared when its login ends).");
+    public static final ConfigKey<Integer> REGISTRY_MAX_MEMBERS = ConfigKey.integer("registryMaxMembers", 4096)
+            .check(v -> v > 0, "must be > 0")
+            .doc("The registry node holds at most this many members; a join beyond them fails.");
+    public static final ConfigKey<Integer> REGISTRY_MAX_VIEWS = ConfigKey.integer("registryMaxViews", 1024)
+            .check(v -> v > 0, "must be > 0")
+            .doc("The registry node keeps at most this many connections (views and members); one more is refused.");
+    public static final ConfigKey<Integer> REGISTRY_MAX_INFO_SIZE = ConfigKey.integer("registryMaxInfoSize", 16384)
+            .check(v -> v >= 256, "must be at least 256")
+            .doc("The largest message, in bytes, the registry node reads (a member's info as JSON); a larger one closes its connection.");
 
     public static final ConfigKey<Integer> LINK_MAX_PACKET_SIZE = ConfigKey.integer("linkMaxPacketSize", 8 << 20)
             .check(v -> v >= 4096, "must be at least 4096")
@@ -72,6 +81,7 @@ public final class ClusterConfig extends ConfigSection {
 
     public ClusterConfig() {
         super("cluster", NODE_ID, NODE_NAME, NODE_HOST, NODE_PORT, REGISTRY, REGISTRY_ADDRESS, MEMBER_TTL,
-                RESYNC_INTERVAL, SHARED_DATA, REQUEST_TIMEOUT, KEEP_CLIENT_STORE, LINK_MAX_PACKET_SIZE, SECRET);
+                RESYNC_INTERVAL, SHARED_DATA, REQUEST_TIMEOUT, KEEP_CLIENT_STORE, LINK_MAX_PACKET_SIZE, SECRET,
+                REGISTRY_MAX_MEMBERS, REGISTRY_MAX_VIEWS, REGISTRY_MAX_INFO_SIZE);
     }
 }
