@@ -173,6 +173,13 @@ public final class RegistryClient implements Registry {
         }
     }
 
+    /** The link now, or null while down (tests cut it to play a broken network). */
+    Connection link() {
+        synchronized (lock) {
+            return link;
+        }
+    }
+
     /** Completes when {@link #close()} has left for the members and closed the link. */
     public CompletableFuture<Void> closeFuture() {
         return closed;
@@ -354,7 +361,6 @@ public final class RegistryClient implements Registry {
             synced = false;
             ahead.clear();
             rejoin = new ArrayList<>(joined.values());
-            refusal = null;
         }
         log.info("registry view {}: linked to the registry node {} ({}); re-joining {} members", client.config().name(),
                 address, c, rejoin.size());
@@ -430,6 +436,7 @@ public final class RegistryClient implements Registry {
             }
             nextVersion = version + 1;
             synced = true;
+            refusal = null;
             ahead.headMap(nextVersion).clear();
             drainAhead();
             releaseWaiters(false);

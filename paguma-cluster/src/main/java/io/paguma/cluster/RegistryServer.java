@@ -360,8 +360,13 @@ public final class RegistryServer implements AutoCloseable {
     private void publish(MembershipChange change, Connection from) {
         version++;
         byte[] payload = RegistryProtocol.change(version, change);
-        log.info("registry {}: {} (from {}; version {})", name,
-                change.type() == Type.LEFT ? change : change.type() + " " + change.node(), describe(from), version);
+        // Joins and leaves are events; updates (a load figure, say) may come often.
+        if (change.type() == Type.UPDATED) {
+            log.debug("registry {}: UPDATED {} (from {}; version {})", name, change.node(), describe(from), version);
+        } else {
+            log.info("registry {}: {} (from {}; version {})", name,
+                    change.type() == Type.LEFT ? change : change.type() + " " + change.node(), describe(from), version);
+        }
         for (Connection v : views) {
             v.send(RegistryProtocol.CHANGE, payload);
         }
