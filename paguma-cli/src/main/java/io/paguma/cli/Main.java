@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 /** The {@code paguma} command. */
 @Command(name = "paguma", mixinStandardHelpOptions = true, version = "paguma 0.2.0-SNAPSHOT",
         description = "Paguma: a Zinx-style TCP server framework on Netty.",
-        subcommands = {DemoCommand.class, ChatCommand.class, SendCommand.class, HubDemoCommand.class, NodeCommand.class})
+        subcommands = {DemoCommand.class, ChatCommand.class, SendCommand.class, HubDemoCommand.class,
+                NodeCommand.class, RegistryCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
