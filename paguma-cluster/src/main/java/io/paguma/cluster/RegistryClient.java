@@ -47,8 +47,8 @@ import java.util.function.Function;
  * info, then re-reads the whole membership and tells its listeners the difference from what it
  * knew (JOINED, UPDATED, LEFT); from then on the node pushes every change, numbered, and the view
  * applies them in their order. So a registry node that restarts is survived: the members come
- * back everywhere. Members joined here heartbeat at {@code memberTtl/3} (one heartbeat per link
- * refreshes them all); a heartbeat's reply lists what the node holds, and a member it lost (it
+ * back everywhere. Members joined here heartbeat at a third of the node's {@code memberTtl}, which
+ * it sends with the membership (one heartbeat per link refreshes them all); a heartbeat's reply lists what the node holds, and a member it lost (it
  * dropped it during a long pause, say) is joined again. While the link is down, {@link #join} and
  * {@link Membership#update} fail at once with a {@link RegistryException} naming the address and
  * {@link #members()} keeps the last known view; only before the first connection does a join
@@ -369,10 +369,30 @@ public final class RegistryClient implements Registry {
         }
         // After the re-joins: the membership read includes them, so no one seems to leave and come back.
         c.request(RegistryProtocol.SYNC, new byte[0], requestTimeout).whenComplete((reply, e) -> synced(c, reply, e));
-        long period = Math.max(1, memberTtl.toMillis() / 3);
-        ScheduledFuture<?> timer = c.channel().eventLoop().scheduleAtFixedRate(() -> heartbeat(c), period, period,
-                TimeUnit.MILLISECONDS);
-        c.property(HEARTBEAT_TIMER, timer);
+    }
+
+    /**
+     * Heartbeats on {@code c} at a third of the node's TTL (the view's own if the node sent none):
+     * the node's is the one that drops members.
+     */
+    private void startHeartbeats(Connection c, long nodeTtlMillis) {
+        long ttl = nodeTtlMillis > 0 ? nodeTtlMillis : memberTtl.toMillis();
+        if (nodeTtlMillis > 0 && nodeTtlMillis != memberTtl.toMillis()) {
+            log.warn("registry view {}: the registry node {} has memberTtl {} ms, this view {} ms; heartbeating at a third"
+                    + " of the node's (set cluster.memberTtl alike everywhere)", client.config().name(), address,
+                    nodeTtlMillis, memberTtl.toMillis());
+        }
+        long period = Math.max(1, ttl / 3);
+        ScheduledFuture<?> timer = c.channel().eventLoop().scheduleAtFixedRate(() -> heartbeat(c, Duration.ofMillis(ttl / 2)),
+                period, period, TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> before = c.property(HEARTBEAT_TIMER, timer);
+        if (before != null) {
+            before.cancel(false);
+        }
+        if (!c.isOpen()) {
+            // Closed meanwhile: linkDown may have run before the timer was stored.
+            timer.cancel(false);
+        }
     }
 
     private void linkDown(Connection c) {
@@ -407,9 +427,11 @@ public final class RegistryClient implements Registry {
         }
         Map<String, NodeInfo> members;
         long version;
+        long nodeTtl;
         try {
             JsonNode o = RegistryProtocol.parse(reply.data());
             version = RegistryProtocol.version(o);
+            nodeTtl = RegistryProtocol.memberTtlMillis(o);
             members = RegistryProtocol.members(o);
         } catch (Malformed m) {
             brokenLink(c, "a malformed membership: " + m.getMessage());
@@ -442,6 +464,7 @@ public final class RegistryClient implements Registry {
             releaseWaiters(false);
             first = !ready.isDone();
         }
+        startHeartbeats(c, nodeTtl);
         if (first) {
             deliver(() -> ready.complete(null));
         }
@@ -504,14 +527,14 @@ public final class RegistryClient implements Registry {
         c.channel().close();
     }
 
-    /** On the link's event loop, every memberTtl/3: refreshes the members; joins again those the node lost. */
-    private void heartbeat(Connection c) {
+    /** On the link's event loop, every third of the node's TTL: refreshes the members; joins again those the node lost. */
+    private void heartbeat(Connection c, Duration timeout) {
         synchronized (lock) {
             if (link != c || closing) {
                 return;
             }
         }
-        c.request(RegistryProtocol.HEARTBEAT, new byte[0], memberTtl.dividedBy(2)).whenComplete((reply, e) -> {
+        c.request(RegistryProtocol.HEARTBEAT, new byte[0], timeout).whenComplete((reply, e) -> {
             if (e != null) {
                 log.debug("registry view {}: heartbeat to {} failed: {}", client.config().name(), address, e.toString());
                 return;
@@ -707,7 +730,7 @@ public final class RegistryClient implements Registry {
             return this;
         }
 
-        /** {@code cluster.memberTtl}: must be the node's; heartbeats go at a third of it. */
+        /** {@code cluster.memberTtl}: should be the node's, whose third the heartbeats follow (a difference is logged). */
         public Builder memberTtl(Duration memberTtl) {
             if (memberTtl.toMillis() < 100) {
                 throw new IllegalArgumentException("memberTtl must be at least 100ms, got " + memberTtl.toMillis() + "ms");

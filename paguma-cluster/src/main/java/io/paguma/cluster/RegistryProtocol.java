@@ -33,7 +33,7 @@ final class RegistryProtocol {
     static final int LEAVE = 3;
     /** Request: empty; refreshes every member held by the connection. Reply: {@code {"version":n,"held":[ids]}}. */
     static final int HEARTBEAT = 4;
-    /** Request: empty; makes the connection a view. Reply: {@code {"version":n,"members":[infos]}}. */
+    /** Request: empty; makes the connection a view. Reply: {@code {"version":n,"memberTtl":ms,"members":[infos]}}. */
     static final int SYNC = 5;
     /** Push to views: {@code {"version":n,"type":"JOINED|UPDATED|LEFT","node":info,"reason":text?}}. */
     static final int CHANGE = 6;
@@ -203,9 +203,10 @@ final class RegistryProtocol {
         return new MembershipChange(t, info(o.get("node")), text(o, "reason", false));
     }
 
-    static byte[] snapshot(long version, Iterable<NodeInfo> members) {
+    static byte[] snapshot(long version, long memberTtlMillis, Iterable<NodeInfo> members) {
         ObjectNode o = object();
         o.put("version", version);
+        o.put("memberTtl", memberTtlMillis);
         ArrayNode a = o.putArray("members");
         for (NodeInfo n : members) {
             a.add(info(n));
@@ -225,6 +226,18 @@ final class RegistryProtocol {
             m.put(info.id(), info);
         }
         return m;
+    }
+
+    /** The node's memberTtl in a snapshot, or 0 when it sent none. */
+    static long memberTtlMillis(JsonNode o) throws Malformed {
+        JsonNode v = o.get("memberTtl");
+        if (v == null || v.isNull()) {
+            return 0;
+        }
+        if (!v.canConvertToLong() || v.asLong() <= 0) {
+            throw new Malformed("memberTtl is not a positive integer");
+        }
+        return v.asLong();
     }
 
     static byte[] held(long version, Iterable<String> ids) {

@@ -321,7 +321,7 @@ public final class RegistryServer implements AutoCloseable {
             }
             List<NodeInfo> all = new ArrayList<>();
             members.values().forEach(m -> all.add(m.info));
-            r.reply(RegistryProtocol.SYNC, RegistryProtocol.snapshot(version, all));
+            r.reply(RegistryProtocol.SYNC, RegistryProtocol.snapshot(version, memberTtl.toMillis(), all));
         }
     }
 

@@ -165,6 +165,17 @@ class RegistryNodeTest {
     }
 
     @Test
+    void aViewConfiguredWithAnotherTtlHeartbeatsAtTheNodes() throws Exception {
+        RegistryServer s = node();
+        try (LogCapture logs = LogCapture.start()) {
+            RegistryClient v = view(s.address(), null, Duration.ofSeconds(30));
+            done(v.join(NodeInfo.of("slow", "127.0.0.1", 7001)));
+            await().during(TTL.multipliedBy(3)).atMost(TTL.multipliedBy(5)).until(() -> s.members().containsKey("slow"));
+            assertThat(logs.lines("memberTtl 600 ms, this view 30000 ms")).isNotEmpty();
+        }
+    }
+
+    @Test
     void viewsSurviveARestartOfTheNodeOnTheSamePort() throws Exception {
         RegistryServer first = node();
         int port = first.port();
