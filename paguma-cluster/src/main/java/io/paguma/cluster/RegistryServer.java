@@ -140,7 +140,7 @@ public final class RegistryServer implements AutoCloseable {
         server.start();
         long period = Math.max(TimeUnit.MILLISECONDS.toNanos(10), ttlNanos / 10);
         sweeper.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.NANOSECONDS);
-        log.info("registry node {} on {}: memberTtl {} ms, at most {} members and {} views", name,
+        log.info("registry node {} listening on {}: memberTtl {} ms, at most {} members and {} views", name,
                 server.localAddress(), memberTtl.toMillis(), maxMembers, maxViews);
         return this;
     }
@@ -237,7 +237,7 @@ public final class RegistryServer implements AutoCloseable {
                 m.owner = c;
                 m.refreshedAt = System.nanoTime();
                 held(c).add(info.id());
-                log.info("registry {}: member {} is back, from {}", name, info.id(), describe(c));
+                log.info("registry node {}: member {} is back, from {}", name, info.id(), describe(c));
                 if (!m.info.equals(info)) {
                     m.info = info;
                     publish(new MembershipChange(Type.UPDATED, info, null), c);
@@ -317,7 +317,7 @@ public final class RegistryServer implements AutoCloseable {
                 return;
             }
             if (views.add(c)) {
-                log.debug("registry {}: {} is a view", name, describe(c));
+                log.debug("registry node {}: {} is a view", name, describe(c));
             }
             List<NodeInfo> all = new ArrayList<>();
             members.values().forEach(m -> all.add(m.info));
@@ -330,7 +330,7 @@ public final class RegistryServer implements AutoCloseable {
             views.remove(c);
             Set<String> held = c.property(HELD);
             if (held != null && !held.isEmpty()) {
-                log.info("registry {}: {} closed; its members {} are kept for memberTtl {} ms unless it comes back",
+                log.info("registry node {}: {} closed; its members {} are kept for memberTtl {} ms unless it comes back",
                         name, describe(c), new TreeSet<>(held), memberTtl.toMillis());
             }
         }
@@ -362,9 +362,9 @@ public final class RegistryServer implements AutoCloseable {
         byte[] payload = RegistryProtocol.change(version, change);
         // Joins and leaves are events; updates (a load figure, say) may come often.
         if (change.type() == Type.UPDATED) {
-            log.debug("registry {}: UPDATED {} (from {}; version {})", name, change.node(), describe(from), version);
+            log.debug("registry node {}: UPDATED {} (from {}; version {})", name, change.node(), describe(from), version);
         } else {
-            log.info("registry {}: {} (from {}; version {})", name,
+            log.info("registry node {}: {} (from {}; version {})", name,
                     change.type() == Type.LEFT ? change : change.type() + " " + change.node(), describe(from), version);
         }
         for (Connection v : views) {
@@ -394,7 +394,7 @@ public final class RegistryServer implements AutoCloseable {
 
     /** Closes a connection that broke the protocol; the others carry on. */
     private void cut(Connection c, String what) {
-        log.warn("registry {}: {} sent {}; closing it", name, describe(c), what);
+        log.warn("registry node {}: {} sent {}; closing it", name, describe(c), what);
         c.close();
     }
 

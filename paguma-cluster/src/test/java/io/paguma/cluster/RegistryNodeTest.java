@@ -135,6 +135,35 @@ class RegistryNodeTest {
     }
 
     @Test
+    void aChangeReachesTheOtherViewsWithinMilliseconds() throws Exception {
+        RegistryServer s = node();
+        RegistryClient a = view(s);
+        List<RegistryClient> others = List.of(view(s), view(s));
+        List<List<Timed>> seen = new ArrayList<>();
+        for (RegistryClient o : others) {
+            seen.add(record(o));
+            done(o.ready());
+        }
+        Membership m = done(a.join(NodeInfo.of("fast", "127.0.0.1", 7001)));
+        List<Long> micros = new ArrayList<>();
+        for (int load = 1; load <= 30; load++) {
+            long sent = System.nanoTime();
+            done(m.update(m.self().withLoad(load)));
+            long l = load;
+            for (List<Timed> list : seen) {
+                await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(5)).atMost(Duration.ofSeconds(2))
+                        .until(() -> list.stream().anyMatch(t -> t.change.node().load() == l));
+                long at = list.stream().filter(t -> t.change.node().load() == l).findFirst().orElseThrow().at;
+                micros.add(TimeUnit.NANOSECONDS.toMicros(at - sent));
+            }
+        }
+        micros.sort(null);
+        System.out.println("an update reached the other views in " + micros.get(micros.size() / 2) + " us (median), "
+                + micros.get(micros.size() - 1) + " us (max of " + micros.size() + ")");
+        assertThat(micros.get(micros.size() / 2)).isLessThan(500_000);
+    }
+
+    @Test
     void aMemberThatStopsHeartbeatingButKeepsItsSocketOpenIsDropped() throws Exception {
         RegistryServer s = node();
         RegistryClient b = view(s);
