@@ -1,6 +1,5 @@
 package io.paguma.cluster;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.paguma.ConfigSection;
 import io.paguma.Connection;
 import io.paguma.PagumaConfig;
