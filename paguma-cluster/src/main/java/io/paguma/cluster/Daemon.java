@@ -196,6 +196,7 @@ public final class Daemon implements AutoCloseable {
         node.rebuildRoutes();
         // The registry: hear the others, then join.
         watch = registry.watch(node::membershipChanged);
+        await(registry.ready(), "reaching the registry");
         // The members already there, read on the thread that works through the changes: a change
         // heard before the read is seen by it, one heard after comes after it.
         node.membershipSnapshot();
@@ -498,6 +499,7 @@ public final class Daemon implements AutoCloseable {
 
         static Registry registry(ClusterConfig.RegistryKind kind, PagumaConfig config, PagumaRuntime runtime) {
             if (kind == ClusterConfig.RegistryKind.IN_PROCESS) return new InProcessRegistry();
+            if (kind == ClusterConfig.RegistryKind.NODE) return RegistryClient.builder().config(config).runtime(runtime).build();
             return backend(kind.name()).registry(config, runtime);
         }
 

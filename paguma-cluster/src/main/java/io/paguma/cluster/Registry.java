@@ -28,6 +28,15 @@ public interface Registry extends AutoCloseable {
      */
     CompletableFuture<Membership> join(NodeInfo self);
 
+    /**
+     * Completes once this view has read the membership (a remote view: connected and read it);
+     * until then {@link #members()} may be empty. A view that cannot reach its registry does not
+     * complete it. Already complete for an in-process registry.
+     */
+    default CompletableFuture<Void> ready() {
+        return CompletableFuture.completedFuture(null);
+    }
+
     /** The members this view knows, by id, including those joined through it. */
     Map<String, NodeInfo> members();
 
