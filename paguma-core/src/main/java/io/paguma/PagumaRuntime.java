@@ -84,6 +84,17 @@ public final class PagumaRuntime implements AutoCloseable {
     }
 
     /**
+     * The runtime's IO event loops, for a library that runs Netty channels of its own on them
+     * instead of on threads of its own (paguma-redis runs its Lettuce client here). Their channels
+     * must be of the runtime's {@link #transport()}. The loops belong to the runtime: never shut
+     * them down (they end with {@link #close()}, so close what runs on them first) and never block
+     * on them.
+     */
+    public io.netty.channel.EventLoopGroup ioEventLoops() {
+        return threads.io();
+    }
+
+    /**
      * Adds a listener for the events of every server and client on this runtime, now and later.
      * Router timings ({@link EndpointListener#timesRouters}) reach it only from endpoints built
      * after it was added: whether to read the clock is decided when an endpoint is built.

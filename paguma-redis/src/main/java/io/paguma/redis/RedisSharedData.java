@@ -1,0 +1,392 @@
+package io.paguma.redis;
+
+import io.lettuce.core.ScriptOutputType;
+import io.paguma.PagumaConfig;
+import io.paguma.PagumaRuntime;
+import io.paguma.cluster.SharedData;
+import io.paguma.cluster.SharedDataException;
+import io.paguma.redis.RedisLink.Script;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * {@link SharedData} in Redis: every node that uses the same Redis (and {@code redis.keyPrefix})
+ * sees the same data. See docs/REDIS.md for the keys, channels and scripts.
+ *
+ * <p>Key {@code k} is Redis key {@code <keyPrefix>data:k}, holding the value's bytes as they are.
+ * Every write is one Lua script, so it is atomic in Redis: it changes the key and publishes the
+ * change on channel {@code <keyPrefix>data-change:k} ({@code S} and the new value, or {@code D});
+ * Redis announces expired keys itself ({@code notify-keyspace-events Ex}, which the store sets when
+ * it connects; if Redis refuses, one WARN says that EXPIRED will not arrive). A store subscribes
+ * a key's channel while it has listeners for the key. One connection receives all of them, in the
+ * order Redis made the changes, and one daemon thread per store, {@code paguma-redis-data-<name>},
+ * calls the listeners in that order: never on the caller's thread, never on an IO thread. A
+ * listener that blocks delays the others of its store; one that throws is logged with its key.
+ * An operation made after {@link #subscribe} returned runs once Redis has confirmed the
+ * subscription, so its change is heard.
+ *
+ * <p>Operations never block. Their futures complete on a Lettuce IO thread (the runtime's, when
+ * the store has one): do not block in callbacks on them. A future fails with
+ * {@link SharedDataException} naming Redis's address when Redis does not answer within
+ * {@code redis.commandTimeout} or cannot be reached (the store reconnects by itself: at once, then
+ * every {@code redis.reconnectDelay}), and with {@link IllegalArgumentException} for the arguments
+ * {@link io.paguma.cluster.InProcessSharedData} refuses. Notifications of changes made while the
+ * store was not connected are lost (Redis pub/sub delivers at most once).
+ *
+ * <p>{@link #close()} ends the subscriptions, drops notifications not yet delivered, closes the
+ * connections and then the Lettuce resources it made (never the runtime's loops).
+ */
+public final class RedisSharedData implements SharedData {
+    private static final Logger log = LoggerFactory.getLogger(RedisSharedData.class);
+    /** Longer times to live are cut to this (about 100 years). */
+    private static final long MAX_TTL_MILLIS = Duration.ofDays(36_500).toMillis();
+
+    private static final Script SET = Script.of("set", """
+            redis.call('SET', KEYS[1], ARGV[1])
+            redis.call('PUBLISH', KEYS[2], 'S' .. ARGV[1])
+            return 1""");
+    private static final Script SET_TTL = Script.of("set with ttl", """
+            redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+            redis.call('PUBLISH', KEYS[2], 'S' .. ARGV[1])
+            return 1""");
+    private static final Script DELETE = Script.of("delete", """
+            if redis.call('DEL', KEYS[1]) == 1 then
+              redis.call('PUBLISH', KEYS[2], 'D')
+              return 1
+            end
+            return 0""");
+    /** ARGV: expected given (1/0), expected, update given (1/0), update. */
+    private static final Script COMPARE_AND_SET = Script.of("compare-and-set", """
+            local current = redis.call('GET', KEYS[1])
+            if ARGV[1] == '1' then
+              if current == false or current ~= ARGV[2] then return 0 end
+            elseif current ~= false then
+              return 0
+            end
+            if ARGV[3] == '1' then
+              redis.call('SET', KEYS[1], ARGV[4], 'KEEPTTL')
+              redis.call('PUBLISH', KEYS[2], 'S' .. ARGV[4])
+            elseif current ~= false then
+              redis.call('DEL', KEYS[1])
+              redis.call('PUBLISH', KEYS[2], 'D')
+            end
+            return 1""");
+    /** Returns the new value as text: a Lua number would lose digits of a 64-bit counter. */
+    private static final Script INCREMENT = Script.of("increment", """
+            local result = redis.pcall('INCRBY', KEYS[1], ARGV[1])
+            if type(result) == 'table' and result.err then
+              if string.find(result.err, 'overflow') then return redis.error_reply('PAGUMA_OVERFLOW') end
+              return redis.error_reply('PAGUMA_NOT_COUNTER')
+            end
+            local text = redis.call('GET', KEYS[1])
+            redis.call('PUBLISH', KEYS[2], 'S' .. text)
+            return text""");
+
+    private final String name;
+    private final String dataPrefix;
+    private final String changePrefix;
+    private final RedisLink link;
+    private final ConcurrentHashMap<String, Sub[]> subscribers = new ConcurrentHashMap<>();
+    private final ThreadPoolExecutor delivery;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final Object barrierLock = new Object();
+    /** Completes when every SUBSCRIBE sent so far is confirmed (or failed); operations start after it. Guarded by barrierLock. */
+    private CompletableFuture<Void> subscribed = CompletableFuture.completedFuture(null);
+    private final java.util.Set<Thread> deliveryThreads = ConcurrentHashMap.newKeySet();
+
+    private RedisSharedData(PagumaConfig config, PagumaRuntime runtime) {
+        this.name = config.name();
+        var redis = config.section(new RedisConfig());
+        String prefix = redis.get(RedisConfig.KEY_PREFIX);
+        this.dataPrefix = prefix + "data:";
+        this.changePrefix = prefix + "data-change:";
+        String threadName = "paguma-redis-data-" + name;
+        delivery = new ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, threadName);
+            t.setDaemon(true);
+            deliveryThreads.add(t);
+            return t;
+        });
+        delivery.allowCoreThreadTimeOut(true);
+        this.link = new RedisLink("shared data '" + name + "'", redis, runtime, this::heard);
+    }
+
+    /**
+     * A store in the Redis of {@code config}'s section {@code redis:}, on Lettuce resources of its
+     * own (closed with it). Returns at once; it connects in the background.
+     */
+    public static RedisSharedData create(PagumaConfig config) {
+        return new RedisSharedData(Objects.requireNonNull(config, "config"), null);
+    }
+
+    /**
+     * A store whose Lettuce client runs on {@code runtime}'s IO event loops. Close the store before
+     * the runtime.
+     */
+    public static RedisSharedData create(PagumaConfig config, PagumaRuntime runtime) {
+        return new RedisSharedData(Objects.requireNonNull(config, "config"), Objects.requireNonNull(runtime, "runtime"));
+    }
+
+    private static final class Sub implements Subscription {
+        final RedisSharedData store;
+        final String key;
+        final Consumer<Change> listener;
+        volatile boolean closed;
+
+        Sub(RedisSharedData store, String key, Consumer<Change> listener) {
+            this.store = store;
+            this.key = key;
+            this.listener = listener;
+        }
+
+        @Override
+        public void close() {
+            if (closed) return;
+            closed = true;
+            store.unsubscribe(this);
+        }
+    }
+
+    // --- Operations
+
+    @Override
+    public CompletableFuture<byte[]> get(String key) {
+        return run(key, "GET of '" + key + "'", k -> link.call(c -> c.get(k)));
+    }
+
+    @Override
+    public CompletableFuture<Void> set(String key, byte[] value) {
+        if (value == null) return CompletableFuture.failedFuture(new IllegalArgumentException("value is null"));
+        byte[] copy = value.clone();
+        return run(key, "SET of '" + key + "'",
+                k -> link.<Long>script(SET, ScriptOutputType.INTEGER, keys(key), copy).thenApply(r -> null));
+    }
+
+    @Override
+    public CompletableFuture<Void> set(String key, byte[] value, Duration ttl) {
+        if (value == null) return CompletableFuture.failedFuture(new IllegalArgumentException("value is null"));
+        IllegalArgumentException badTtl = checkTtl(ttl);
+        if (badTtl != null) return CompletableFuture.failedFuture(badTtl);
+        byte[] copy = value.clone();
+        byte[] millis = ascii(ttlMillis(ttl));
+        return run(key, "SET of '" + key + "'",
+                k -> link.<Long>script(SET_TTL, ScriptOutputType.INTEGER, keys(key), copy, millis).thenApply(r -> null));
+    }
+
+    @Override
+    public CompletableFuture<Boolean> delete(String key) {
+        return run(key, "DEL of '" + key + "'",
+                k -> link.<Long>script(DELETE, ScriptOutputType.INTEGER, keys(key)).thenApply(r -> r == 1));
+    }
+
+    @Override
+    public CompletableFuture<Boolean> compareAndSet(String key, byte[] expected, byte[] update) {
+        byte[][] args = {
+                ascii(expected == null ? 0 : 1), expected == null ? new byte[0] : expected.clone(),
+                ascii(update == null ? 0 : 1), update == null ? new byte[0] : update.clone()};
+        return run(key, "compare-and-set of '" + key + "'",
+                k -> link.<Long>script(COMPARE_AND_SET, ScriptOutputType.INTEGER, keys(key), args).thenApply(r -> r == 1));
+    }
+
+    @Override
+    public CompletableFuture<Long> increment(String key, long delta) {
+        byte[] by = ascii(delta);
+        return run(key, "increment of '" + key + "'", k -> link.<byte[]>script(INCREMENT, ScriptOutputType.VALUE, keys(key), by)
+                .handle((text, e) -> {
+                    if (e == null) return Long.parseLong(new String(text, StandardCharsets.US_ASCII));
+                    String m = String.valueOf(RedisLink.unwrap(e).getMessage());
+                    if (m.contains("PAGUMA_OVERFLOW")) {
+                        throw new SharedDataException("incrementing '" + key + "' by " + delta + " overflows");
+                    }
+                    if (m.contains("PAGUMA_NOT_COUNTER")) throw new SharedDataException("value of '" + key + "' is not a counter");
+                    throw new java.util.concurrent.CompletionException(RedisLink.unwrap(e));
+                }));
+    }
+
+    @Override
+    public CompletableFuture<Boolean> expire(String key, Duration ttl) {
+        IllegalArgumentException badTtl = checkTtl(ttl);
+        if (badTtl != null) return CompletableFuture.failedFuture(badTtl);
+        long millis = ttlMillis(ttl);
+        return run(key, "PEXPIRE of '" + key + "'", k -> link.call(c -> c.pexpire(k, millis)));
+    }
+
+    // --- Subscriptions
+
+    @Override
+    public Subscription subscribe(String key, Consumer<Change> listener) {
+        checkKey(key);
+        Objects.requireNonNull(listener, "listener");
+        if (closed.get()) throw closedException();
+        Sub sub = new Sub(this, key, listener);
+        subscribers.compute(key, (k, subs) -> {
+            if (subs == null) {
+                CompletableFuture<Void> confirmed = link.subscribe(changePrefix + k);
+                synchronized (barrierLock) {
+                    subscribed = subscribed.isDone() ? confirmed : CompletableFuture.allOf(subscribed, confirmed);
+                }
+                return new Sub[] {sub};
+            }
+            Sub[] more = Arrays.copyOf(subs, subs.length + 1);
+            more[subs.length] = sub;
+            return more;
+        });
+        return sub;
+    }
+
+    private void unsubscribe(Sub sub) {
+        subscribers.computeIfPresent(sub.key, (k, subs) -> {
+            Sub[] fewer = Arrays.stream(subs).filter(s -> s != sub).toArray(Sub[]::new);
+            if (fewer.length > 0) return fewer;
+            if (!closed.get()) link.unsubscribe(changePrefix + k);
+            return null;
+        });
+    }
+
+    /** A pub/sub message, on the IO thread: queued for the delivery thread with the listeners subscribed now. */
+    private void heard(String channel, byte[] message) {
+        String key;
+        ChangeType type;
+        byte[] value = null;
+        if (channel.equals(link.expiredChannel())) {
+            String expired = new String(message, StandardCharsets.UTF_8);
+            if (!expired.startsWith(dataPrefix)) return;
+            key = expired.substring(dataPrefix.length());
+            type = ChangeType.EXPIRED;
+        } else if (channel.startsWith(changePrefix) && message.length > 0) {
+            key = channel.substring(changePrefix.length());
+            if (message[0] == 'S') {
+                type = ChangeType.SET;
+                value = Arrays.copyOfRange(message, 1, message.length);
+            } else {
+                type = ChangeType.DELETED;
+            }
+        } else {
+            return;
+        }
+        Sub[] subs = subscribers.get(key);
+        if (subs == null || closed.get()) return;
+        Change change = new Change(key, type, value);
+        try {
+            delivery.execute(() -> deliver(change, subs));
+        } catch (RejectedExecutionException closing) {
+            // closed meanwhile: dropped
+        }
+    }
+
+    private void deliver(Change change, Sub[] subs) {
+        for (Sub sub : subs) {
+            if (sub.closed || closed.get()) continue;
+            try {
+                sub.listener.accept(new Change(change.key(), change.type(),
+                        change.value() == null ? null : change.value().clone()));
+            } catch (Throwable t) {
+                log.warn("Shared data '{}': a listener of key '{}' threw {}", name, change.key(), t.toString());
+                log.debug("Shared data listener failure", t);
+            }
+        }
+    }
+
+    // --- Close
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) return;
+        delivery.shutdownNow();
+        subscribers.clear();
+        link.close();
+        if (deliveryThreads.contains(Thread.currentThread()) || io.netty.util.internal.ThreadExecutorMap.currentExecutor() != null) {
+            return;
+        }
+        try {
+            if (!delivery.awaitTermination(5, TimeUnit.SECONDS)) {
+                log.warn("Shared data '{}': its thread did not end within 5 s of close (a listener blocks?)", name);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RedisSharedData[" + name + " at " + link.address() + "]";
+    }
+
+    // --- Helpers
+
+    private String[] keys(String key) {
+        return new String[] {dataPrefix + key, changePrefix + key};
+    }
+
+    /**
+     * Checks the key, waits for subscriptions under way, runs the operation on the Redis key and
+     * turns Redis's failures into {@link SharedDataException}s naming Redis's address.
+     */
+    private <T> CompletableFuture<T> run(String key, String what, Function<String, CompletableFuture<T>> operation) {
+        if (key == null || key.isEmpty()) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("key is " + (key == null ? "null" : "empty")));
+        }
+        if (closed.get()) return CompletableFuture.failedFuture(closedException());
+        String redisKey = dataPrefix + key;
+        CompletableFuture<Void> barrier;
+        synchronized (barrierLock) {
+            barrier = subscribed;
+        }
+        CompletableFuture<T> started = barrier.isDone() ? start(operation, redisKey)
+                : barrier.handle((v, e) -> null).thenCompose(v -> start(operation, redisKey));
+        return started.handle((result, e) -> {
+            if (e == null) return result;
+            Throwable t = RedisLink.unwrap(e);
+            if (t instanceof SharedDataException s) throw s;
+            if (closed.get() || RedisLink.isClosed(t)) throw closedException();
+            throw new SharedDataException("shared data '" + name + "': " + link.describe(t, what), t);
+        });
+    }
+
+    private static <T> CompletableFuture<T> start(Function<String, CompletableFuture<T>> operation, String redisKey) {
+        try {
+            return operation.apply(redisKey);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private SharedDataException closedException() {
+        return new SharedDataException("shared data '" + name + "' is closed");
+    }
+
+    private static byte[] ascii(long n) {
+        return Long.toString(n).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static void checkKey(String key) {
+        if (key == null || key.isEmpty()) throw new IllegalArgumentException("key is " + (key == null ? "null" : "empty"));
+    }
+
+    private static IllegalArgumentException checkTtl(Duration ttl) {
+        if (ttl == null) return new IllegalArgumentException("ttl is null");
+        if (ttl.isNegative() || ttl.isZero()) return new IllegalArgumentException("ttl must be more than zero: " + ttl);
+        return null;
+    }
+
+    /** Whole milliseconds, rounded up (Redis counts in them), at most {@link #MAX_TTL_MILLIS}. */
+    static long ttlMillis(Duration ttl) {
+        if (ttl.compareTo(Duration.ofMillis(MAX_TTL_MILLIS)) >= 0) return MAX_TTL_MILLIS;
+        long ms = ttl.toMillis();
+        return ttl.equals(Duration.ofMillis(ms)) ? ms : ms + 1;
+    }
+}
