@@ -278,8 +278,8 @@ final class RedisLink {
             if (closed || current != attempt) return;
             if (!unreachableLogged) {
                 unreachableLogged = true;
-                log.warn("{}: Redis at {} is unreachable ({}); trying again every {}", owner, address, cause.toString(),
-                        reconnectDelay);
+                log.warn("{}: Redis at {} is unreachable ({}); trying again every {}", owner, address, describeCause(cause),
+                        text(reconnectDelay));
             }
             retry = scheduler.schedule(this::retry, reconnectDelay.toNanos(), TimeUnit.NANOSECONDS);
         }
@@ -407,7 +407,7 @@ final class RedisLink {
         Throwable t = unwrap(failure);
         if (t instanceof Closed) return owner + " is closed";
         if (t instanceof RedisCommandTimeoutException || t instanceof TimeoutException) {
-            return "Redis at " + address + " did not answer " + what + " within " + timeout.toMillis() + " ms";
+            return "Redis at " + address + " did not answer " + what + " within " + text(timeout) + " (redis.commandTimeout)";
         }
         if (t instanceof RedisCommandExecutionException) {
             return "Redis at " + address + " refused " + what + ": " + t.getMessage();
@@ -427,6 +427,12 @@ final class RedisLink {
         while (root.getCause() != null && root.getCause() != root) root = root.getCause();
         String m = root.getMessage();
         return m == null ? root.getClass().getSimpleName() : m;
+    }
+
+    /** {@code 2s}, {@code 900ms}: as durations are written in the configuration. */
+    static String text(Duration d) {
+        long ms = d.toMillis();
+        return ms % 1000 == 0 ? ms / 1000 + "s" : ms + "ms";
     }
 
     static Throwable unwrap(Throwable t) {

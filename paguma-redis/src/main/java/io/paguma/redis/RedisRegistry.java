@@ -246,7 +246,7 @@ public final class RedisRegistry implements Registry {
                 Thread.currentThread().interrupt();
             } catch (ExecutionException | TimeoutException e) {
                 log.warn("registry '{}': not every member could leave before close ({}); their keys expire within {}", name,
-                        RedisLink.unwrap(e).getMessage(), memberTtl);
+                        RedisLink.unwrap(e).getMessage(), RedisLink.text(memberTtl));
             }
         }
         link.close();
@@ -288,7 +288,7 @@ public final class RedisRegistry implements Registry {
             post(() -> {
                 if (own.containsKey(id)) return;
                 touched.put(id, ++seq);
-                remove(id, "stopped refreshing: its key expired (no refresh within cluster.memberTtl " + memberTtl + ")");
+                remove(id, "stopped refreshing: its key expired (no refresh within cluster.memberTtl " + RedisLink.text(memberTtl) + ")");
             });
         }
     }
@@ -523,7 +523,7 @@ public final class RedisRegistry implements Registry {
                         });
                         if (e != null) {
                             throw new RegistryException("member " + id + " left this view, but "
-                                    + link.describe(e, "its leave") + "; its key expires within " + memberTtl, RedisLink.unwrap(e));
+                                    + link.describe(e, "its leave") + "; its key expires within " + RedisLink.text(memberTtl), RedisLink.unwrap(e));
                         }
                         return null;
                     });

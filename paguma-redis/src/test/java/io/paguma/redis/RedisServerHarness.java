@@ -63,16 +63,20 @@ public final class RedisServerHarness implements AutoCloseable {
     }
 
     /** A server chosen by {@value #BINARY_PROPERTY} (default: the system's if any, else the jar's), started. */
-    public static RedisServerHarness start(String... extraArgs) {
-        return start(System.getProperty(BINARY_PROPERTY, ""), extraArgs);
+    public static RedisServerHarness start() {
+        return startBinary(System.getProperty(BINARY_PROPERTY, ""));
+    }
+
+    /** As {@link #start()}, with {@code extraArgs} added to its command line ({@code "--rename-command", "CONFIG", ""}). */
+    public static RedisServerHarness startWithArgs(String... extraArgs) {
+        return startBinary(System.getProperty(BINARY_PROPERTY, ""), extraArgs);
     }
 
     /**
      * A server from {@code which} ({@code system}, {@code embedded}, a path, or empty for the
-     * default), started with {@code extraArgs} added to its command line
-     * ({@code "--rename-command", "CONFIG", ""}).
+     * default), started with {@code extraArgs} added to its command line.
      */
-    public static RedisServerHarness start(String which, String... extraArgs) {
+    public static RedisServerHarness startBinary(String which, String... extraArgs) {
         Path dir = null;
         try {
             dir = Files.createTempDirectory("paguma-redis-");
@@ -132,12 +136,38 @@ public final class RedisServerHarness implements AutoCloseable {
 
     /** Stops the server as an operator would (SIGTERM); returns when its process has ended. */
     public synchronized void stop() {
+        if (process != null) signalQuietly();
         end(false);
     }
 
     /** Kills the server (SIGKILL), as a crash would; returns when its process has ended. */
     public synchronized void kill() {
         end(true);
+    }
+
+    /** Freezes the server (SIGSTOP): its connections stay open but nothing is answered, as a server stuck or far away. */
+    public synchronized void freeze() {
+        signal("-STOP");
+    }
+
+    /** Lets a frozen server go on (SIGCONT). */
+    public synchronized void thaw() {
+        signal("-CONT");
+    }
+
+    private void signal(String signal) {
+        if (process == null) throw new IllegalStateException("redis-server on port " + port + " is not running");
+        try {
+            Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid())).inheritIO().start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IllegalStateException("kill " + signal + " " + process.pid() + " failed");
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("could not signal redis-server: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while signalling redis-server", e);
+        }
     }
 
     /** Starts the server again on the same port, empty (nothing was saved); returns once it answers PING. */
@@ -153,6 +183,7 @@ public final class RedisServerHarness implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        if (process != null) signalQuietly();
         end(true);
         deleteQuietly(dir);
     }
@@ -186,6 +217,17 @@ public final class RedisServerHarness implements AutoCloseable {
         if (!p.isAlive()) {
             throw new IllegalStateException("redis-server on port " + port + " ended at start (exit " + p.exitValue()
                     + "); its output:\n" + readQuietly(out));
+        }
+    }
+
+    /** A frozen server must go on before it can end by SIGTERM; SIGKILL needs no such care. */
+    private void signalQuietly() {
+        try {
+            new ProcessBuilder("kill", "-CONT", Long.toString(process.pid())).start().waitFor(10, TimeUnit.SECONDS);
+        } catch (IOException e) {
+            log.debug("could not SIGCONT redis-server", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
