@@ -281,7 +281,11 @@ final class RedisLink {
                 log.warn("{}: Redis at {} is unreachable ({}); trying again every {}", owner, address, describeCause(cause),
                         text(reconnectDelay));
             }
-            retry = scheduler.schedule(this::retry, reconnectDelay.toNanos(), TimeUnit.NANOSECONDS);
+            try {
+                retry = scheduler.schedule(this::retry, reconnectDelay.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException ended) {
+                log.warn("{}: cannot try Redis at {} again: its threads have ended (was the runtime closed first?)", owner, address);
+            }
         }
     }
 
