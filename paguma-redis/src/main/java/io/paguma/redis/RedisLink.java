@@ -124,14 +124,16 @@ final class RedisLink {
      * @param owner    names the owner in messages and logs ({@code shared data 'chat'})
      * @param config   section {@code redis:}'s values
      * @param runtime  whose IO loops Lettuce runs on; null: Lettuce's own threads
+     * @param channels subscribed from the first connection on
      * @param listener hears the pub/sub messages
      */
-    RedisLink(String owner, ConfigSection.Values config, PagumaRuntime runtime, Listener listener) {
+    RedisLink(String owner, ConfigSection.Values config, PagumaRuntime runtime, Set<String> channels, Listener listener) {
         this.owner = owner;
         this.uri = RedisURI.create(config.get(RedisConfig.URI));
         this.timeout = config.get(RedisConfig.COMMAND_TIMEOUT);
         this.reconnectDelay = config.get(RedisConfig.RECONNECT_DELAY);
         this.listener = listener;
+        this.channels.addAll(channels);
         uri.setTimeout(timeout);
         this.address = uri.getHost() + ":" + uri.getPort();
         this.expiredChannel = "__keyevent@" + uri.getDatabase() + "__:expired";

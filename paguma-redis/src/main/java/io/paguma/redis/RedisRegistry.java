@@ -3,10 +3,7 @@ package io.paguma.redis;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.KeyValue;
-import io.lettuce.core.ScanArgs;
-import io.lettuce.core.ScanCursor;
 import io.lettuce.core.ScriptOutputType;
 import io.paguma.PagumaConfig;
 import io.paguma.PagumaRuntime;
@@ -28,7 +25,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -49,7 +45,8 @@ import java.util.function.Supplier;
  * (and {@code redis.keyPrefix}). See docs/REDIS.md for the keys, channels and scripts.
  *
  * <p>A member is key {@code <keyPrefix>member:<id>}, holding its info (JSON, after a token naming
- * the membership that wrote it), with a time to live of {@code cluster.memberTtl}. The member's
+ * the membership that wrote it), with a time to live of {@code cluster.memberTtl}, and its id is in
+ * the set {@code <keyPrefix>member-ids}. The member's
  * view refreshes it every third of that, making it again if it vanished (Redis restarted without
  * persistence, or refreshes came late), so a member whose process died is gone within
  * {@code memberTtl}. Join, update and leave are Lua scripts that change the key and publish the
@@ -57,7 +54,8 @@ import java.util.function.Supplier;
  * key exists (a live member has the id). Views learn changes from that channel and from Redis's
  * expired-key events (a member whose key expired is seen to leave, with a reason saying it stopped
  * refreshing). Pub/sub delivers at most once, so every view also re-reads the whole membership
- * every {@code cluster.resyncInterval} and derives JOINED, UPDATED and LEFT from the difference.
+ * (the ids in the set, then their keys; ids whose key is gone are dropped from the set) every
+ * {@code cluster.resyncInterval} and derives JOINED, UPDATED and LEFT from the difference.
  * While Redis is unreachable a view keeps what it knew; after it reconnects it lets its members'
  * refreshes come back (one {@code memberTtl}) before a resync may call anyone gone.
  *
@@ -73,36 +71,50 @@ import java.util.function.Supplier;
 public final class RedisRegistry implements Registry {
     private static final Logger log = LoggerFactory.getLogger(RedisRegistry.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int SCAN_BATCH = 500;
+    private static final int READ_BATCH = 500;
 
+    /** KEYS: the member's key, the members channel, the index of ids. ARGV: id, value, ttl. */
     private static final Script JOIN = Script.of("join", """
-            if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then
-              redis.call('PUBLISH', KEYS[2], 'J' .. ARGV[1])
+            if redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3], 'NX') then
+              redis.call('SADD', KEYS[3], ARGV[1])
+              redis.call('PUBLISH', KEYS[2], 'J' .. ARGV[2])
               return 1
             end
             return 0""");
-    /** ARGV: owner token, value, ttl. 2: made again, 1: refreshed, 0: another membership has the key. */
+    /** ARGV: id, token, value, ttl. 2: made again, 1: refreshed, 0: another membership has the key. */
     private static final Script REFRESH = Script.of("refresh", """
             local current = redis.call('GET', KEYS[1])
+            redis.call('SADD', KEYS[3], ARGV[1])
             if current == false then
-              redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-              redis.call('PUBLISH', KEYS[2], 'J' .. ARGV[2])
+              redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+              redis.call('PUBLISH', KEYS[2], 'J' .. ARGV[3])
               return 2
             end
-            if string.sub(current, 1, #ARGV[1]) ~= ARGV[1] then return 0 end
-            redis.call('PEXPIRE', KEYS[1], ARGV[3])
+            if string.sub(current, 1, #ARGV[2]) ~= ARGV[2] then return 0 end
+            redis.call('PEXPIRE', KEYS[1], ARGV[4])
             return 1""");
+    /** ARGV: id, token, value, ttl. */
     private static final Script UPDATE = Script.of("update", """
             local current = redis.call('GET', KEYS[1])
-            if current ~= false and string.sub(current, 1, #ARGV[1]) ~= ARGV[1] then return 0 end
-            redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-            redis.call('PUBLISH', KEYS[2], 'U' .. ARGV[2])
+            if current ~= false and string.sub(current, 1, #ARGV[2]) ~= ARGV[2] then return 0 end
+            redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+            redis.call('SADD', KEYS[3], ARGV[1])
+            redis.call('PUBLISH', KEYS[2], 'U' .. ARGV[3])
             return 1""");
+    /** ARGV: id, token. */
     private static final Script LEAVE = Script.of("leave", """
             local current = redis.call('GET', KEYS[1])
-            if current ~= false and string.sub(current, 1, #ARGV[1]) == ARGV[1] then
+            if current ~= false and string.sub(current, 1, #ARGV[2]) == ARGV[2] then
               redis.call('DEL', KEYS[1])
+              redis.call('SREM', KEYS[3], ARGV[1])
               redis.call('PUBLISH', KEYS[2], 'L' .. current)
+              return 1
+            end
+            return 0""");
+    /** ARGV: id. Drops an id from the index once its key is gone (expired), atomically: a member joining meanwhile stays. */
+    private static final Script PRUNE = Script.of("prune", """
+            if redis.call('EXISTS', KEYS[1]) == 0 then
+              redis.call('SREM', KEYS[3], ARGV[1])
               return 1
             end
             return 0""");
@@ -110,6 +122,7 @@ public final class RedisRegistry implements Registry {
     private final String name;
     private final String memberPrefix;
     private final String channel;
+    private final String index;
     private final Duration memberTtl;
     private final Duration resyncInterval;
     private final RedisLink link;
@@ -135,7 +148,7 @@ public final class RedisRegistry implements Registry {
         var redis = config.section(new RedisConfig());
         var cluster = config.section(new ClusterConfig());
         this.memberPrefix = redis.get(RedisConfig.KEY_PREFIX) + "member:";
-        this.channel = redis.get(RedisConfig.KEY_PREFIX) + "members";
+        this.index = redis.get(RedisConfig.KEY_PREFIX) + "member-ids";
         this.memberTtl = cluster.get(ClusterConfig.MEMBER_TTL);
         this.resyncInterval = cluster.get(ClusterConfig.RESYNC_INTERVAL);
         String threadName = "paguma-redis-registry-" + name;
@@ -146,7 +159,8 @@ public final class RedisRegistry implements Registry {
             return t;
         });
         thread.allowCoreThreadTimeOut(true);
-        this.link = new RedisLink("registry '" + name + "'", redis, runtime, new RedisLink.Listener() {
+        this.channel = redis.get(RedisConfig.KEY_PREFIX) + "members";
+        this.link = new RedisLink("registry '" + name + "'", redis, runtime, Set.of(channel), new RedisLink.Listener() {
             @Override
             public void message(String ch, byte[] message) {
                 heard(ch, message);
@@ -160,7 +174,6 @@ public final class RedisRegistry implements Registry {
                 });
             }
         });
-        link.subscribe(channel);
         long every = resyncInterval.toNanos();
         resyncTimer = link.scheduler().scheduleWithFixedDelay(() -> post(this::resync), every, every, TimeUnit.NANOSECONDS);
     }
@@ -197,7 +210,8 @@ public final class RedisRegistry implements Registry {
         if (closed.get()) return CompletableFuture.failedFuture(closedException());
         if (own.containsKey(self.id())) return CompletableFuture.failedFuture(taken(self.id()));
         RedisMembership m = new RedisMembership(self);
-        return link.<Long>script(JOIN, ScriptOutputType.INTEGER, keys(self.id()), bytes(m.value(self)), ascii(memberTtl.toMillis()))
+        return link.<Long>script(JOIN, ScriptOutputType.INTEGER, keys(self.id()), bytes(self.id()), bytes(m.value(self)),
+                        ascii(memberTtl.toMillis()))
                 .handle((r, e) -> {
                     if (e != null) throw failure(e, "the join of " + self.id());
                     if (r != 1) throw taken(self.id());
@@ -298,7 +312,7 @@ public final class RedisRegistry implements Registry {
         if (closed.get() || resyncing) return;
         resyncing = true;
         long since = seq;
-        scan(ScanCursor.INITIAL, new ArrayList<>()).thenCompose(this::read).whenComplete((snapshot, e) -> post(() -> {
+        read().whenComplete((snapshot, e) -> post(() -> {
             resyncing = false;
             if (e != null) {
                 if (!resyncFailing && !closed.get()) {
@@ -314,29 +328,31 @@ public final class RedisRegistry implements Registry {
         }));
     }
 
-    private CompletableFuture<List<String>> scan(ScanCursor cursor, List<String> keys) {
-        ScanArgs args = ScanArgs.Builder.matches(glob(memberPrefix) + "*").limit(SCAN_BATCH);
-        return link.<KeyScanCursor<String>>call(c -> c.scan(cursor, args)).thenCompose(page -> {
-            keys.addAll(page.getKeys());
-            return page.isFinished() ? CompletableFuture.completedFuture(keys) : scan(page, keys);
+    /** Every member in the index whose key exists; ids whose key is gone are pruned from the index. */
+    private CompletableFuture<Map<String, NodeInfo>> read() {
+        return link.<Set<byte[]>>call(c -> c.smembers(index)).thenCompose(members -> {
+            List<String> ids = new ArrayList<>();
+            for (byte[] id : members) ids.add(new String(id, StandardCharsets.UTF_8));
+            Map<String, NodeInfo> snapshot = new HashMap<>();
+            CompletableFuture<Void> all = CompletableFuture.completedFuture(null);
+            for (int from = 0; from < ids.size(); from += READ_BATCH) {
+                List<String> batch = ids.subList(from, Math.min(ids.size(), from + READ_BATCH));
+                String[] keys = batch.stream().map(id -> memberPrefix + id).toArray(String[]::new);
+                all = all.thenCompose(v -> link.<List<KeyValue<String, byte[]>>>call(c -> c.mget(keys))).thenAccept(values -> {
+                    for (int i = 0; i < values.size(); i++) {
+                        KeyValue<String, byte[]> kv = values.get(i);
+                        if (!kv.hasValue()) {
+                            String id = batch.get(i);
+                            link.script(PRUNE, ScriptOutputType.INTEGER, keys(id), bytes(id));
+                            continue;
+                        }
+                        NodeInfo info = parse(new String(kv.getValue(), StandardCharsets.UTF_8));
+                        if (info != null) snapshot.put(info.id(), info);
+                    }
+                });
+            }
+            return all.thenApply(v -> snapshot);
         });
-    }
-
-    private CompletableFuture<Map<String, NodeInfo>> read(List<String> keys) {
-        Map<String, NodeInfo> snapshot = new HashMap<>();
-        CompletableFuture<Void> all = CompletableFuture.completedFuture(null);
-        List<String> unique = new ArrayList<>(new TreeSet<>(keys));
-        for (int from = 0; from < unique.size(); from += SCAN_BATCH) {
-            String[] batch = unique.subList(from, Math.min(unique.size(), from + SCAN_BATCH)).toArray(new String[0]);
-            all = all.thenCompose(v -> link.<List<KeyValue<String, byte[]>>>call(c -> c.mget(batch))).thenAccept(values -> {
-                for (KeyValue<String, byte[]> kv : values) {
-                    if (!kv.hasValue()) continue;
-                    NodeInfo info = parse(new String(kv.getValue(), StandardCharsets.UTF_8));
-                    if (info != null) snapshot.put(info.id(), info);
-                }
-            });
-        }
-        return all.thenApply(v -> snapshot);
     }
 
     private void apply(Map<String, NodeInfo> snapshot, long since) {
@@ -446,7 +462,7 @@ public final class RedisRegistry implements Registry {
 
         private void refresh() {
             if (left) return;
-            next(() -> link.<Long>script(REFRESH, ScriptOutputType.INTEGER, keys(id), bytes(token),
+            next(() -> link.<Long>script(REFRESH, ScriptOutputType.INTEGER, keys(id), bytes(id), bytes(token),
                     bytes(value(self)), ascii(memberTtl.toMillis()))).whenComplete((r, e) -> {
                 if (e != null) {
                     if (!refreshFailing && !left) {
@@ -489,7 +505,7 @@ public final class RedisRegistry implements Registry {
                         "member " + id + " cannot change its id to " + info.id()));
             }
             if (left || closed.get()) return CompletableFuture.failedFuture(new RegistryException("member " + id + " has left"));
-            return next(() -> link.<Long>script(UPDATE, ScriptOutputType.INTEGER, keys(id), bytes(token),
+            return next(() -> link.<Long>script(UPDATE, ScriptOutputType.INTEGER, keys(id), bytes(id), bytes(token),
                     bytes(value(info)), ascii(memberTtl.toMillis())))
                     .handle((r, e) -> {
                         if (e != null) throw failure(e, "the update of " + id);
@@ -516,7 +532,7 @@ public final class RedisRegistry implements Registry {
             left = true;
             Future<?> r = refresher;
             if (r != null) r.cancel(false);
-            leaving = next(() -> link.<Long>script(LEAVE, ScriptOutputType.INTEGER, keys(id), bytes(token)))
+            leaving = next(() -> link.<Long>script(LEAVE, ScriptOutputType.INTEGER, keys(id), bytes(id), bytes(token)))
                     .handle((ok, e) -> {
                         post(() -> {
                             if (own.remove(id, this)) remove(id, reason);
@@ -534,7 +550,7 @@ public final class RedisRegistry implements Registry {
     // --- Helpers
 
     private String[] keys(String id) {
-        return new String[] {memberPrefix + id, channel};
+        return new String[] {memberPrefix + id, channel, index};
     }
 
     private RegistryException taken(String id) {
@@ -558,16 +574,6 @@ public final class RedisRegistry implements Registry {
 
     private static byte[] ascii(long n) {
         return Long.toString(n).getBytes(StandardCharsets.US_ASCII);
-    }
-
-    /** {@code prefix} with SCAN's glob characters escaped. */
-    private static String glob(String prefix) {
-        StringBuilder b = new StringBuilder();
-        for (char c : prefix.toCharArray()) {
-            if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') b.append('\\');
-            b.append(c);
-        }
-        return b.toString();
     }
 
     static String json(NodeInfo info) {

@@ -122,7 +122,7 @@ public final class RedisSharedData implements SharedData {
             return t;
         });
         delivery.allowCoreThreadTimeOut(true);
-        this.link = new RedisLink("shared data '" + name + "'", redis, runtime, this::heard);
+        this.link = new RedisLink("shared data '" + name + "'", redis, runtime, java.util.Set.of(), this::heard);
     }
 
     /**

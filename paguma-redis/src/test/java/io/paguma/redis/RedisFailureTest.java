@@ -236,17 +236,42 @@ class RedisFailureTest {
         try (RedisClient client = RedisClient.create(redis.uri());
              StatefulRedisConnection<String, String> raw = client.connect()) {
             raw.sync().set("paguma:member:ghost", record, io.lettuce.core.SetArgs.Builder.px(400));
+            raw.sync().sadd("paguma:member-ids", "ghost");
+            MembershipChange joined = seen.poll(5, TimeUnit.SECONDS);
+            assertThat(joined).isNotNull();
+            assertThat(joined.type()).isEqualTo(MembershipChange.Type.JOINED);
+            assertThat(joined.node().id()).isEqualTo("ghost");
+            MembershipChange left = seen.poll(5, TimeUnit.SECONDS);
+            assertThat(left).isNotNull();
+            assertThat(left.type()).isEqualTo(MembershipChange.Type.LEFT);
+            assertThat(left.node().port()).isEqualTo(7009);
+            assertThat(left.reason()).contains("stopped refreshing");
+            assertThat(view.members()).doesNotContainKey("ghost");
+            // The next resync drops the id from the index.
+            await().atMost(Duration.ofSeconds(5)).until(() -> !raw.sync().sismember("paguma:member-ids", "ghost"));
+        }
+    }
+
+    @Test
+    void withoutExpiryEventsTheResyncStillFindsAMemberThatStoppedRefreshing() throws Exception {
+        redis.close();
+        redis = RedisServerHarness.startWithArgs("--rename-command", "CONFIG", "");
+        RedisRegistry view = view("no-events");
+        BlockingQueue<MembershipChange> seen = new LinkedBlockingQueue<>();
+        view.watch(seen::add);
+        try (RedisClient client = RedisClient.create(redis.uri());
+             StatefulRedisConnection<String, String> raw = client.connect()) {
+            raw.sync().set("paguma:member:ghost", "dead-token|" + RedisRegistry.json(NodeInfo.of("ghost", "127.0.0.1", 7009)),
+                    io.lettuce.core.SetArgs.Builder.px(400));
+            raw.sync().sadd("paguma:member-ids", "ghost");
         }
         MembershipChange joined = seen.poll(5, TimeUnit.SECONDS);
         assertThat(joined).isNotNull();
         assertThat(joined.type()).isEqualTo(MembershipChange.Type.JOINED);
-        assertThat(joined.node().id()).isEqualTo("ghost");
         MembershipChange left = seen.poll(5, TimeUnit.SECONDS);
         assertThat(left).isNotNull();
         assertThat(left.type()).isEqualTo(MembershipChange.Type.LEFT);
-        assertThat(left.node().port()).isEqualTo(7009);
-        assertThat(left.reason()).contains("stopped refreshing");
-        assertThat(view.members()).doesNotContainKey("ghost");
+        assertThat(left.reason()).contains("stopped refreshing").contains("found at resync");
     }
 
     @Test
