@@ -57,6 +57,11 @@ class RedisFailureTest {
     void stop() throws Exception {
         for (AutoCloseable c : toClose) c.close();
         redis.close();
+        // Whatever the outage did, closing leaves no thread behind: no delivery or view thread, no Lettuce thread.
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            assertThat(liveThreads("paguma-redis-")).isEmpty();
+            assertThat(liveThreads("lettuce-")).isEmpty();
+        });
     }
 
     private PagumaConfig config(String name) {

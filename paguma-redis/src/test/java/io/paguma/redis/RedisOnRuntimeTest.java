@@ -6,6 +6,7 @@ import io.paguma.cluster.NodeInfo;
 import io.paguma.cluster.Registry;
 import io.paguma.cluster.SharedData;
 import io.paguma.cluster.SharedData.Change;
+import io.paguma.testing.LogCapture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -96,6 +97,26 @@ class RedisOnRuntimeTest {
             rt.close();
         }
         assertThat(liveThreads("paguma-rt-io")).isEmpty();
+    }
+
+    @Test
+    void aRuntimeOnAnotherTransportThanLettucesGetsOneWarningAndLettuceThreadsOfItsOwn() throws Exception {
+        PagumaConfig config = RedisSharedDataTest.config(redis, "PAGUMA_NAME", "nio", "PAGUMA_IO_THREADS", "1",
+                "PAGUMA_TRANSPORT", "nio");
+        PagumaRuntime rt = PagumaRuntime.create(config);
+        try (LogCapture logs = LogCapture.start()) {
+            SharedData store = RedisSharedData.create(config, rt);
+            try {
+                done(store.set("k", bytes("v")));
+                assertThat(done(store.get("k"))).asString(StandardCharsets.UTF_8).isEqualTo("v");
+                assertThat(logs.at("WARN", "uses transport", "runtime nio uses nio")).hasSize(1);
+            } finally {
+                store.close();
+            }
+            assertThat(rt.ioEventLoops().isShuttingDown()).isFalse();
+        } finally {
+            rt.close();
+        }
     }
 
     private static byte[] bytes(String s) {
