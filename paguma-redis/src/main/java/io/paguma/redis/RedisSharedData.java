@@ -36,8 +36,8 @@ import java.util.function.Function;
  * order Redis made the changes, and one daemon thread per store, {@code paguma-redis-data-<name>},
  * calls the listeners in that order: never on the caller's thread, never on an IO thread. A
  * listener that blocks delays the others of its store; one that throws is logged with its key.
- * An operation made after {@link #subscribe} returned runs once Redis has confirmed the
- * subscription, so its change is heard.
+ * An operation made after {@link #subscribe} (or a subscription's close) returned runs once
+ * Redis has confirmed the subscription (or its end), so its change is heard (or not).
  *
  * <p>Operations never block. Their futures complete on a Lettuce IO thread (the runtime's, when
  * the store has one): do not block in callbacks on them. A future fails with
@@ -104,7 +104,7 @@ public final class RedisSharedData implements SharedData {
     private final ThreadPoolExecutor delivery;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Object barrierLock = new Object();
-    /** Completes when every SUBSCRIBE sent so far is confirmed (or failed); operations start after it. Guarded by barrierLock. */
+    /** Completes when every SUBSCRIBE and UNSUBSCRIBE sent so far is confirmed (or failed); operations start after it. Guarded by barrierLock. */
     private CompletableFuture<Void> subscribed = CompletableFuture.completedFuture(null);
     private final java.util.Set<Thread> deliveryThreads = ConcurrentHashMap.newKeySet();
 
@@ -235,10 +235,7 @@ public final class RedisSharedData implements SharedData {
         Sub sub = new Sub(this, key, listener);
         subscribers.compute(key, (k, subs) -> {
             if (subs == null) {
-                CompletableFuture<Void> confirmed = link.subscribe(changePrefix + k);
-                synchronized (barrierLock) {
-                    subscribed = subscribed.isDone() ? confirmed : CompletableFuture.allOf(subscribed, confirmed);
-                }
+                awaitBefore(link.subscribe(changePrefix + k));
                 return new Sub[] {sub};
             }
             Sub[] more = Arrays.copyOf(subs, subs.length + 1);
@@ -252,9 +249,20 @@ public final class RedisSharedData implements SharedData {
         subscribers.computeIfPresent(sub.key, (k, subs) -> {
             Sub[] fewer = Arrays.stream(subs).filter(s -> s != sub).toArray(Sub[]::new);
             if (fewer.length > 0) return fewer;
-            if (!closed.get()) link.unsubscribe(changePrefix + k);
+            if (!closed.get()) awaitBefore(link.unsubscribe(changePrefix + k));
             return null;
         });
+    }
+
+    /**
+     * Later operations start once {@code confirmed} (a SUBSCRIBE or UNSUBSCRIBE) has completed:
+     * Redis then publishes their changes to the channels as they are now subscribed, neither a
+     * change the new listener should not hear nor one it should miss.
+     */
+    private void awaitBefore(CompletableFuture<Void> confirmed) {
+        synchronized (barrierLock) {
+            subscribed = subscribed.isDone() ? confirmed : CompletableFuture.allOf(subscribed, confirmed);
+        }
     }
 
     /** A pub/sub message, on the IO thread: queued for the delivery thread with the listeners subscribed now. */
