@@ -382,6 +382,14 @@ final class RedisLink {
         return onPubSub(p -> p.subscribe(channel));
     }
 
+    /**
+     * A PING on the pub/sub connection: it completes after every message Redis published before it
+     * has been handed to the listener, and before any published after it.
+     */
+    CompletableFuture<Void> fence() {
+        return onPubSub(p -> p.ping().thenApply(pong -> null));
+    }
+
     CompletableFuture<Void> unsubscribe(String channel) {
         channels.remove(channel);
         return onPubSub(p -> p.unsubscribe(channel));

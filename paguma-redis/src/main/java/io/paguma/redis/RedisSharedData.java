@@ -36,8 +36,11 @@ import java.util.function.Function;
  * order Redis made the changes, and one daemon thread per store, {@code paguma-redis-data-<name>},
  * calls the listeners in that order: never on the caller's thread, never on an IO thread. A
  * listener that blocks delays the others of its store; one that throws is logged with its key.
- * An operation made after {@link #subscribe} (or a subscription's close) returned runs once
- * Redis has confirmed the subscription (or its end), so its change is heard (or not).
+ * A listener hears the changes Redis made after it confirmed the subscription (for a key that
+ * already has listeners, after a PING on the pub/sub connection): an operation made after
+ * {@link #subscribe} returned waits for that, so its change is heard, and one that completed
+ * before is not. An operation made after a subscription's close returned waits for the
+ * UNSUBSCRIBE, so that a later listener of the key does not hear it.
  *
  * <p>Operations never block. Their futures complete on a Lettuce IO thread (the runtime's, when
  * the store has one): do not block in callbacks on them. A future fails with
@@ -145,6 +148,8 @@ public final class RedisSharedData implements SharedData {
         final RedisSharedData store;
         final String key;
         final Consumer<Change> listener;
+        /** Set on the IO thread once Redis confirmed the subscription: messages before are of changes made earlier. */
+        volatile boolean active;
         volatile boolean closed;
 
         Sub(RedisSharedData store, String key, Consumer<Change> listener) {
@@ -234,10 +239,11 @@ public final class RedisSharedData implements SharedData {
         if (closed.get()) throw closedException();
         Sub sub = new Sub(this, key, listener);
         subscribers.compute(key, (k, subs) -> {
-            if (subs == null) {
-                awaitBefore(link.subscribe(changePrefix + k));
-                return new Sub[] {sub};
-            }
+            // The first listener of a key subscribes its channel; a later one waits for a PING on
+            // the pub/sub connection: either way, it hears what Redis publishes after the reply.
+            CompletableFuture<Void> confirmed = subs == null ? link.subscribe(changePrefix + k) : link.fence();
+            awaitBefore(confirmed.whenComplete((v, e) -> sub.active = true));
+            if (subs == null) return new Sub[] {sub};
             Sub[] more = Arrays.copyOf(subs, subs.length + 1);
             more[subs.length] = sub;
             return more;
@@ -286,8 +292,10 @@ public final class RedisSharedData implements SharedData {
         } else {
             return;
         }
-        Sub[] subs = subscribers.get(key);
-        if (subs == null || closed.get()) return;
+        Sub[] all = subscribers.get(key);
+        if (all == null || closed.get()) return;
+        Sub[] subs = Arrays.stream(all).filter(s -> s.active).toArray(Sub[]::new);
+        if (subs.length == 0) return;
         Change change = new Change(key, type, value);
         try {
             delivery.execute(() -> deliver(change, subs));

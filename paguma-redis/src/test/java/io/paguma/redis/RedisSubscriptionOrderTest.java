@@ -57,6 +57,25 @@ class RedisSubscriptionOrderTest {
         }
     }
 
+    @Test
+    void aNewListenerOfAKeyWithListenersHearsNoChangeThatCompletedBeforeItSubscribed() throws Exception {
+        try (SharedData store = RedisSharedData.create(RedisSharedDataTest.config(redis))) {
+            String k = "busy-" + UUID.randomUUID();
+            BlockingQueue<Change> all = new LinkedBlockingQueue<>();
+            store.subscribe(k, all::add);
+            for (int round = 0; round < ROUNDS; round++) {
+                store.set(k, bytes("before-" + round)).get(5, TimeUnit.SECONDS);
+                BlockingQueue<Change> late = new LinkedBlockingQueue<>();
+                Subscription s = store.subscribe(k, late::add);
+                store.set(k, bytes("after-" + round)).get(5, TimeUnit.SECONDS);
+                assertThat(value(late.poll(5, TimeUnit.SECONDS))).as("round %d: new listener", round).isEqualTo("after-" + round);
+                s.close();
+                assertThat(value(all.poll(5, TimeUnit.SECONDS))).isEqualTo("before-" + round);
+                assertThat(value(all.poll(5, TimeUnit.SECONDS))).isEqualTo("after-" + round);
+            }
+        }
+    }
+
     private static String value(Change c) {
         assertThat(c).as("a change within 5 s").isNotNull();
         return new String(c.value(), StandardCharsets.UTF_8);
