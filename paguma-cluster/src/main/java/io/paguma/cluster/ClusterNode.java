@@ -65,6 +65,7 @@ final class ClusterNode implements ServiceContext {
     final PagumaRuntime runtime;
     final PagumaConfig config;
     private final Duration requestTimeout;
+    private final Duration memberTtl;
     private final boolean keepClientStore;
     final Registry registry;
     final SharedData data;
@@ -120,6 +121,7 @@ final class ClusterNode implements ServiceContext {
         this.runtime = runtime;
         this.config = config;
         ConfigValues c = new ConfigValues(config);
+        this.memberTtl = config.section(new ClusterConfig()).get(ClusterConfig.MEMBER_TTL);
         this.requestTimeout = c.requestTimeout;
         this.keepClientStore = c.keepClientStore;
         this.registry = registry;
@@ -1017,6 +1019,17 @@ final class ClusterNode implements ServiceContext {
         }
     }
 
+    /** Runs {@code task} on the membership thread after {@code delay}. */
+    private void membershipLater(Runnable task, Duration delay) {
+        java.util.concurrent.Executor later = delay.isZero() ? membership
+                : CompletableFuture.delayedExecutor(delay.toMillis(), TimeUnit.MILLISECONDS, membership);
+        try {
+            later.execute(task);
+        } catch (RejectedExecutionException e) {
+            // stopping
+        }
+    }
+
     /** Completes once the changes handed over so far have been worked through. */
     CompletableFuture<Void> membershipSettled() {
         CompletableFuture<Void> done = new CompletableFuture<>();
@@ -1028,11 +1041,17 @@ final class ClusterNode implements ServiceContext {
         return done;
     }
 
+    /** LEFTs put off because the node's link is still up: node id → the change. */
+    private final ConcurrentHashMap<String, MembershipChange> pendingLeaves = new ConcurrentHashMap<>();
+
     private void applyMembership(MembershipChange change) {
         NodeInfo n = change.node();
         if (n.id().equals(id)) return;
         switch (change.type()) {
             case JOINED, UPDATED -> {
+                if (pendingLeaves.remove(n.id()) != null) {
+                    log.info("node {}: node {} is back in the registry; its leave is forgotten", id, n.id());
+                }
                 NodeInfo before = members.put(n.id(), n);
                 if (before != null && !java.util.Objects.equals(before.attribute(INCARNATION), n.attribute(INCARNATION))) {
                     // The node restarted under the same id: what it had is gone.
@@ -1055,6 +1074,22 @@ final class ClusterNode implements ServiceContext {
                 rebuildRoutes();
             }
             case LEFT -> {
+                Link link = links.get(n.id());
+                if (link != null && link.connection.isOpen() && !stopping && change.reason() != null
+                        && !change.reason().equals("left") && pendingLeaves.putIfAbsent(n.id(), change) == null) {
+                    // Dropped by the registry, yet its link to this node is up: the registry may have
+                    // restarted or lost it for a moment. It stays a member until its link closes or
+                    // memberTtl passes without it coming back.
+                    log.info("node {}: the registry dropped node {} ({}) but its link is up: waiting up to {} for it to come back",
+                            id, n.id(), change.reason(), memberTtl);
+                    Runnable recheck = () -> {
+                        if (pendingLeaves.remove(n.id(), change)) applyMembership(change);
+                    };
+                    link.connection.closeFuture().whenComplete((v, e) -> membershipLater(recheck, Duration.ZERO));
+                    membershipLater(recheck, memberTtl);
+                    return;
+                }
+                if (pendingLeaves.containsKey(n.id())) return;
                 NodeInfo before = members.remove(n.id());
                 unlink(n.id());
                 rebuildRoutes();
