@@ -20,6 +20,9 @@ import java.util.function.Consumer;
  * integer, as Redis stores them; incrementing a key whose value is not such a text fails.
  */
 public interface SharedData extends AutoCloseable {
+    // Futures may complete on the store's own threads (a remote store's IO thread): continue with
+    // an *Async method, or on an executor of your own, before anything that blocks.
+
 
     /** The value of {@code key}, or null when it has none (never set, deleted or expired). */
     CompletableFuture<byte[]> get(String key);
@@ -56,8 +59,8 @@ public interface SharedData extends AutoCloseable {
      * the same value), deleted, expired; a new time to live alone ({@link #expire}) is not a change.
      * The calls of one store, to all its listeners, come one at a time in the order the changes
      * happened (per store, not only per listener), never on the caller's thread
-     * and never while holding the store's locks. Changes made while the subscription is being set
-     * up may or may not be seen; close the subscription to stop. Having no future, this throws:
+     * and never while holding the store's locks. A change made after this returns is heard; one
+     * that completed before it is not. Close the subscription to stop. Having no future, this throws:
      * {@link IllegalArgumentException} for a null or empty key, {@link SharedDataException} once
      * the store is closed.
      */

@@ -31,7 +31,10 @@ public abstract class RegistryContract {
     private final List<Registry> views = new ArrayList<>();
     private final String prefix = "t" + UUID.randomUUID().toString().substring(0, 8) + "-";
 
-    /** A new view onto the test's cluster (the same cluster on every call within a test); closed after the test. */
+    /**
+     * A new view onto the test's cluster (the same cluster on every call within a test), that has
+     * read the membership ({@link Registry#ready()} complete); closed after the test.
+     */
     protected abstract Registry createView();
 
     /** How long a change may take to reach every view (the implementation's configured bound). */
