@@ -16,12 +16,13 @@ import java.util.function.Consumer;
  * null where one is needed. Values are copied in and out: changing an array after handing it over,
  * or one received, changes nothing stored.
  *
+ * <p>A future may complete on the store's own threads (a remote store's IO thread): continue with
+ * an {@code *Async} method, or on an executor of your own, before anything that blocks.
+ *
  * <p>Counters ({@link #increment}) are values too: the decimal ASCII text of a signed 64-bit
  * integer, as Redis stores them; incrementing a key whose value is not such a text fails.
  */
 public interface SharedData extends AutoCloseable {
-    // Futures may complete on the store's own threads (a remote store's IO thread): continue with
-    // an *Async method, or on an executor of your own, before anything that blocks.
 
 
     /** The value of {@code key}, or null when it has none (never set, deleted or expired). */
