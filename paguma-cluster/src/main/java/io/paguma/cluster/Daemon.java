@@ -98,6 +98,13 @@ public final class Daemon implements AutoCloseable {
         SharedData data = b.sharedData;
         try {
             if (reg == null) reg = Backends.registry(section.get(ClusterConfig.REGISTRY), config, runtime);
+            if (data == null && section.get(ClusterConfig.SHARED_DATA) == ClusterConfig.SharedDataKind.IN_PROCESS
+                    && section.get(ClusterConfig.REGISTRY) != ClusterConfig.RegistryKind.IN_PROCESS) {
+                // Nodes of other processes would each have data of their own: logins and rooms would not be shared.
+                throw new IllegalArgumentException("cluster.sharedData: in-process cannot be shared with the nodes of other"
+                        + " processes (cluster.registry: " + section.get(ClusterConfig.REGISTRY).name().toLowerCase(java.util.Locale.ROOT)
+                        + "): set cluster.sharedData to service (one node runs service shared-data) or redis");
+            }
             if (data == null && section.get(ClusterConfig.SHARED_DATA) != ClusterConfig.SharedDataKind.SERVICE) {
                 data = Backends.sharedData(section.get(ClusterConfig.SHARED_DATA), config, runtime);
             }

@@ -37,6 +37,7 @@ class ClusterProcessTest {
                 .set(new ClusterConfig(), ClusterConfig.REGISTRY, ClusterConfig.RegistryKind.NODE)
                 .set(new ClusterConfig(), ClusterConfig.REGISTRY_ADDRESS, registryAddress)
                 .set(new ClusterConfig(), ClusterConfig.MEMBER_TTL, TTL)
+                .set(new ClusterConfig(), ClusterConfig.SHARED_DATA, ClusterConfig.SharedDataKind.SERVICE)
                 .build();
     }
 
@@ -48,7 +49,9 @@ class ClusterProcessTest {
             Process b = new ProcessBuilder(java, "-cp", JavaSources.testClassPath(), NodeProcessMain.class.getName(),
                     registry.address(), "b", String.valueOf(TTL.toMillis())).redirectError(err.toFile()).start();
             ChatService chat = new ChatService();
-            Daemon a = Daemon.builder().config(nodeConfig(registry.address())).nodeId("a").service(chat).build().start();
+            // a hosts the shared data; b (another process) reaches it over the link.
+            Daemon a = Daemon.builder().config(nodeConfig(registry.address())).nodeId("a").service(chat)
+                    .service(new SharedDataService()).build().start();
             List<String> left = new CopyOnWriteArrayList<>();
             try {
                 BufferedReader out = new BufferedReader(new InputStreamReader(b.getInputStream(), StandardCharsets.UTF_8));
@@ -58,6 +61,8 @@ class ClusterProcessTest {
                 try (Nodes client = new Nodes()) {
                     Nodes.TestClient c = client.client(a);
                     assertThat(c.ask(30, "across")).isEqualTo("stored across");
+                    // A login on a is in the hosted shared data, which b reads over the link.
+                    assertThat(c.ask(ChatService.LOGIN, "alice")).isEqualTo("1");
                     // ...and a request b never answers is pending when b dies.
                     CompletableFuture<Message> fromClient = c.client.request(new Message(32, new byte[0]), Duration.ofSeconds(30));
                     CompletableFuture<Message> fromService = a.context().request("store", 32, new byte[0], Duration.ofSeconds(30));
@@ -88,11 +93,21 @@ class ClusterProcessTest {
     }
 
     @Test
+    void nodesOfSeveralProcessesRefuseDataOfTheirOwn() {
+        PagumaConfig lonely = nodeConfig("127.0.0.1:1").toBuilder()
+                .set(new ClusterConfig(), ClusterConfig.SHARED_DATA, ClusterConfig.SharedDataKind.IN_PROCESS).build();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Daemon.builder().config(lonely).nodeId("x").build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cluster.sharedData")
+                .hasMessageContaining("service").hasMessageContaining("redis");
+    }
+
+    @Test
     void nodesSurviveARestartOfTheRegistryNode() throws Exception {
         RegistryServer registry = RegistryServer.builder().host("127.0.0.1").port(0).memberTtl(TTL).build().start();
         int port = registry.port();
         ChatService chatA = new ChatService();
-        Daemon a = Daemon.builder().config(nodeConfig(registry.address())).nodeId("a").service(chatA).build().start();
+        Daemon a = Daemon.builder().config(nodeConfig(registry.address())).nodeId("a").service(chatA)
+                .service(new SharedDataService()).build().start();
         Daemon b = Daemon.builder().config(nodeConfig(registry.address())).nodeId("b").service(new DaemonTest.Store()).build().start();
         try (Nodes clients = new Nodes()) {
             await().atMost(Duration.ofSeconds(10)).until(() -> a.linkedNodes().contains("b") && b.linkedNodes().contains("a"));

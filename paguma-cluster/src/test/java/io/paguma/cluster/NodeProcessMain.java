@@ -16,6 +16,7 @@ public final class NodeProcessMain {
         PagumaConfig config = PagumaConfig.builder().port(0).codec("paguma").ioThreads(1).workerPoolSize(2)
                 .set(new ClusterConfig(), ClusterConfig.REGISTRY, ClusterConfig.RegistryKind.NODE)
                 .set(new ClusterConfig(), ClusterConfig.REGISTRY_ADDRESS, args[0])
+                .set(new ClusterConfig(), ClusterConfig.SHARED_DATA, ClusterConfig.SharedDataKind.SERVICE)
                 .set(new ClusterConfig(), ClusterConfig.MEMBER_TTL, Duration.ofMillis(Long.parseLong(args[2])))
                 .build();
         Daemon d = Daemon.builder().config(config).nodeId(args[1]).gateway(false).service(new DaemonTest.Store()).build().start();
