@@ -265,6 +265,91 @@ class DaemonTest {
     }
 
     @Test
+    void aServiceOnSeveralNodesIsChosenStickyRoundRobinOrByKey() throws Exception {
+        // chat runs on a and b; clients connect to c, which does not run it.
+        nodes.start("a", new ChatService());
+        nodes.start("b", new ChatService());
+        Daemon sticky = nodes.start("c");
+        Daemon roundRobin = nodes.start(Daemon.builder().nodeId("d").registry(nodes.registry).sharedData(nodes.data)
+                .config(Nodes.config()).balance("chat", Balance.ROUND_ROBIN));
+        Daemon byKey = nodes.start(Daemon.builder().nodeId("e").registry(nodes.registry).sharedData(nodes.data)
+                .config(Nodes.config()).balance("chat", Balance.byKey(r -> r.text().split("/")[0])));
+        nodes.awaitMesh();
+        // Sticky: each client keeps to one node; over 20 clients both nodes serve some.
+        java.util.Set<String> servedBy = new java.util.HashSet<>();
+        for (int i = 0; i < 20; i++) {
+            Nodes.TestClient t = nodes.client(sticky);
+            java.util.Set<String> mine = new java.util.HashSet<>();
+            for (int k = 0; k < 5; k++) mine.add(t.ask(ChatService.ECHO, "x").split(":")[0]);
+            assertThat(mine).as("nodes that served one sticky client").hasSize(1);
+            servedBy.addAll(mine);
+        }
+        assertThat(servedBy).containsExactlyInAnyOrder("a", "b");
+        // Round robin: one client's messages alternate.
+        Nodes.TestClient rr = nodes.client(roundRobin);
+        List<String> order = new java.util.ArrayList<>();
+        for (int k = 0; k < 6; k++) order.add(rr.ask(ChatService.ECHO, "x").split(":")[0]);
+        for (int k = 1; k < 6; k++) assertThat(order.get(k)).isNotEqualTo(order.get(k - 1));
+        // By key: one key, one node, whoever sends it; both nodes get keys.
+        java.util.Map<String, java.util.Set<String>> nodesOfKey = new java.util.HashMap<>();
+        for (int i = 0; i < 3; i++) {
+            Nodes.TestClient t = nodes.client(byKey);
+            for (int key = 0; key < 10; key++) {
+                nodesOfKey.computeIfAbsent("room" + key, k -> new java.util.HashSet<>())
+                        .add(t.ask(ChatService.ECHO, "room" + key + "/hi").split(":")[0]);
+            }
+        }
+        assertThat(nodesOfKey.values()).allSatisfy(set -> assertThat(set).hasSize(1));
+        assertThat(nodesOfKey.values().stream().flatMap(java.util.Set::stream).distinct()).containsExactlyInAnyOrder("a", "b");
+    }
+
+    @Test
+    void aKeptClientStoreOutlivesItsLogin() throws Exception {
+        Daemon a = nodes.start(Daemon.builder().nodeId("a").registry(nodes.registry).sharedData(nodes.data).service(new ChatService())
+                .config(Nodes.config().toBuilder().set(new ClusterConfig(), ClusterConfig.KEEP_CLIENT_STORE, true).build()));
+        Nodes.TestClient t = nodes.client(a);
+        t.ask(ChatService.LOGIN, "zoe");
+        a.context().clientStore("zoe").put("coins", "12".getBytes(StandardCharsets.UTF_8)).get(5, TimeUnit.SECONDS);
+        t.client.close().get(5, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(5)).until(() -> a.clientCount() == 0);
+        Nodes.TestClient again = nodes.client(a);
+        again.ask(ChatService.LOGIN, "zoe");
+        assertThat(a.context().clientStore("zoe").get("coins").get(5, TimeUnit.SECONDS)).asString(StandardCharsets.UTF_8).isEqualTo("12");
+    }
+
+    @Test
+    void componentsStartBeforeTheGatewayOpensAndStopAfterItClosed() {
+        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ChatService chat = new ChatService();
+        Component probe = new Component() {
+            Daemon daemon;
+
+            @Override
+            public String name() {
+                return "probe";
+            }
+
+            @Override
+            public void start(Daemon d) {
+                daemon = d;
+                seen.add("start: gateway " + (d.gateway() == null ? "closed" : "open") + ", services mounted " + (chat.ctx != null));
+            }
+
+            @Override
+            public void stop() {
+                seen.add("stop: clients " + daemon.clientCount() + ", disconnects heard " + chat.clientEvents.stream()
+                        .filter(e -> e.type() == ClientEvent.Type.DISCONNECTED).count() + ", unmounted " + chat.unmounted);
+            }
+        };
+        Daemon a = nodes.start(Daemon.builder().nodeId("a").registry(nodes.registry).sharedData(nodes.data)
+                .config(Nodes.config()).service(chat).component(probe));
+        nodes.client(a);
+        a.stop();
+        assertThat(seen).containsExactly("start: gateway closed, services mounted true",
+                "stop: clients 0, disconnects heard 1, unmounted false");
+    }
+
+    @Test
     void twoServicesClaimingOneIdFailTheStart() {
         Service other = new Service() {
             @Override
