@@ -276,6 +276,7 @@ final class RedisBenchCommand implements Callable<Integer> {
         }
 
         void next() {
+            if (!running) return; // a retry that came after the run ended
             outstanding.incrementAndGet();
             String key = keys[ThreadLocalRandom.current().nextInt(keys.length)];
             CompletableFuture<?> f = switch (op) {
