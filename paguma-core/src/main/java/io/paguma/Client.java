@@ -114,6 +114,8 @@ public final class Client {
     private final String wsQuery;
     /** The shared runtime this client runs on, or null: it has threads of its own. */
     private final PagumaRuntime runtime;
+    /** See {@link EndpointBuilder#routersOnIoThreads()}. */
+    private final boolean routersOnIoThreads;
     private RuntimeThreads threads;
     private EventLoop loop;
     private EndpointContext context;
@@ -150,6 +152,7 @@ public final class Client {
         this.onConnStop = b.onConnStop;
         this.listeners = new CopyOnWriteArrayList<>(b.listeners);
         this.runtime = b.runtime;
+        this.routersOnIoThreads = b.routersOnIoThreads;
         this.wsQuery = b.url != null ? b.url.getRawQuery() : null;
         // On a runtime, its one event thread; otherwise one of the client's own (made on first use).
         this.events = runtime != null ? null : RuntimeThreads.newEventThread(prefix() + "events");
@@ -186,7 +189,7 @@ public final class Client {
                     : new RuntimeThreads(prefix(), config, 1, 1, Math.min(1, config.workerPoolSize()));
             Transports.Choice transport = threads.transport();
             context = new EndpointContext(threads, eventHub, true, config, codec, messageHandler, onConnStart, onConnStop,
-                    ssl, this::opened, this::lost);
+                    ssl, this::opened, this::lost, routersOnIoThreads);
             // On a shared runtime, clients are spread over its IO loops.
             loop = threads.io().next();
             EndpointContext ctx = context;

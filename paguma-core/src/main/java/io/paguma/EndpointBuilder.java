@@ -23,6 +23,7 @@ public abstract class EndpointBuilder<B extends EndpointBuilder<B>> {
     Consumer<Connection> onConnStop;
     PagumaRuntime runtime;
     final List<EndpointListener> eventListeners = new ArrayList<>();
+    boolean routersOnIoThreads;
 
     EndpointBuilder() {
     }
@@ -126,6 +127,17 @@ public abstract class EndpointBuilder<B extends EndpointBuilder<B>> {
     }
 
     /** Adds a listener for the endpoint's events (accepted, refused, bad frames, failures, timeouts, ...). */
+    /**
+     * This endpoint's routers run on its IO threads, even when its runtime has workers: for an
+     * endpoint whose routers only hand work on (a cluster's node links, which dispatch to service
+     * lanes of their own), a worker would be one more thread hop per message. Its routers must
+     * never block. Without it, {@code workerPoolSize} decides, as for every endpoint.
+     */
+    public B routersOnIoThreads() {
+        this.routersOnIoThreads = true;
+        return self();
+    }
+
     public B eventListener(EndpointListener listener) {
         eventListeners.add(Objects.requireNonNull(listener, "listener"));
         return self();

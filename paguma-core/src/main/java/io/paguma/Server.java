@@ -64,6 +64,8 @@ public final class Server {
     private final EventHub events;
     /** The shared runtime this server runs on, or null: it has threads of its own. */
     private final PagumaRuntime runtime;
+    /** See {@link EndpointBuilder#routersOnIoThreads()}. */
+    private final boolean routersOnIoThreads;
     private RuntimeThreads threads;
     private EventLoopGroup bossGroup;
     private EventLoopGroup ioGroup;
@@ -85,6 +87,7 @@ public final class Server {
         this.onConnStop = b.onConnStop;
         this.runtime = b.runtime;
         this.webSocketAuth = b.webSocketAuth;
+        this.routersOnIoThreads = b.routersOnIoThreads;
     }
 
     public static Builder builder() {
@@ -105,7 +108,7 @@ public final class Server {
                     config, config.bossThreads(), config.ioThreads(), config.workerPoolSize());
             Transports.Choice transport = threads.transport();
             context = new EndpointContext(threads, events, false, config, codec, messageHandler, onConnStart, onConnStop, ssl,
-                    null, null);
+                    null, null, routersOnIoThreads);
             bossGroup = threads.boss();
             ioGroup = threads.io();
             PagumaConfig.Mode mode = config.mode();

@@ -88,6 +88,38 @@ class RuntimeTest {
     }
 
     @Test
+    void anEndpointMayRunItsRoutersOnItsIoThreadsOnARuntimeWithWorkers() {
+        PagumaRuntime rt = PagumaRuntime.create(PagumaConfig.builder().name("mixed").ioThreads(1).workerPoolSize(2).build());
+        try {
+            PagumaConfig cfg = Servers.config().codec("paguma").build();
+            Server onWorkers = Server.builder().runtime(rt).config(cfg).name("w")
+                    .route(ECHO, r -> r.reply(ECHO, Thread.currentThread().getName())).build().start();
+            Server onIo = Server.builder().runtime(rt).config(cfg).name("io").routersOnIoThreads()
+                    .route(ECHO, r -> r.reply(ECHO, Thread.currentThread().getName())).build().start();
+            for (Server s : List.of(onWorkers, onIo)) {
+                Client c = Client.builder().runtime(rt)
+                        .config(PagumaConfig.builder().host("127.0.0.1").port(s.port()).codec("paguma").build()).build();
+                c.connect().orTimeout(10, TimeUnit.SECONDS).join();
+                String thread = c.request(ECHO, new byte[0]).orTimeout(10, TimeUnit.SECONDS).join().text();
+                assertThat(thread).contains(s == onIo ? "-io-" : "-worker-");
+                c.close().join();
+            }
+            // A client's routers too: a server's request to it is answered on the client's IO thread.
+            CompletableFuture<String> ranOn = new CompletableFuture<>();
+            Client asked = Client.builder().runtime(rt).routersOnIoThreads()
+                    .config(PagumaConfig.builder().host("127.0.0.1").port(onIo.port()).codec("paguma").build())
+                    .route(7, r -> ranOn.complete(Thread.currentThread().getName())).build();
+            asked.connect().orTimeout(10, TimeUnit.SECONDS).join();
+            await().atMost(Duration.ofSeconds(5)).until(() -> onIo.connections().count() == 1);
+            onIo.connections().all().forEach(conn -> conn.send(7, new byte[0]));
+            assertThat(ranOn.orTimeout(10, TimeUnit.SECONDS).join()).contains("-io-");
+            asked.close();
+        } finally {
+            rt.close();
+        }
+    }
+
+    @Test
     void aClosedRuntimeTakesNoMoreEndpoints() {
         PagumaRuntime rt = PagumaRuntime.create(PagumaConfig.builder().name("closed-rt").ioThreads(1).workerPoolSize(1).build());
         rt.close();

@@ -142,6 +142,7 @@ final class ClusterNode implements ServiceContext {
         mem.allowCoreThreadTimeOut(true);
         this.membership = mem;
         // As many lanes as the runtime has workers; none when routers run on the IO threads (workerPoolSize 0).
+        // The links' own routers always run on their IO threads: they decode and hand on, never block.
         this.serviceWorkers = new ServiceWorkers("paguma-" + id + "-service", runtime.config().workerPoolSize(),
                 Math.max(64, runtime.config().maxWorkerTaskLen()));
         String s = config.section(new ClusterConfig()).get(ClusterConfig.SECRET);
@@ -1152,6 +1153,7 @@ final class ClusterNode implements ServiceContext {
         Client client = Client.builder().runtime(runtime).config(linkConfig).codec(Codecs.PAGUMA)
                 .name("paguma-" + id + "-to-" + n.id())
                 .onUnknownMessage(linkRoutes::handle)
+                .routersOnIoThreads()
                 .onConnStart(c -> c.request(new Message(NodeProtocol.HELLO, hello(n.id())), requestTimeout).whenComplete((reply, e) -> {
                     if (e != null) {
                         warnings.warn("link refused " + n.id(), "node " + id + ": node " + n.id() + " at " + n.host() + ":"

@@ -195,6 +195,7 @@ public final class Daemon implements AutoCloseable {
                 .config(ClusterNode.linkConfig(config).toBuilder().host(nodeHost).port(nodePort).build())
                 .codec(Codecs.PAGUMA).name("paguma-" + node.id() + "-node")
                 .onUnknownMessage(node.linkRoutes()::handle)
+                .routersOnIoThreads()   // link messages are decoded and handed on: service work runs on the lanes
                 .onConnStart(node::nodeConnectionOpened)
                 .build().start();
         node.nodeServer = nodeServer;

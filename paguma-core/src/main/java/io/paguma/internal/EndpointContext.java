@@ -73,6 +73,14 @@ public final class EndpointContext {
     public EndpointContext(RuntimeThreads threads, EventHub events, boolean clientSide, PagumaConfig config, Codec codec,
                            Dispatcher handler, Consumer<Connection> onConnStart, Consumer<Connection> onConnStop,
                            SslContext ssl, Consumer<ChannelConnection> opened, Consumer<ChannelConnection> closed) {
+        this(threads, events, clientSide, config, codec, handler, onConnStart, onConnStop, ssl, opened, closed, false);
+    }
+
+    /** @param routersOnIoThreads the endpoint's routers run on its IO threads even when the runtime has workers */
+    public EndpointContext(RuntimeThreads threads, EventHub events, boolean clientSide, PagumaConfig config, Codec codec,
+                           Dispatcher handler, Consumer<Connection> onConnStart, Consumer<Connection> onConnStop,
+                           SslContext ssl, Consumer<ChannelConnection> opened, Consumer<ChannelConnection> closed,
+                           boolean routersOnIoThreads) {
         Preload.once();
         this.threads = threads;
         this.events = events;
@@ -108,7 +116,7 @@ public final class EndpointContext {
                 heartbeatIntervalNanos > 0 ? heartbeatIntervalNanos : Long.MAX_VALUE);
         // A quarter of the shorter period: an idle close comes at most 25% late, never early.
         this.idleTickNanos = shortest == Long.MAX_VALUE ? 0 : Math.max(TimeUnit.MILLISECONDS.toNanos(5), shortest / 4);
-        this.workers = threads.workers;
+        this.workers = routersOnIoThreads ? null : threads.workers;
         // A client's connections, one after another, all run on one worker: the hooks of a lost
         // connection and of the next one keep their order.
         this.clientWorker = clientSide && workers != null ? workers.assignClient() : null;

@@ -157,17 +157,31 @@ final class RedisLink {
         }
     }
 
+    /**
+     * Commands written in one turn of the event loop go out in one flush: with many operations in
+     * flight, Redis reads dozens of commands per read instead of one or two (Lettuce flushes each
+     * command as it is written).
+     */
+    private static ClientResources.Builder consolidatingFlushes(ClientResources.Builder b) {
+        return b.nettyCustomizer(new io.lettuce.core.resource.NettyCustomizer() {
+            @Override
+            public void afterChannelInitialized(io.netty.channel.Channel channel) {
+                channel.pipeline().addFirst(new io.netty.handler.flush.FlushConsolidationHandler(256, true));
+            }
+        });
+    }
+
     private static ClientResources resources(PagumaRuntime runtime, String owner) {
-        if (runtime == null) return ClientResources.create();
+        if (runtime == null) return consolidatingFlushes(ClientResources.builder()).build();
         String lettuces = transportOf(Transports.socketChannelClass());
         if (!lettuces.equals(runtime.transport())) {
             log.warn("{}: Lettuce uses transport {} but runtime {} uses {}: Lettuce runs on threads of its own, not on"
                             + " the runtime's (set the runtime's transport to {} to share them)", owner, lettuces,
                     runtime.config().name(), runtime.transport(), lettuces);
-            return ClientResources.create();
+            return consolidatingFlushes(ClientResources.builder()).build();
         }
         EventLoopGroup loops = runtime.ioEventLoops();
-        return ClientResources.builder()
+        return consolidatingFlushes(ClientResources.builder())
                 .eventLoopGroupProvider(new RuntimeLoops(loops))
                 .eventExecutorGroup(loops)
                 .build();
