@@ -340,8 +340,28 @@ final class ClusterNode implements ServiceContext {
     }
 
     void clientClosed(Connection c) {
-        LocalClient lc = clients.remove(c.id());
-        if (lc == null) return;
+        // Counted as ending before it leaves the map: a stop that finds the map empty still waits for its event.
+        CompletableFuture<Void> end = new CompletableFuture<>();
+        endingClients.add(end);
+        try {
+            LocalClient lc = clients.remove(c.id());
+            if (lc == null) {
+                ended(end);
+                return;
+            }
+            clientClosed(c, lc, end);
+        } catch (RuntimeException | Error e) {
+            ended(end);
+            throw e;
+        }
+    }
+
+    private void ended(CompletableFuture<Void> end) {
+        endingClients.remove(end);
+        end.complete(null);
+    }
+
+    private void clientClosed(Connection c, LocalClient lc, CompletableFuture<Void> end) {
         List<String> left;
         synchronized (lc.groups) {
             left = new ArrayList<>(lc.groups);
@@ -366,12 +386,11 @@ final class ClusterNode implements ServiceContext {
         ClientEvent event = new ClientEvent(Type.DISCONNECTED, clientId, epoch, id, c.id(), lc.address(), reason, abnormal);
         if (epoch == 0) {
             publish(event);
+            ended(end);
             return;
         }
         // The directory forgets this login only if it is still the current one: a newer login elsewhere stays.
         byte[] entry = entry(id, incarnation, c.id(), epoch);
-        CompletableFuture<Void> end = new CompletableFuture<>();
-        endingClients.add(end);
         data.compareAndSet(DIRECTORY + clientId, entry, null).thenCompose(removed -> removed && !keepClientStore
                         ? clearStore(clientId, epoch) : CompletableFuture.completedFuture(null))
                 .whenComplete((r, e) -> {
@@ -380,12 +399,11 @@ final class ClusterNode implements ServiceContext {
                                 + " in shared data: " + e, null);
                     }
                     publish(event);
-                    endingClients.remove(end);
-                    end.complete(null);
+                    ended(end);
                 });
     }
 
-    /** Logins being ended in the shared data before their disconnect is told. */
+    /** Client closes whose disconnect is not told yet (a login's end in the shared data may take a while). */
     private final Set<CompletableFuture<Void>> endingClients = ConcurrentHashMap.newKeySet();
 
     /** Waits (at most {@code wait}) until the disconnects of closed clients have been told. */
@@ -1083,25 +1101,32 @@ final class ClusterNode implements ServiceContext {
                     // memberTtl passes without it coming back.
                     log.info("node {}: the registry dropped node {} ({}) but its link is up: waiting up to {} for it to come back",
                             id, n.id(), change.reason(), memberTtl);
+                    // Once only: when the time is up the node goes even if its link is still open (a
+                    // frozen process keeps its sockets), unless it came back meanwhile.
                     Runnable recheck = () -> {
-                        if (pendingLeaves.remove(n.id(), change)) applyMembership(change);
+                        if (pendingLeaves.remove(n.id(), change)) leave(n, change);
                     };
                     link.connection.closeFuture().whenComplete((v, e) -> membershipLater(recheck, Duration.ZERO));
                     membershipLater(recheck, memberTtl);
                     return;
                 }
                 if (pendingLeaves.containsKey(n.id())) return;
-                NodeInfo before = members.remove(n.id());
-                unlink(n.id());
-                rebuildRoutes();
-                nodeGone(before != null ? before : n, "node " + n.id() + " left (" + change.reason() + ")");
-                if (before != null) {
-                    servicesChanged(before, null, change.reason());
-                    tellServices(s -> {
-                        if (s instanceof OnNodeLeave l) l.nodeLeft(before, change.reason());
-                    }, "node " + n.id() + " left");
-                }
+                leave(n, change);
             }
+        }
+    }
+
+    /** The node is gone: unlinked, its routes, clients and services with it. */
+    private void leave(NodeInfo n, MembershipChange change) {
+        NodeInfo before = members.remove(n.id());
+        unlink(n.id());
+        rebuildRoutes();
+        nodeGone(before != null ? before : n, "node " + n.id() + " left (" + change.reason() + ")");
+        if (before != null) {
+            servicesChanged(before, null, change.reason());
+            tellServices(s -> {
+                if (s instanceof OnNodeLeave l) l.nodeLeft(before, change.reason());
+            }, "node " + n.id() + " left");
         }
     }
 
