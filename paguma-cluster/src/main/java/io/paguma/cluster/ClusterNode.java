@@ -600,7 +600,8 @@ final class ClusterNode implements ServiceContext {
             return data.compareAndSet(key, old, mine).thenCompose(swapped -> {
                 if (!swapped) return claim(lc, clientId, epoch);
                 synchronized (lc.state) {
-                    if (lc.closed) {
+                    // Closed meanwhile, or another login of this connection (as another id) won: undo.
+                    if (lc.closed || lc.epoch() > 0 && !lc.clientId().equals(clientId)) {
                         // It disconnected while its login was being claimed; its disconnect was told
                         // without this login. The login never happened: undo the claim, displace nobody.
                         data.compareAndSet(key, mine, old);
@@ -908,6 +909,8 @@ final class ClusterNode implements ServiceContext {
                 .i64(event.connectionId()).str(event.address())
                 .str(event.reason() == null ? "" : event.reason()).u8(event.abnormal() ? 1 : 0).toBytes();
         synchronized (publishLock) {
+            if (event.type() == Type.DISCONNECTED) published.remove(event.connectionId());
+            else published.put(event.connectionId(), event);
             deliver(event);
             for (Link l : links.values()) {
                 l.connection.send(NodeProtocol.EVENT, frame);
@@ -970,13 +973,19 @@ final class ClusterNode implements ServiceContext {
 
     /** This node's clients as a CLIENTS frame: [i32 n] n × [i64 conn][str client][i64 epoch][str address]. */
     private byte[] clientsSnapshot() {
-        List<LocalClient> list = new ArrayList<>(clients.values());
+        List<ClientEvent> list = new ArrayList<>(published.values());
         Wire.Writer w = new Wire.Writer(16 + 48 * list.size()).i32(list.size());
-        for (LocalClient lc : list) {
-            w.i64(lc.id()).str(lc.clientId()).i64(lc.epoch()).str(lc.address());
+        for (ClientEvent e : list) {
+            w.i64(e.connectionId()).str(e.clientId()).i64(e.epoch()).str(e.address());
         }
         return w.toBytes();
     }
+
+    /**
+     * This node's clients as the events published so far tell them, guarded by
+     * {@link #publishLock}: a snapshot always agrees with the events sent before and after it.
+     */
+    private final Map<Long, ClientEvent> published = new HashMap<>();
 
     /**
      * What a node's snapshot says of its clients, against what its events told: a client missing
@@ -1061,7 +1070,11 @@ final class ClusterNode implements ServiceContext {
     }
 
     /** LEFTs put off because the node's link is still up: node id → the change. */
-    private final ConcurrentHashMap<String, MembershipChange> pendingLeaves = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, PendingLeave> pendingLeaves = new ConcurrentHashMap<>();
+
+    /** One put-off leave; compared by identity, so that an old timer never ends a later one's wait. */
+    private static final class PendingLeave {
+    }
 
     private void applyMembership(MembershipChange change) {
         NodeInfo n = change.node();
@@ -1077,7 +1090,8 @@ final class ClusterNode implements ServiceContext {
                     Link old = links.get(n.id());
                     if (old != null && !java.util.Objects.equals(old.incarnation, n.attribute(INCARNATION))) {
                         links.remove(n.id(), old);
-                        closeLink(old);
+                        // A dialled link too: its client redials, and links up with the incarnation known now.
+                        old.connection.close();
                     }
                     nodeGone(before, "node " + n.id() + " restarted");
                 }
@@ -1094,8 +1108,9 @@ final class ClusterNode implements ServiceContext {
             }
             case LEFT -> {
                 Link link = links.get(n.id());
+                PendingLeave pending = new PendingLeave();
                 if (link != null && link.connection.isOpen() && !stopping && change.reason() != null
-                        && !change.reason().equals("left") && pendingLeaves.putIfAbsent(n.id(), change) == null) {
+                        && !change.reason().equals("left") && pendingLeaves.putIfAbsent(n.id(), pending) == null) {
                     // Dropped by the registry, yet its link to this node is up: the registry may have
                     // restarted or lost it for a moment. It stays a member until its link closes or
                     // memberTtl passes without it coming back.
@@ -1104,7 +1119,7 @@ final class ClusterNode implements ServiceContext {
                     // Once only: when the time is up the node goes even if its link is still open (a
                     // frozen process keeps its sockets), unless it came back meanwhile.
                     Runnable recheck = () -> {
-                        if (pendingLeaves.remove(n.id(), change)) leave(n, change);
+                        if (pendingLeaves.remove(n.id(), pending)) leave(n, change);
                     };
                     link.connection.closeFuture().whenComplete((v, e) -> membershipLater(recheck, Duration.ZERO));
                     membershipLater(recheck, memberTtl);
@@ -1388,7 +1403,11 @@ final class ClusterNode implements ServiceContext {
             return;
         }
         // One client's messages on one lane, in order; consecutive connections on different lanes.
-        if (!serviceWorkers.execute(conn + from.hashCode(), () -> m.routes.handle(forwarded))) {
+        if (!serviceWorkers.execute(conn + from.hashCode(), () -> {
+            // Checked again on the lane: work queued before the stop began is refused once the service is unmounting.
+            if (servicesDown) failQuietly(forwarded, RemoteException.UNAVAILABLE, "service " + service + " is stopping on node " + id);
+            else m.routes.handle(forwarded);
+        })) {
             warnings.warn("overloaded", "node " + id + ": service work from node " + from + " refused: its lane is full", null);
             failQuietly(forwarded, RemoteException.UNAVAILABLE, "node " + id + " is overloaded");
         }
@@ -1483,7 +1502,10 @@ final class ClusterNode implements ServiceContext {
         Request inner = new Request(caller, new Message(msgId, 1, 0, timeout, payload));
         // One lane per calling node and service: a node's requests to a service keep their order
         // (service-hosted shared data relies on it); other services and other nodes go on in parallel.
-        if (!serviceWorkers.execute(((long) nodeOf(link).hashCode() << 32) ^ service.hashCode(), () -> m.routes.handle(inner))) {
+        if (!serviceWorkers.execute(((long) nodeOf(link).hashCode() << 32) ^ service.hashCode(), () -> {
+            if (servicesDown) failQuietly(inner, RemoteException.UNAVAILABLE, "service " + service + " is stopping on node " + id);
+            else m.routes.handle(inner);
+        })) {
             warnings.warn("overloaded", "node " + id + ": service request to " + service + " refused: its lane is full", null);
             r.fail(RemoteException.UNAVAILABLE, "node " + id + " is overloaded");
         }

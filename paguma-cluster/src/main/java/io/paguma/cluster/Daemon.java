@@ -158,11 +158,13 @@ public final class Daemon implements AutoCloseable {
             doStop();
             synchronized (lock) {
                 state = State.STOPPED;
+                lock.notifyAll();
             }
             throw e instanceof IllegalStateException ise ? ise : new IllegalStateException("node " + node.id() + " could not start: " + e, e);
         }
         synchronized (lock) {
             state = State.RUNNING;
+            lock.notifyAll();
         }
         return this;
     }
@@ -255,7 +257,8 @@ public final class Daemon implements AutoCloseable {
 
     /**
      * Stops the node (see the class comment for the order). Blocks until done: do not call it on
-     * an IO thread. Safe to call twice; a second caller waits for the first.
+     * an IO thread, nor from a component's {@code start} (it waits for the start). Safe to call
+     * twice; a second caller waits for the first; a call during {@link #start()} waits for it.
      */
     public void stop() {
         synchronized (lock) {
@@ -264,7 +267,16 @@ public final class Daemon implements AutoCloseable {
                 closeOwned();
                 return;
             }
-            if (state == State.STOPPED || state == State.STOPPING) return;
+            // A stop while the node starts waits for the start; a second stop waits for the first.
+            while (state == State.STOPPING || state == State.STARTING) {
+                try {
+                    lock.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+            if (state == State.STOPPED) return;
             state = State.STOPPING;
         }
         try {
@@ -272,6 +284,7 @@ public final class Daemon implements AutoCloseable {
         } finally {
             synchronized (lock) {
                 state = State.STOPPED;
+                lock.notifyAll();
             }
         }
     }

@@ -344,6 +344,7 @@ class DaemonTest {
         Daemon a = nodes.start(Daemon.builder().nodeId("a").registry(nodes.registry).sharedData(nodes.data)
                 .config(Nodes.config()).service(chat).component(probe));
         nodes.client(a);
+        await().atMost(Duration.ofSeconds(5)).until(() -> a.clientCount() == 1);
         a.stop();
         assertThat(seen).containsExactly("start: gateway closed, services mounted true",
                 "stop: clients 0, disconnects heard 1, unmounted false");
