@@ -483,15 +483,7 @@ final class ClusterNode implements ServiceContext {
     /** A forwarded request's answer (or failure) back to the client, with the client's sequence id. */
     private void relay(Request request, String service, String node, Message reply, Throwable e) {
         if (e == null) {
-            try {
-                Wire.Reader in = new Wire.Reader(reply.data());
-                int id = in.i32("id");
-                byte[] d = in.bytes("data");
-                in.end();
-                request.reply(id, d);
-            } catch (RuntimeException bad) {
-                failQuietly(request, RemoteException.UNAVAILABLE, "node " + node + " answered for service " + service + " with a broken reply");
-            }
+            request.reply(reply.id(), reply.data());
             return;
         }
         Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
@@ -832,12 +824,9 @@ final class ClusterNode implements ServiceContext {
                     "no live node runs service " + service));
         }
         byte[] frame = new Wire.Writer(16 + payload.length).str(service).i32(msgId).bytes(payload).toBytes();
-        return link.connection.request(new Message(NodeProtocol.SERVICE_REQUEST, frame), timeout).thenApply(reply -> {
-            Wire.Reader r = new Wire.Reader(reply.data());
-            int id = r.i32("id");
-            byte[] d = r.bytes("data");
-            return new Message(id, d);
-        });
+        // The reply is the service's answer itself (its id and data), matched by the link's sequence id.
+        return link.connection.request(new Message(NodeProtocol.SERVICE_REQUEST, frame), timeout)
+                .thenApply(reply -> new Message(reply.id(), reply.data()));
     }
 
     private CompletableFuture<Message> localRequest(Mounted m, int msgId, byte[] payload, Duration timeout) {
@@ -1495,8 +1484,7 @@ final class ClusterNode implements ServiceContext {
             if (reply.status() != 0) {
                 return link.send(new Message(NodeProtocol.SERVICE_REQUEST, seq, reply.status(), 0, reply.data()));
             }
-            byte[] frame = new Wire.Writer(8 + reply.length()).i32(reply.id()).bytes(reply.data()).toBytes();
-            return link.send(new Message(NodeProtocol.SERVICE_REQUEST, seq, 0, 0, frame));
+            return link.send(new Message(reply.id(), seq, 0, 0, reply.data()));
         });
         int timeout = r.message().timeoutMillis() == 0 ? 0 : (int) Math.max(1, r.remaining().toMillis());
         Request inner = new Request(caller, new Message(msgId, 1, 0, timeout, payload));

@@ -101,9 +101,8 @@ final class RemoteClient implements ClientConnection {
         if (forward != null && message.seq() == forwardSeq && answered.compareAndSet(false, true)) {
             // The answer to the client's request: the reply to the link request that carried it.
             if (message.status() != 0) return forward.fail(message.status(), message.text());
-            byte[] frame = new io.paguma.cluster.internal.Wire.Writer(8 + message.length()).i32(message.id())
-                    .bytes(message.data()).toBytes();
-            return forward.reply(io.paguma.cluster.internal.NodeProtocol.FORWARD, frame);
+            // The link reply is the answer itself: matched by the link's sequence id, it keeps the answer's id.
+            return forward.reply(message.id(), message.data());
         }
         return node.sendToRemoteClient(nodeId, connectionId, message);
     }

@@ -12,7 +12,7 @@ public final class NodeProtocol {
     public static final int HELLO = 1;
     /**
      * A client's message for a service: [i64 conn][str client][i64 epoch][str address][str service][i32 id][i32 seq][bytes data].
-     * A request when the client waits (its deadline in the frame; reply [i32 id][bytes data] or a failure), else one way.
+     * A request when the client waits (its deadline in the frame; the reply is the answer itself — its id and data, matched by seq — or a failure), else one way.
      */
     public static final int FORWARD = 2;
     /** To one local client: [i64 conn][i32 id][i32 seq][i32 status][bytes data]. */
@@ -25,7 +25,7 @@ public final class NodeProtocol {
     public static final int GROUP = 6;
     /** A client event of the sender's: [u8 type][str client][i64 epoch][i64 conn][str address][str reason][u8 abnormal]. */
     public static final int EVENT = 7;
-    /** Request to a service: [str service][i32 id][bytes data]; deadline in the frame. Reply [i32 id][bytes data]. */
+    /** Request to a service: [str service][i32 id][bytes data]; deadline in the frame. The reply is the answer itself (its id and data, matched by seq). */
     public static final int SERVICE_REQUEST = 8;
     /** Request: [i64 conn][str client]. Reply [i64 epoch]. */
     public static final int LOGIN = 9;
