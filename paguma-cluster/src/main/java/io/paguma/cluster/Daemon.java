@@ -206,7 +206,9 @@ public final class Daemon implements AutoCloseable {
         node.rebuildRoutes();
         // The registry: hear the others, then join.
         watch = registry.watch(node::membershipChanged);
-        await(registry.ready(), "reaching the registry");
+        // A registry that cannot be reached fails the start within twice cluster.requestTimeout.
+        await(registry.ready(), "reaching the registry" + (registry instanceof RegistryClient rc ? " node at " + rc.address() : ""),
+                node.requestTimeout().multipliedBy(2));
         // The members already there, read on the thread that works through the changes: a change
         // heard before the read is seen by it, one heard after comes after it.
         node.membershipSnapshot();
@@ -243,15 +245,19 @@ public final class Daemon implements AutoCloseable {
     }
 
     private <T> T await(CompletableFuture<T> f, String what) {
+        return await(f, what, Duration.ofSeconds(STEP_WAIT_SECONDS));
+    }
+
+    private <T> T await(CompletableFuture<T> f, String what, Duration limit) {
         try {
-            return f.get(STEP_WAIT_SECONDS, TimeUnit.SECONDS);
+            return f.get(limit.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("node " + node.id() + ": interrupted " + what, e);
         } catch (java.util.concurrent.ExecutionException e) {
             throw new IllegalStateException("node " + node.id() + ": failed " + what + ": " + e.getCause(), e.getCause());
         } catch (java.util.concurrent.TimeoutException e) {
-            throw new IllegalStateException("node " + node.id() + ": " + what + " took more than " + STEP_WAIT_SECONDS + "s", e);
+            throw new IllegalStateException("node " + node.id() + ": " + what + " took more than " + limit.toMillis() + " ms", e);
         }
     }
 

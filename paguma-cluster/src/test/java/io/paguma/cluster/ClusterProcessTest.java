@@ -102,6 +102,20 @@ class ClusterProcessTest {
     }
 
     @Test
+    void aNodeWhoseRegistryNodeCannotBeReachedFailsToStartSayingWhere() throws Exception {
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        PagumaConfig cfg = nodeConfig("127.0.0.1:" + closed).toBuilder()
+                .set(new ClusterConfig(), ClusterConfig.REQUEST_TIMEOUT, Duration.ofMillis(500)).build();
+        long t0 = System.nanoTime();
+        assertThatThrownBy(() -> Daemon.builder().config(cfg).nodeId("x").service(new SharedDataService()).build().start())
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("registry node at 127.0.0.1:" + closed);
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
+    }
+
+    @Test
     void nodesSurviveARestartOfTheRegistryNode() throws Exception {
         RegistryServer registry = RegistryServer.builder().host("127.0.0.1").port(0).memberTtl(TTL).build().start();
         int port = registry.port();
