@@ -77,6 +77,8 @@ final class ClusterNode implements ServiceContext {
     private final ConcurrentHashMap<String, Link> links = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Long, LocalClient> clients = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Set<LocalClient>> groups = new ConcurrentHashMap<>();
+    /** Held while another node's event is checked against the members and tracked, and while a gone node's clients are cleared. */
+    private final Object trackLock = new Object();
     /** Clients of other nodes as their events told: node id → connection id → the client's last event. */
     private final ConcurrentHashMap<String, ConcurrentHashMap<Long, ClientEvent>> remoteClients = new ConcurrentHashMap<>();
     private final ExecutorService events;
@@ -911,11 +913,12 @@ final class ClusterNode implements ServiceContext {
         if (!event.nodeId().equals(id)) {
             // Remember the clients of other nodes, to tell of their disconnects if their node dies.
             // A node that is no longer a member is not remembered (its late events are dropped before this).
-            ConcurrentHashMap<Long, ClientEvent> known = remoteClients.computeIfAbsent(event.nodeId(), k -> new ConcurrentHashMap<>());
             if (event.type() == Type.DISCONNECTED) {
-                known.remove(event.connectionId());
+                // Never makes a table for a node that has none (one that left: nodeGone removed it).
+                ConcurrentHashMap<Long, ClientEvent> known = remoteClients.get(event.nodeId());
+                if (known != null) known.remove(event.connectionId());
             } else {
-                known.put(event.connectionId(), event);
+                remoteClients.computeIfAbsent(event.nodeId(), k -> new ConcurrentHashMap<>()).put(event.connectionId(), event);
             }
         }
         onEventThread(() -> {
@@ -994,6 +997,12 @@ final class ClusterNode implements ServiceContext {
             now.put(conn, new ClientEvent(epoch > 0 ? Type.LOGGED_IN : Type.CONNECTED, client, epoch, node, conn, address, null, false));
         }
         in.end();
+        synchronized (trackLock) {
+            onClients(node, now);
+        }
+    }
+
+    private void onClients(String node, Map<Long, ClientEvent> now) {
         if (!members.containsKey(node)) return;
         ConcurrentHashMap<Long, ClientEvent> known = remoteClients.computeIfAbsent(node, k -> new ConcurrentHashMap<>());
         for (ClientEvent was : List.copyOf(known.values())) {
@@ -1156,7 +1165,10 @@ final class ClusterNode implements ServiceContext {
 
     /** A node's clients are gone with it: services hear of each one's disconnect, and the directory forgets them. */
     private void nodeGone(NodeInfo node, String reason) {
-        ConcurrentHashMap<Long, ClientEvent> known = remoteClients.remove(node.id());
+        ConcurrentHashMap<Long, ClientEvent> known;
+        synchronized (trackLock) {
+            known = remoteClients.remove(node.id());
+        }
         if (known == null) return;
         String inc = node.attribute(INCARNATION);
         for (ClientEvent last : known.values()) {
@@ -1463,8 +1475,12 @@ final class ClusterNode implements ServiceContext {
         in.end();
         if (type >= Type.values().length) throw new IllegalArgumentException("unknown client event type " + type);
         // A node that has left is gone with its clients (told by nodeGone): its late frames change nothing.
-        if (!members.containsKey(node)) return;
-        deliver(new ClientEvent(Type.values()[type], clientId, epoch, node, conn, address, reason.isEmpty() ? null : reason, abnormal));
+        // The check and the delivery hold trackLock, which nodeGone takes to clear the node's clients:
+        // an event is either dropped, or tracked before they are cleared (and so told gone with them).
+        synchronized (trackLock) {
+            if (!members.containsKey(node)) return;
+            deliver(new ClientEvent(Type.values()[type], clientId, epoch, node, conn, address, reason.isEmpty() ? null : reason, abnormal));
+        }
     }
 
     private void onServiceRequest(Request r) {
