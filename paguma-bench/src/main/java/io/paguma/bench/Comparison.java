@@ -95,6 +95,27 @@ final class Comparison {
         return sb.toString();
     }
 
+    /** The median of {@code values} (each a round's figure). */
+    static double median(long[] values) {
+        return median(java.util.Arrays.stream(values).asDoubleStream().toArray());
+    }
+
+    /** Each value with two decimals, for printing per-round ratios. */
+    static String[] round2(double[] values) {
+        String[] s = new String[values.length];
+        for (int i = 0; i < values.length; i++) s[i] = String.format(Locale.ROOT, "%.2f", values[i]);
+        return s;
+    }
+
+    /**
+     * Waits out a measurement window (warm-up or counted): a timer, not a synchronisation — the
+     * load runs on its own while the caller waits, and what it did is read afterwards.
+     */
+    static void measureFor(int seconds) throws InterruptedException {
+        Thread.sleep(java.util.concurrent.TimeUnit.SECONDS.toMillis(seconds));
+    }
+
+    /** The median of {@code values} (each a round's figure). */
     static double median(double[] values) {
         if (values.length == 0) return Double.NaN;
         double[] v = values.clone();

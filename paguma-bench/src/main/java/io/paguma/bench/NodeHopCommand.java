@@ -97,12 +97,12 @@ final class NodeHopCommand implements Callable<Integer> {
             registry.close();
             data.close();
         }
-        double local = median(perSecond[0]), hop = median(perSecond[1]);
-        double localP99 = median(p99[0]), hopP99 = median(p99[1]);
+        double local = Comparison.median(perSecond[0]), hop = Comparison.median(perSecond[1]);
+        double localP99 = Comparison.median(p99[0]), hopP99 = Comparison.median(p99[1]);
         out.printf("%nnode-hop: %d clients x %d in flight, %d B, paguma codec, nodes and clients in one JVM, workers %d%n",
                 clients, depth, size, workers);
-        out.printf("local  %,10.0f req/s  p50 %6.0f us  p99 %6.0f us (medians)%n", local, median(p50[0]) / 1e3, localP99 / 1e3);
-        out.printf("hop    %,10.0f req/s  p50 %6.0f us  p99 %6.0f us (medians)%n", hop, median(p50[1]) / 1e3, hopP99 / 1e3);
+        out.printf("local  %,10.0f req/s  p50 %6.0f us  p99 %6.0f us (medians)%n", local, Comparison.median(p50[0]) / 1e3, localP99 / 1e3);
+        out.printf("hop    %,10.0f req/s  p50 %6.0f us  p99 %6.0f us (medians)%n", hop, Comparison.median(p50[1]) / 1e3, hopP99 / 1e3);
         out.printf("throughput ratio %.2f (target >= 0.5), p99 ratio %.2f (target <= 2)%n", hop / local, hopP99 / localP99);
         return failures == 0 ? 0 : 1;
     }
@@ -127,11 +127,11 @@ final class NodeHopCommand implements Callable<Integer> {
                 Connection conn = c.connect().get(10, TimeUnit.SECONDS);
                 for (int k = 0; k < depth; k++) loop.request(conn);
             }
-            sleepSeconds(warmup);
+            Comparison.measureFor(warmup);
             recorder.getIntervalHistogram();
             long before = done.sum();
             long start = System.nanoTime();
-            sleepSeconds(duration);
+            Comparison.measureFor(duration);
             long count = done.sum() - before;
             double seconds = (System.nanoTime() - start) / 1e9;
             Histogram h = recorder.getIntervalHistogram();
@@ -174,22 +174,5 @@ final class NodeHopCommand implements Callable<Integer> {
                 if (running) request(c);
             });
         }
-    }
-
-    /** The measurement window: a timer, not a synchronisation. */
-    private static void sleepSeconds(int seconds) throws InterruptedException {
-        Thread.sleep(TimeUnit.SECONDS.toMillis(seconds));
-    }
-
-    private static double median(double[] values) {
-        double[] v = values.clone();
-        Arrays.sort(v);
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-    }
-
-    private static double median(long[] values) {
-        double[] d = new double[values.length];
-        for (int i = 0; i < values.length; i++) d[i] = values[i];
-        return median(d);
     }
 }

@@ -191,16 +191,16 @@ final class RedisBenchCommand implements Callable<Integer> {
                 size, keyspace, inFlight, ioThreads, ioThreads == 1 ? "" : "s", pipeline, clients);
         if (benchmark == null) {
             out.printf("%-4s %16s%n", "op", "paguma ops/s");
-            for (int i = 0; i < list.size(); i++) out.printf("%-4s %,16.0f (median)%n", list.get(i), median(paguma[i]));
+            for (int i = 0; i < list.size(); i++) out.printf("%-4s %,16.0f (median)%n", list.get(i), Comparison.median(paguma[i]));
             out.println("redis-benchmark not run (--paguma-only): no ratio");
         } else {
             out.printf("%-4s %16s %16s %8s  %s%n", "op", "paguma ops/s", "redis-bm ops/s", "ratio", "per round");
             for (int i = 0; i < list.size(); i++) {
                 double[] ratios = new double[rounds];
                 for (int r = 0; r < rounds; r++) ratios[r] = paguma[i][r] / reference[i][r];
-                double ratio = median(ratios);
-                out.printf("%-4s %,16.0f %,16.0f %8.2f  %s  target >= %.1f: %s%n", list.get(i), median(paguma[i]), median(reference[i]),
-                        ratio, Arrays.toString(round2(ratios)), TARGET, ratio >= TARGET ? "met" : "missed");
+                double ratio = Comparison.median(ratios);
+                out.printf("%-4s %,16.0f %,16.0f %8.2f  %s  target >= %.1f: %s%n", list.get(i), Comparison.median(paguma[i]), Comparison.median(reference[i]),
+                        ratio, Arrays.toString(Comparison.round2(ratios)), TARGET, ratio >= TARGET ? "met" : "missed");
             }
             out.println("medians of " + rounds + " rounds; ratio = median of the per-round ratios (paguma / redis-benchmark)");
         }
@@ -214,10 +214,10 @@ final class RedisBenchCommand implements Callable<Integer> {
     private Result paguma(SharedData data, Op op, String[] keys, byte[] value) throws Exception {
         Loop loop = new Loop(data, op, keys, value);
         for (int i = 0; i < inFlight; i++) loop.next();
-        sleepSeconds(warmup);
+        Comparison.measureFor(warmup);
         long before = loop.done.sum();
         long start = System.nanoTime();
-        sleepSeconds(duration);
+        Comparison.measureFor(duration);
         long count = loop.done.sum() - before;
         double seconds = (System.nanoTime() - start) / 1e9;
         loop.stop();
@@ -502,22 +502,5 @@ final class RedisBenchCommand implements Callable<Integer> {
                 files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
             }
         }
-    }
-
-    /** The measurement window: a timer, not a synchronisation. */
-    private static void sleepSeconds(int seconds) throws InterruptedException {
-        Thread.sleep(TimeUnit.SECONDS.toMillis(seconds));
-    }
-
-    private static double median(double[] values) {
-        double[] v = values.clone();
-        Arrays.sort(v);
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-    }
-
-    private static String[] round2(double[] values) {
-        String[] s = new String[values.length];
-        for (int i = 0; i < values.length; i++) s[i] = String.format("%.2f", values[i]);
-        return s;
     }
 }

@@ -67,9 +67,9 @@ final class RequestCommand implements Callable<Integer> {
         double[] ratios = new double[rounds];
         for (int i = 0; i < rounds; i++) ratios[i] = request[i] / send[i];
         out.printf("%nrr: %d clients x %d in flight, %d B, paguma codec, server and clients in one JVM%n", clients, depth, size);
-        out.printf("send + route   %,12.0f msg/s (median)%n", median(send));
-        out.printf("request()      %,12.0f msg/s (median)%n", median(request));
-        out.printf("ratio          %12.2f (median of per-round ratios: %s)%n", median(ratios), Arrays.toString(round2(ratios)));
+        out.printf("send + route   %,12.0f msg/s (median)%n", Comparison.median(send));
+        out.printf("request()      %,12.0f msg/s (median)%n", Comparison.median(request));
+        out.printf("ratio          %12.2f (median of per-round ratios: %s)%n", Comparison.median(ratios), Arrays.toString(Comparison.round2(ratios)));
         return failures == 0 ? 0 : 1;
     }
 
@@ -96,10 +96,10 @@ final class RequestCommand implements Callable<Integer> {
                     else loop.send(conn);
                 }
             }
-            sleepSeconds(warmup);
+            Comparison.measureFor(warmup);
             long before = done.sum();
             long start = System.nanoTime();
-            sleepSeconds(duration);
+            Comparison.measureFor(duration);
             long count = done.sum() - before;
             double seconds = (System.nanoTime() - start) / 1e9;
             loop.running = false;
@@ -144,22 +144,5 @@ final class RequestCommand implements Callable<Integer> {
             done.increment();
             if (running) send(c);
         }
-    }
-
-    /** The measurement window: a timer, not a synchronisation. */
-    private static void sleepSeconds(int seconds) throws InterruptedException {
-        Thread.sleep(TimeUnit.SECONDS.toMillis(seconds));
-    }
-
-    private static double median(double[] values) {
-        double[] v = values.clone();
-        Arrays.sort(v);
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-    }
-
-    private static String[] round2(double[] values) {
-        String[] s = new String[values.length];
-        for (int i = 0; i < values.length; i++) s[i] = String.format("%.2f", values[i]);
-        return s;
     }
 }

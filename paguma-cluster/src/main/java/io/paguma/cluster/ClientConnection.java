@@ -16,8 +16,11 @@ import java.util.concurrent.CompletableFuture;
  * the same id anywhere in the cluster: that connection is closed with reason
  * "logged in elsewhere".
  *
- * <p>For a client on another node, {@link #channel()} is null, and properties are this object's
- * only (one per message): keep what must outlive a message in {@link ServiceContext#clientStore}.
+ * <p>For a client on another node, {@link #channel()} and {@link #localAddress()} are null,
+ * {@link #isOpen()} says whether its node is linked to this one, {@link #traffic()} throws (it is
+ * counted on its node), a {@code request} to it fails (answer the one it made, or {@code send}),
+ * and properties are this object's only (one per message): keep what must outlive a message in
+ * {@link ServiceContext#clientStore}.
  */
 public interface ClientConnection extends Connection {
 

@@ -1,5 +1,6 @@
 package io.paguma.cluster;
 
+import io.paguma.cluster.internal.Args;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -161,7 +162,7 @@ public final class InProcessSharedData implements SharedData {
     @Override
     public CompletableFuture<Void> set(String key, byte[] value, Duration ttl) {
         if (value == null) return CompletableFuture.failedFuture(new IllegalArgumentException("value is null"));
-        IllegalArgumentException badTtl = checkTtl(ttl);
+        IllegalArgumentException badTtl = Args.badTtl(ttl);
         if (badTtl != null) return CompletableFuture.failedFuture(badTtl);
         byte[] copy = value.clone();
         long nanos = ttlNanos(ttl);
@@ -244,7 +245,7 @@ public final class InProcessSharedData implements SharedData {
 
     @Override
     public CompletableFuture<Boolean> expire(String key, Duration ttl) {
-        IllegalArgumentException badTtl = checkTtl(ttl);
+        IllegalArgumentException badTtl = Args.badTtl(ttl);
         if (badTtl != null) return CompletableFuture.failedFuture(badTtl);
         long nanos = ttlNanos(ttl);
         return run(key, () -> {
@@ -416,11 +417,6 @@ public final class InProcessSharedData implements SharedData {
         if (key == null || key.isEmpty()) throw new IllegalArgumentException("key is " + (key == null ? "null" : "empty"));
     }
 
-    private static IllegalArgumentException checkTtl(Duration ttl) {
-        if (ttl == null) return new IllegalArgumentException("ttl is null");
-        if (ttl.isNegative() || ttl.isZero()) return new IllegalArgumentException("ttl must be more than zero: " + ttl);
-        return null;
-    }
 
     private static long ttlNanos(Duration ttl) {
         if (ttl.compareTo(Duration.ofNanos(MAX_TTL_NANOS)) >= 0) return MAX_TTL_NANOS;

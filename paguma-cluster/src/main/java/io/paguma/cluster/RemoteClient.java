@@ -16,14 +16,13 @@ import java.util.concurrent.CompletableFuture;
  * messages: what it sends goes back over the link to the client's node. One per forwarded
  * message; its properties are its own (see {@link ClientConnection}).
  */
-final class RemoteClient implements ClientConnection {
+final class RemoteClient extends DetachedConnection implements ClientConnection {
     private final ClusterNode node;
     private final String nodeId;
     private final long connectionId;
     private final String address;
     private volatile String clientId;
     private volatile long epoch;
-    private Map<String, Object> properties;
     /** The link request that carried the client's request, answered by the route's reply; null for a one-way message. */
     private final io.paguma.Request forward;
     private final int forwardSeq;
@@ -82,16 +81,6 @@ final class RemoteClient implements ClientConnection {
     }
 
     @Override
-    public InetSocketAddress localAddress() {
-        return null;
-    }
-
-    @Override
-    public Channel channel() {
-        return null;
-    }
-
-    @Override
     public boolean isOpen() {
         return node.linked(nodeId);
     }
@@ -108,22 +97,6 @@ final class RemoteClient implements ClientConnection {
     }
 
     @Override
-    public CompletableFuture<Message> request(Message message) {
-        return CompletableFuture.failedFuture(new UnsupportedOperationException(
-                "requests to a client on another node are not supported: " + this));
-    }
-
-    @Override
-    public CompletableFuture<Message> request(Message message, Duration timeout) {
-        return request(message);
-    }
-
-    @Override
-    public Traffic traffic() {
-        throw new UnsupportedOperationException("the traffic of " + this + " is counted on node " + nodeId);
-    }
-
-    @Override
     public CompletableFuture<Void> close() {
         return node.closeRemoteClient(nodeId, connectionId, "closed by a service on " + node.id());
     }
@@ -132,25 +105,6 @@ final class RemoteClient implements ClientConnection {
     public CompletableFuture<Void> closeFuture() {
         // What this side can know: the client is gone for it once its node's link closes.
         return node.remoteCloseFuture(nodeId);
-    }
-
-    @Override
-    @SuppressWarnings("unchecked")
-    public synchronized <T> T property(String key) {
-        return properties == null ? null : (T) properties.get(key);
-    }
-
-    @Override
-    @SuppressWarnings("unchecked")
-    public synchronized <T> T property(String key, Object value) {
-        if (properties == null) properties = new HashMap<>();
-        return (T) properties.put(key, value);
-    }
-
-    @Override
-    @SuppressWarnings("unchecked")
-    public synchronized <T> T removeProperty(String key) {
-        return properties == null ? null : (T) properties.remove(key);
     }
 
     @Override

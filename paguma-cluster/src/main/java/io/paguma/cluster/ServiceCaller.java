@@ -17,12 +17,11 @@ import java.util.function.Function;
  * The "connection" of a service request as the serving route sees it: the calling service. Its
  * first reply (or failure) answers the request; later sends fail. One per request.
  */
-final class ServiceCaller implements Connection {
+final class ServiceCaller extends DetachedConnection {
     private final String caller;
     private final Function<Message, CompletableFuture<Void>> answer;
     private final AtomicBoolean answered = new AtomicBoolean();
     private final CompletableFuture<Void> done = new CompletableFuture<>();
-    private Map<String, Object> properties;
 
     /**
      * @param caller what to call it in logs ("service request from node b")
@@ -44,16 +43,6 @@ final class ServiceCaller implements Connection {
     }
 
     @Override
-    public InetSocketAddress localAddress() {
-        return null;
-    }
-
-    @Override
-    public Channel channel() {
-        return null;
-    }
-
-    @Override
     public boolean isOpen() {
         return !answered.get();
     }
@@ -68,21 +57,6 @@ final class ServiceCaller implements Connection {
     }
 
     @Override
-    public CompletableFuture<Message> request(Message message) {
-        return CompletableFuture.failedFuture(new UnsupportedOperationException("a service request cannot be asked back: " + caller));
-    }
-
-    @Override
-    public CompletableFuture<Message> request(Message message, Duration timeout) {
-        return request(message);
-    }
-
-    @Override
-    public Traffic traffic() {
-        throw new UnsupportedOperationException("a service request has no traffic of its own: " + caller);
-    }
-
-    @Override
     public CompletableFuture<Void> close() {
         answered.set(true);
         done.complete(null);
@@ -92,25 +66,6 @@ final class ServiceCaller implements Connection {
     @Override
     public CompletableFuture<Void> closeFuture() {
         return done;
-    }
-
-    @Override
-    @SuppressWarnings("unchecked")
-    public synchronized <T> T property(String key) {
-        return properties == null ? null : (T) properties.get(key);
-    }
-
-    @Override
-    @SuppressWarnings("unchecked")
-    public synchronized <T> T property(String key, Object value) {
-        if (properties == null) properties = new HashMap<>();
-        return (T) properties.put(key, value);
-    }
-
-    @Override
-    @SuppressWarnings("unchecked")
-    public synchronized <T> T removeProperty(String key) {
-        return properties == null ? null : (T) properties.remove(key);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.paguma.cluster;
 
+import io.paguma.cluster.internal.Args;
 import io.paguma.Message;
 import io.paguma.RemoteException;
 import io.paguma.cluster.internal.Wire;
@@ -119,11 +120,6 @@ public final class ServiceSharedData implements SharedData {
         return b.length == 1 && b[0] == 1;
     }
 
-    private static IllegalArgumentException checkTtl(Duration ttl) {
-        if (ttl == null) return new IllegalArgumentException("ttl is null");
-        if (ttl.isNegative() || ttl.isZero()) return new IllegalArgumentException("ttl must be more than zero: " + ttl);
-        return null;
-    }
 
     private static long ttlNanos(Duration ttl) {
         return ttl.compareTo(Duration.ofNanos(Long.MAX_VALUE / 4)) >= 0 ? Long.MAX_VALUE / 4 : ttl.toNanos();
@@ -146,7 +142,7 @@ public final class ServiceSharedData implements SharedData {
     @Override
     public CompletableFuture<Void> set(String key, byte[] value, Duration ttl) {
         if (value == null) return CompletableFuture.failedFuture(new IllegalArgumentException("value is null"));
-        IllegalArgumentException bad = checkTtl(ttl);
+        IllegalArgumentException bad = Args.badTtl(ttl);
         if (bad != null) return CompletableFuture.failedFuture(bad);
         return op(key, SharedDataService.SET_TTL, new Wire.Writer(16 + value.length).bytes(value).i64(ttlNanos(ttl)), b -> null);
     }
@@ -173,7 +169,7 @@ public final class ServiceSharedData implements SharedData {
 
     @Override
     public CompletableFuture<Boolean> expire(String key, Duration ttl) {
-        IllegalArgumentException bad = checkTtl(ttl);
+        IllegalArgumentException bad = Args.badTtl(ttl);
         if (bad != null) return CompletableFuture.failedFuture(bad);
         return op(key, SharedDataService.EXPIRE, new Wire.Writer(8).i64(ttlNanos(ttl)), ServiceSharedData::bool);
     }

@@ -1,5 +1,6 @@
 package io.paguma.redis;
 
+import io.paguma.cluster.internal.Args;
 import io.lettuce.core.ScriptOutputType;
 import io.paguma.PagumaConfig;
 import io.paguma.PagumaRuntime;
@@ -184,7 +185,7 @@ public final class RedisSharedData implements SharedData {
     @Override
     public CompletableFuture<Void> set(String key, byte[] value, Duration ttl) {
         if (value == null) return CompletableFuture.failedFuture(new IllegalArgumentException("value is null"));
-        IllegalArgumentException badTtl = checkTtl(ttl);
+        IllegalArgumentException badTtl = Args.badTtl(ttl);
         if (badTtl != null) return CompletableFuture.failedFuture(badTtl);
         byte[] copy = value.clone();
         byte[] millis = ascii(ttlMillis(ttl));
@@ -224,7 +225,7 @@ public final class RedisSharedData implements SharedData {
 
     @Override
     public CompletableFuture<Boolean> expire(String key, Duration ttl) {
-        IllegalArgumentException badTtl = checkTtl(ttl);
+        IllegalArgumentException badTtl = Args.badTtl(ttl);
         if (badTtl != null) return CompletableFuture.failedFuture(badTtl);
         long millis = ttlMillis(ttl);
         return run(key, "PEXPIRE of '" + key + "'", k -> link.call(c -> c.pexpire(k, millis)));
@@ -393,11 +394,6 @@ public final class RedisSharedData implements SharedData {
         if (key == null || key.isEmpty()) throw new IllegalArgumentException("key is " + (key == null ? "null" : "empty"));
     }
 
-    private static IllegalArgumentException checkTtl(Duration ttl) {
-        if (ttl == null) return new IllegalArgumentException("ttl is null");
-        if (ttl.isNegative() || ttl.isZero()) return new IllegalArgumentException("ttl must be more than zero: " + ttl);
-        return null;
-    }
 
     /** Whole milliseconds, rounded up (Redis counts in them), at most {@link #MAX_TTL_MILLIS}. */
     static long ttlMillis(Duration ttl) {
