@@ -279,6 +279,22 @@ public abstract class SharedDataContract {
     }
 
     @Test
+    void incrementIsExactAcrossTwoToThe53() {
+        // Where a double stops holding every integer: a store that passes counters through one loses digits.
+        long edge = 1L << 53;
+        for (long start : new long[] {edge - 3, -edge + 3}) {
+            String k = key("edge" + start);
+            done(store.set(k, bytes(Long.toString(start))));
+            long step = start > 0 ? 1 : -1;
+            for (int i = 1; i <= 6; i++) {
+                assertThat(done(store.increment(k, step))).isEqualTo(start + i * step);
+            }
+            assertThat(done(store.get(k))).asString(StandardCharsets.US_ASCII).isEqualTo(Long.toString(start + 6 * step));
+            assertThat(done(store.increment(k, -step * 1_000_000_007L))).isEqualTo(start + 6 * step - step * 1_000_000_007L);
+        }
+    }
+
+    @Test
     void incrementKeepsTheTimeToLive() {
         String k = key("k");
         done(store.set(k, bytes("1"), SHORT_TTL));

@@ -34,6 +34,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -105,6 +106,7 @@ final class RedisLink {
     private final ClientResources resources;
     private final RedisClient client;
     private final Listener listener;
+    private final List<Script> scripts;
     /** Runs the reconnection timer: the runtime's IO loops or Lettuce's own computation threads. */
     private final EventExecutorGroup scheduler;
     private final Set<String> channels = ConcurrentHashMap.newKeySet();
@@ -125,10 +127,15 @@ final class RedisLink {
      * @param config   section {@code redis:}'s values
      * @param runtime  whose IO loops Lettuce runs on; null: Lettuce's own threads
      * @param channels subscribed from the first connection on
+     * @param scripts  loaded into Redis on every connection before any command runs (so that
+     *                 commands issued together are not reordered by a first EVALSHA that Redis
+     *                 answers NOSCRIPT and that is sent again as EVAL after the others)
      * @param listener hears the pub/sub messages
      */
-    RedisLink(String owner, ConfigSection.Values config, PagumaRuntime runtime, Set<String> channels, Listener listener) {
+    RedisLink(String owner, ConfigSection.Values config, PagumaRuntime runtime, Set<String> channels, List<Script> scripts,
+              Listener listener) {
         this.owner = owner;
+        this.scripts = List.copyOf(scripts);
         this.uri = RedisURI.create(config.get(RedisConfig.URI));
         this.timeout = config.get(RedisConfig.COMMAND_TIMEOUT);
         this.reconnectDelay = config.get(RedisConfig.RECONNECT_DELAY);
@@ -263,7 +270,10 @@ final class RedisLink {
             String[] all = channels.toArray(new String[0]);
             String[] withExpired = java.util.Arrays.copyOf(all, all.length + 1);
             withExpired[all.length] = expiredChannel;
-            c.pubSub().async().subscribe(withExpired).toCompletableFuture().whenComplete((ok, e) -> {
+            CompletableFuture<?>[] loads = scripts.stream()
+                    .map(s -> c.commands().async().scriptLoad(s.source()).toCompletableFuture()).toArray(CompletableFuture[]::new);
+            CompletableFuture<Void> loaded = CompletableFuture.allOf(loads);
+            loaded.thenCompose(none -> c.pubSub().async().subscribe(withExpired).toCompletableFuture()).whenComplete((ok, e) -> {
                 if (e != null) {
                     c.close();
                     failed(attempt, unwrap(e));

@@ -160,7 +160,8 @@ public final class RedisRegistry implements Registry {
         });
         thread.allowCoreThreadTimeOut(true);
         this.channel = redis.get(RedisConfig.KEY_PREFIX) + "members";
-        this.link = new RedisLink("registry '" + name + "'", redis, runtime, Set.of(channel), new RedisLink.Listener() {
+        this.link = new RedisLink("registry '" + name + "'", redis, runtime, Set.of(channel),
+                List.of(JOIN, REFRESH, UPDATE, LEAVE, PRUNE), new RedisLink.Listener() {
             @Override
             public void message(String ch, byte[] message) {
                 heard(ch, message);

@@ -29,7 +29,7 @@ import java.util.function.Function;
  * sees the same data. See docs/REDIS.md for the keys, channels and scripts.
  *
  * <p>Key {@code k} is Redis key {@code <keyPrefix>data:k}, holding the value's bytes as they are.
- * Every write is one Lua script, so it is atomic in Redis: it changes the key and publishes the
+ * Every write is made by a Lua script, so it is atomic in Redis: it changes the key and publishes the
  * change on channel {@code <keyPrefix>data-change:k} ({@code S} and the new value, or {@code D});
  * Redis announces expired keys itself ({@code notify-keyspace-events Ex}, which the store sets when
  * it connects; if Redis refuses, one WARN says that EXPIRED will not arrive). A store subscribes
@@ -42,6 +42,11 @@ import java.util.function.Function;
  * {@link #subscribe} returned waits for that, so its change is heard, and one that completed
  * before is not. An operation made after a subscription's close returned waits for the
  * UNSUBSCRIBE, so that a later listener of the key does not hear it.
+ *
+ * <p>Operations issued together (in one turn of the store's event loop) go to Redis as one command
+ * per run of one kind: gets as one {@code MGET}, sets and increments as one script that handles
+ * each key in turn ({@link Batches}); each keeps its own result, failure and notification, and
+ * Redis applies them in the order they were issued.
  *
  * <p>Operations never block. Their futures complete on a Lettuce IO thread (the runtime's, when
  * the store has one): do not block in callbacks on them. A future fails with
@@ -59,14 +64,6 @@ public final class RedisSharedData implements SharedData {
     /** Longer times to live are cut to this (about 100 years). */
     private static final long MAX_TTL_MILLIS = Duration.ofDays(36_500).toMillis();
 
-    private static final Script SET = Script.of("set", """
-            redis.call('SET', KEYS[1], ARGV[1])
-            redis.call('PUBLISH', KEYS[2], 'S' .. ARGV[1])
-            return 1""");
-    private static final Script SET_TTL = Script.of("set with ttl", """
-            redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-            redis.call('PUBLISH', KEYS[2], 'S' .. ARGV[1])
-            return 1""");
     private static final Script DELETE = Script.of("delete", """
             if redis.call('DEL', KEYS[1]) == 1 then
               redis.call('PUBLISH', KEYS[2], 'D')
@@ -89,21 +86,11 @@ public final class RedisSharedData implements SharedData {
               redis.call('PUBLISH', KEYS[2], 'D')
             end
             return 1""");
-    /** Returns the new value as text: a Lua number would lose digits of a 64-bit counter. */
-    private static final Script INCREMENT = Script.of("increment", """
-            local result = redis.pcall('INCRBY', KEYS[1], ARGV[1])
-            if type(result) == 'table' and result.err then
-              if string.find(result.err, 'overflow') then return redis.error_reply('PAGUMA_OVERFLOW') end
-              return redis.error_reply('PAGUMA_NOT_COUNTER')
-            end
-            local text = redis.call('GET', KEYS[1])
-            redis.call('PUBLISH', KEYS[2], 'S' .. text)
-            return text""");
-
     private final String name;
     private final String dataPrefix;
     private final String changePrefix;
     private final RedisLink link;
+    private final Batches batches;
     private final ConcurrentHashMap<String, Sub[]> subscribers = new ConcurrentHashMap<>();
     private final ThreadPoolExecutor delivery;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -126,7 +113,10 @@ public final class RedisSharedData implements SharedData {
             return t;
         });
         delivery.allowCoreThreadTimeOut(true);
-        this.link = new RedisLink("shared data '" + name + "'", redis, runtime, java.util.Set.of(), this::heard);
+        this.link = new RedisLink("shared data '" + name + "'", redis, runtime, java.util.Set.of(),
+                java.util.stream.Stream.concat(java.util.stream.Stream.of(DELETE, COMPARE_AND_SET), Batches.SCRIPTS.stream()).toList(),
+                this::heard);
+        this.batches = new Batches(link);
     }
 
     /**
@@ -171,15 +161,14 @@ public final class RedisSharedData implements SharedData {
 
     @Override
     public CompletableFuture<byte[]> get(String key) {
-        return run(key, "GET of '" + key + "'", k -> link.call(c -> c.get(k)));
+        return run(key, "GET of '" + key + "'", batches::get);
     }
 
     @Override
     public CompletableFuture<Void> set(String key, byte[] value) {
         if (value == null) return CompletableFuture.failedFuture(new IllegalArgumentException("value is null"));
         byte[] copy = value.clone();
-        return run(key, "SET of '" + key + "'",
-                k -> link.<Long>script(SET, ScriptOutputType.INTEGER, keys(key), copy).thenApply(r -> null));
+        return run(key, "SET of '" + key + "'", k -> batches.set(k, changePrefix + key, copy, null));
     }
 
     @Override
@@ -189,14 +178,13 @@ public final class RedisSharedData implements SharedData {
         if (badTtl != null) return CompletableFuture.failedFuture(badTtl);
         byte[] copy = value.clone();
         byte[] millis = ascii(ttlMillis(ttl));
-        return run(key, "SET of '" + key + "'",
-                k -> link.<Long>script(SET_TTL, ScriptOutputType.INTEGER, keys(key), copy, millis).thenApply(r -> null));
+        return run(key, "SET of '" + key + "'", k -> batches.set(k, changePrefix + key, copy, millis));
     }
 
     @Override
     public CompletableFuture<Boolean> delete(String key) {
-        return run(key, "DEL of '" + key + "'",
-                k -> link.<Long>script(DELETE, ScriptOutputType.INTEGER, keys(key)).thenApply(r -> r == 1));
+        return run(key, "DEL of '" + key + "'", k -> batches.other(
+                () -> link.<Long>script(DELETE, ScriptOutputType.INTEGER, keys(key)).thenApply(r -> r == 1)));
     }
 
     @Override
@@ -204,23 +192,18 @@ public final class RedisSharedData implements SharedData {
         byte[][] args = {
                 ascii(expected == null ? 0 : 1), expected == null ? new byte[0] : expected.clone(),
                 ascii(update == null ? 0 : 1), update == null ? new byte[0] : update.clone()};
-        return run(key, "compare-and-set of '" + key + "'",
-                k -> link.<Long>script(COMPARE_AND_SET, ScriptOutputType.INTEGER, keys(key), args).thenApply(r -> r == 1));
+        return run(key, "compare-and-set of '" + key + "'", k -> batches.other(
+                () -> link.<Long>script(COMPARE_AND_SET, ScriptOutputType.INTEGER, keys(key), args).thenApply(r -> r == 1)));
     }
 
     @Override
     public CompletableFuture<Long> increment(String key, long delta) {
         byte[] by = ascii(delta);
-        return run(key, "increment of '" + key + "'", k -> link.<byte[]>script(INCREMENT, ScriptOutputType.VALUE, keys(key), by)
-                .handle((text, e) -> {
-                    if (e == null) return Long.parseLong(new String(text, StandardCharsets.US_ASCII));
-                    String m = String.valueOf(RedisLink.unwrap(e).getMessage());
-                    if (m.contains("PAGUMA_OVERFLOW")) {
-                        throw new SharedDataException("incrementing '" + key + "' by " + delta + " overflows");
-                    }
-                    if (m.contains("PAGUMA_NOT_COUNTER")) throw new SharedDataException("value of '" + key + "' is not a counter");
-                    throw new java.util.concurrent.CompletionException(RedisLink.unwrap(e));
-                }));
+        return run(key, "increment of '" + key + "'", k -> batches.increment(k, changePrefix + key, by).thenApply(text -> {
+            if (text.equals(Batches.OVERFLOW)) throw new SharedDataException("incrementing '" + key + "' by " + delta + " overflows");
+            if (text.equals(Batches.NOT_COUNTER)) throw new SharedDataException("value of '" + key + "' is not a counter");
+            return Long.parseLong(text);
+        }));
     }
 
     @Override
@@ -228,7 +211,7 @@ public final class RedisSharedData implements SharedData {
         IllegalArgumentException badTtl = Args.badTtl(ttl);
         if (badTtl != null) return CompletableFuture.failedFuture(badTtl);
         long millis = ttlMillis(ttl);
-        return run(key, "PEXPIRE of '" + key + "'", k -> link.call(c -> c.pexpire(k, millis)));
+        return run(key, "PEXPIRE of '" + key + "'", k -> batches.other(() -> link.call(c -> c.pexpire(k, millis))));
     }
 
     // --- Subscriptions
