@@ -44,10 +44,11 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li><b>paguma</b>: one {@link RedisSharedData} on a {@link PagumaRuntime} of {@code ioThreads}
  *   IO threads (Lettuce on them), a closed loop of {@code inFlight} operations outstanding: each
- *   completion issues the next (on the IO thread that completed it). Lettuce pipelines what is in
- *   flight on the store's one command connection. {@code set} and {@code incr} are the store's Lua
- *   scripts ({@code EVALSHA}: the write and a {@code PUBLISH} of the change), {@code get} a plain
- *   {@code GET} (docs/REDIS.md).</li>
+ *   completion issues the next (on the IO thread that completed it). By default as many as
+ *   redis-benchmark keeps outstanding ({@code -c 50 -P 16}: 800). The store sends the operations
+ *   issued together as one command per kind on its one command connection: gets as {@code MGET},
+ *   sets and increments as one {@code EVALSHA} of its batch scripts (the writes, and a
+ *   {@code PUBLISH} of each change that has listeners; docs/REDIS.md).</li>
  *   <li><b>redis-benchmark</b>: {@code redis-benchmark -t <op> -P <pipeline> -c <clients> -d <size>
  *   -r <keyspace> -n <N> -q}, N sized from its previous rate for {@code duration} seconds; the
  *   figure is the rate it prints.</li>
@@ -72,7 +73,7 @@ final class RedisBenchCommand implements Callable<Integer> {
     @Option(names = "--uri", description = "a running Redis, redis://[user:password@]host[:port][/db]"
             + " (default: start redis-server from the PATH on a free port, stop it at the end)") String uri;
     @Option(names = "--ops", split = ",", defaultValue = "set,get,incr", description = "operations, of set, get, incr (default ${DEFAULT-VALUE})") List<String> ops;
-    @Option(names = "--in-flight", defaultValue = "64", description = "Paguma: operations outstanding through the store (default ${DEFAULT-VALUE})") int inFlight;
+    @Option(names = "--in-flight", defaultValue = "800", description = "Paguma: operations outstanding through the store (default ${DEFAULT-VALUE}: redis-benchmark's 50 clients x 16 pipelined)") int inFlight;
     @Option(names = "--io-threads", defaultValue = "1", description = "Paguma: the runtime's IO threads, which Lettuce runs on (default ${DEFAULT-VALUE})") int ioThreads;
     @Option(names = {"-d", "--size"}, defaultValue = "3", description = "value bytes, both sides (default ${DEFAULT-VALUE}, redis-benchmark's own default)") int size;
     @Option(names = {"-r", "--keyspace"}, defaultValue = "10000", description = "random keys per operation, both sides (redis-benchmark -r; default ${DEFAULT-VALUE})") int keyspace;

@@ -35,68 +35,64 @@ final class Batches implements Runnable {
     static final int MAX_RUN = 256;
 
     /**
-     * Publishes {@code S<value>} on each channel that someone listens to: the same as publishing on
-     * every one (a message on a channel without subscribers reaches no one), but one call for the
-     * whole batch when none has any. Pattern subscriptions are not counted per channel, so while
+     * Publishes {@code S<value>} on the channel of each key (named like the key) that someone
+     * listens to: the same as publishing on every one (a message on a channel without subscribers
+     * reaches no one), but one call for the whole batch when none has any. Pattern subscriptions are not counted per channel, so while
      * Redis has any, every channel is published.
      */
     private static final String PUBLISH_LISTENED = """
-            local function publish(channels, values)
-              if #channels == 0 then return end
+            local function publish(value)
               if redis.call('PUBSUB', 'NUMPAT') == 0 then
-                local counts = redis.call('PUBSUB', 'NUMSUB', unpack(channels))
-                for i = 1, #channels do
-                  if counts[2 * i] > 0 then redis.call('PUBLISH', channels[i], 'S' .. values[i]) end
+                local counts = redis.call('PUBSUB', 'NUMSUB', unpack(KEYS))
+                for i = 1, #KEYS do
+                  local v = value(i)
+                  if v and counts[2 * i] > 0 then redis.call('PUBLISH', KEYS[i], 'S' .. v) end
                 end
               else
-                for i = 1, #channels do redis.call('PUBLISH', channels[i], 'S' .. values[i]) end
+                for i = 1, #KEYS do
+                  local v = value(i)
+                  if v then redis.call('PUBLISH', KEYS[i], 'S' .. v) end
+                end
               end
             end
             """;
 
-    /** KEYS: key, channel, for each; ARGV: the values. One MSET for all. */
+    /** KEYS: the keys (each also the channel of its changes); ARGV: their values. One MSET for all. */
     private static final Script SET_ALL = Script.of("set, batched", PUBLISH_LISTENED + """
-            local pairs, channels = {}, {}
-            for i = 1, #ARGV do
-              pairs[2 * i - 1] = KEYS[2 * i - 1]
+            local pairs = {}
+            for i = 1, #KEYS do
+              pairs[2 * i - 1] = KEYS[i]
               pairs[2 * i] = ARGV[i]
-              channels[i] = KEYS[2 * i]
             end
             redis.call('MSET', unpack(pairs))
-            publish(channels, ARGV)
-            return #ARGV""");
-    /** ARGV: value, milliseconds to live, for each key. */
+            publish(function(i) return ARGV[i] end)
+            return #KEYS""");
+    /** KEYS: the keys; ARGV: value, milliseconds to live, for each. */
     private static final Script SET_TTL_ALL = Script.of("set with ttl, batched", PUBLISH_LISTENED + """
-            local channels, values = {}, {}
-            for i = 1, #ARGV / 2 do
-              redis.call('SET', KEYS[2 * i - 1], ARGV[2 * i - 1], 'PX', ARGV[2 * i])
-              channels[i] = KEYS[2 * i]
-              values[i] = ARGV[2 * i - 1]
+            for i = 1, #KEYS do
+              redis.call('SET', KEYS[i], ARGV[2 * i - 1], 'PX', ARGV[2 * i])
             end
-            publish(channels, values)
-            return #ARGV / 2""");
+            publish(function(i) return ARGV[2 * i - 1] end)
+            return #KEYS""");
     /**
-     * Each result is the new value as text, or {@code !O} (overflow) / {@code !N} (not a counter),
-     * which change nothing. Lua numbers are doubles: a counter beyond ±2^53 is read back with GET
-     * rather than formatted, so no digit of a 64-bit counter is lost.
+     * KEYS: the counters; ARGV: the delta of each. Each result is the new value as text, or
+     * {@code !O} (overflow) / {@code !N} (not a counter), which change nothing. Lua numbers are
+     * doubles: a counter beyond ±2^53 is read back with GET rather than formatted, so no digit of
+     * a 64-bit counter is lost.
      */
     private static final Script INCREMENT_ALL = Script.of("increment, batched", PUBLISH_LISTENED + """
-            local out, channels, values = {}, {}, {}
-            for i = 1, #ARGV do
-              local result = redis.pcall('INCRBY', KEYS[2 * i - 1], ARGV[i])
+            local out = {}
+            for i = 1, #KEYS do
+              local result = redis.pcall('INCRBY', KEYS[i], ARGV[i])
               if type(result) == 'table' and result.err then
                 if string.find(result.err, 'overflow') then out[i] = '!O' else out[i] = '!N' end
+              elseif result > -9007199254740992 and result < 9007199254740992 then
+                out[i] = string.format('%d', result)
               else
-                if result > -9007199254740992 and result < 9007199254740992 then
-                  out[i] = string.format('%d', result)
-                else
-                  out[i] = redis.call('GET', KEYS[2 * i - 1])
-                end
-                channels[#channels + 1] = KEYS[2 * i]
-                values[#values + 1] = out[i]
+                out[i] = redis.call('GET', KEYS[i])
               end
             end
-            publish(channels, values)
+            publish(function(i) if string.byte(out[i]) ~= 33 then return out[i] end end)
             return out""");
 
     /** The scripts, to load when a connection is made. */
@@ -112,16 +108,14 @@ final class Batches implements Runnable {
     private static final class Op<T> {
         final Kind kind;
         final String key;
-        final String changeKey;
         final byte[] value;
         final byte[] arg;
         final Supplier<CompletableFuture<T>> other;
         final CompletableFuture<T> result = new CompletableFuture<>();
 
-        Op(Kind kind, String key, String changeKey, byte[] value, byte[] arg, Supplier<CompletableFuture<T>> other) {
+        Op(Kind kind, String key, byte[] value, byte[] arg, Supplier<CompletableFuture<T>> other) {
             this.kind = kind;
             this.key = key;
-            this.changeKey = changeKey;
             this.value = value;
             this.arg = arg;
             this.other = other;
@@ -141,22 +135,22 @@ final class Batches implements Runnable {
 
     /** The value of Redis key {@code key}, or null. */
     CompletableFuture<byte[]> get(String key) {
-        return submit(new Op<>(Kind.GET, key, null, null, null, null));
+        return submit(new Op<>(Kind.GET, key, null, null, null));
     }
 
-    /** Sets {@code key} and publishes {@code S<value>} on {@code changeKey}; {@code ttlMillis} null: no time to live. */
-    CompletableFuture<Void> set(String key, String changeKey, byte[] value, byte[] ttlMillis) {
-        return submit(new Op<>(ttlMillis == null ? Kind.SET : Kind.SET_TTL, key, changeKey, value, ttlMillis, null));
+    /** Sets {@code key} and publishes {@code S<value>} on the channel of the same name; {@code ttlMillis} null: no time to live. */
+    CompletableFuture<Void> set(String key, byte[] value, byte[] ttlMillis) {
+        return submit(new Op<>(ttlMillis == null ? Kind.SET : Kind.SET_TTL, key, value, ttlMillis, null));
     }
 
     /** Increments {@code key}: the new value as text, or {@link #OVERFLOW} / {@link #NOT_COUNTER}. */
-    CompletableFuture<String> increment(String key, String changeKey, byte[] delta) {
-        return submit(new Op<>(Kind.INCREMENT, key, changeKey, null, delta, null));
+    CompletableFuture<String> increment(String key, byte[] delta) {
+        return submit(new Op<>(Kind.INCREMENT, key, null, delta, null));
     }
 
     /** Any other command, started in its turn among the batched ones. */
     <T> CompletableFuture<T> other(Supplier<CompletableFuture<T>> command) {
-        return submit(new Op<>(Kind.OTHER, null, null, null, null, command));
+        return submit(new Op<>(Kind.OTHER, null, null, null, command));
     }
 
     private <T> CompletableFuture<T> submit(Op<T> op) {
@@ -248,12 +242,12 @@ final class Batches implements Runnable {
 
     @SuppressWarnings("unchecked")
     private void sendSets(List<Op<?>> ops, Script script, boolean withTtl) {
-        String[] keys = new String[2 * ops.size()];
-        byte[][] args = new byte[(withTtl ? 2 : 1) * ops.size()][];
-        for (int i = 0; i < ops.size(); i++) {
+        int n = ops.size();
+        String[] keys = new String[n];
+        byte[][] args = new byte[(withTtl ? 2 : 1) * n][];
+        for (int i = 0; i < n; i++) {
             Op<?> op = ops.get(i);
-            keys[2 * i] = op.key;
-            keys[2 * i + 1] = op.changeKey;
+            keys[i] = op.key;
             if (withTtl) {
                 args[2 * i] = op.value;
                 args[2 * i + 1] = op.arg;
@@ -261,7 +255,7 @@ final class Batches implements Runnable {
                 args[i] = op.value;
             }
         }
-        link.<Long>script(script, ScriptOutputType.INTEGER, keys, args).whenComplete((n, e) -> {
+        link.<Long>script(script, ScriptOutputType.INTEGER, keys, args).whenComplete((count, e) -> {
             for (Op<?> op : ops) {
                 if (e != null) op.result.completeExceptionally(e);
                 else ((Op<Void>) op).result.complete(null);
@@ -271,13 +265,12 @@ final class Batches implements Runnable {
 
     @SuppressWarnings("unchecked")
     private void sendIncrements(List<Op<?>> ops) {
-        String[] keys = new String[2 * ops.size()];
-        byte[][] args = new byte[ops.size()][];
-        for (int i = 0; i < ops.size(); i++) {
-            Op<?> op = ops.get(i);
-            keys[2 * i] = op.key;
-            keys[2 * i + 1] = op.changeKey;
-            args[i] = op.arg;
+        int n = ops.size();
+        String[] keys = new String[n];
+        byte[][] args = new byte[n][];
+        for (int i = 0; i < n; i++) {
+            keys[i] = ops.get(i).key;
+            args[i] = ops.get(i).arg;
         }
         link.<List<Object>>script(INCREMENT_ALL, ScriptOutputType.MULTI, keys, args).whenComplete((results, e) -> {
             if (e == null && results.size() != ops.size()) {

@@ -66,7 +66,7 @@ public final class RedisSharedData implements SharedData {
 
     private static final Script DELETE = Script.of("delete", """
             if redis.call('DEL', KEYS[1]) == 1 then
-              redis.call('PUBLISH', KEYS[2], 'D')
+              redis.call('PUBLISH', KEYS[1], 'D')
               return 1
             end
             return 0""");
@@ -80,15 +80,14 @@ public final class RedisSharedData implements SharedData {
             end
             if ARGV[3] == '1' then
               redis.call('SET', KEYS[1], ARGV[4], 'KEEPTTL')
-              redis.call('PUBLISH', KEYS[2], 'S' .. ARGV[4])
+              redis.call('PUBLISH', KEYS[1], 'S' .. ARGV[4])
             elseif current ~= false then
               redis.call('DEL', KEYS[1])
-              redis.call('PUBLISH', KEYS[2], 'D')
+              redis.call('PUBLISH', KEYS[1], 'D')
             end
             return 1""");
     private final String name;
     private final String dataPrefix;
-    private final String changePrefix;
     private final RedisLink link;
     private final Batches batches;
     private final ConcurrentHashMap<String, Sub[]> subscribers = new ConcurrentHashMap<>();
@@ -104,7 +103,6 @@ public final class RedisSharedData implements SharedData {
         var redis = config.section(new RedisConfig());
         String prefix = redis.get(RedisConfig.KEY_PREFIX);
         this.dataPrefix = prefix + "data:";
-        this.changePrefix = prefix + "data-change:";
         String threadName = "paguma-redis-data-" + name;
         delivery = new ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, threadName);
@@ -168,7 +166,7 @@ public final class RedisSharedData implements SharedData {
     public CompletableFuture<Void> set(String key, byte[] value) {
         if (value == null) return CompletableFuture.failedFuture(new IllegalArgumentException("value is null"));
         byte[] copy = value.clone();
-        return run(key, "SET of '" + key + "'", k -> batches.set(k, changePrefix + key, copy, null));
+        return run(key, "SET of '" + key + "'", k -> batches.set(k, copy, null));
     }
 
     @Override
@@ -178,7 +176,7 @@ public final class RedisSharedData implements SharedData {
         if (badTtl != null) return CompletableFuture.failedFuture(badTtl);
         byte[] copy = value.clone();
         byte[] millis = ascii(ttlMillis(ttl));
-        return run(key, "SET of '" + key + "'", k -> batches.set(k, changePrefix + key, copy, millis));
+        return run(key, "SET of '" + key + "'", k -> batches.set(k, copy, millis));
     }
 
     @Override
@@ -199,7 +197,7 @@ public final class RedisSharedData implements SharedData {
     @Override
     public CompletableFuture<Long> increment(String key, long delta) {
         byte[] by = ascii(delta);
-        return run(key, "increment of '" + key + "'", k -> batches.increment(k, changePrefix + key, by).thenApply(text -> {
+        return run(key, "increment of '" + key + "'", k -> batches.increment(k, by).thenApply(text -> {
             if (text.equals(Batches.OVERFLOW)) throw new SharedDataException("incrementing '" + key + "' by " + delta + " overflows");
             if (text.equals(Batches.NOT_COUNTER)) throw new SharedDataException("value of '" + key + "' is not a counter");
             return Long.parseLong(text);
@@ -225,7 +223,7 @@ public final class RedisSharedData implements SharedData {
         subscribers.compute(key, (k, subs) -> {
             // The first listener of a key subscribes its channel; a later one waits for a PING on
             // the pub/sub connection: either way, it hears what Redis publishes after the reply.
-            CompletableFuture<Void> confirmed = subs == null ? link.subscribe(changePrefix + k) : link.fence();
+            CompletableFuture<Void> confirmed = subs == null ? link.subscribe(dataPrefix + k) : link.fence();
             awaitBefore(confirmed.whenComplete((v, e) -> sub.active = true));
             if (subs == null) return new Sub[] {sub};
             Sub[] more = Arrays.copyOf(subs, subs.length + 1);
@@ -239,7 +237,7 @@ public final class RedisSharedData implements SharedData {
         subscribers.computeIfPresent(sub.key, (k, subs) -> {
             Sub[] fewer = Arrays.stream(subs).filter(s -> s != sub).toArray(Sub[]::new);
             if (fewer.length > 0) return fewer;
-            if (!closed.get()) awaitBefore(link.unsubscribe(changePrefix + k));
+            if (!closed.get()) awaitBefore(link.unsubscribe(dataPrefix + k));
             return null;
         });
     }
@@ -265,8 +263,8 @@ public final class RedisSharedData implements SharedData {
             if (!expired.startsWith(dataPrefix)) return;
             key = expired.substring(dataPrefix.length());
             type = ChangeType.EXPIRED;
-        } else if (channel.startsWith(changePrefix) && message.length > 0) {
-            key = channel.substring(changePrefix.length());
+        } else if (channel.startsWith(dataPrefix) && message.length > 0) {
+            key = channel.substring(dataPrefix.length());
             if (message[0] == 'S') {
                 type = ChangeType.SET;
                 value = Arrays.copyOfRange(message, 1, message.length);
@@ -329,7 +327,7 @@ public final class RedisSharedData implements SharedData {
     // --- Helpers
 
     private String[] keys(String key) {
-        return new String[] {dataPrefix + key, changePrefix + key};
+        return new String[] {dataPrefix + key};
     }
 
     /**

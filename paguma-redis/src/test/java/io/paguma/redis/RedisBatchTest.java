@@ -137,7 +137,7 @@ class RedisBatchTest {
                     patternHeard.add(channel + "=" + message);
                 }
             });
-            String channel = "paguma:data-change:" + prefix;
+            String channel = "paguma:data:" + prefix;
             plain.sync().subscribe(channel + "3");
             List<CompletableFuture<?>> ops = new ArrayList<>();
             for (int i = 0; i < 10; i++) ops.add(store.set(prefix + i, bytes("v" + i)));
