@@ -75,24 +75,28 @@ final class Batches implements Runnable {
             publish(function(i) return ARGV[2 * i - 1] end)
             return #KEYS""");
     /**
-     * KEYS: the counters; ARGV: the delta of each. Each result is the new value as text, or
-     * {@code !O} (overflow) / {@code !N} (not a counter), which change nothing. Lua numbers are
-     * doubles: a counter beyond ±2^53 is read back with GET rather than formatted, so no digit of
-     * a 64-bit counter is lost.
+     * KEYS: the counters; ARGV: the delta of each. Each result is the new value (an integer reply),
+     * or {@code !O} (overflow) / {@code !N} (not a counter), which change nothing. Lua numbers are
+     * doubles: a counter beyond ±2^53 is read back with GET and answered as text, so no digit of a
+     * 64-bit counter is lost; the text of a change is made only for a counter that has listeners.
      */
     private static final Script INCREMENT_ALL = Script.of("increment, batched", PUBLISH_LISTENED + """
             local out = {}
             for i = 1, #KEYS do
               local result = redis.pcall('INCRBY', KEYS[i], ARGV[i])
-              if type(result) == 'table' and result.err then
+              if type(result) == 'table' then
                 if string.find(result.err, 'overflow') then out[i] = '!O' else out[i] = '!N' end
               elseif result > -9007199254740992 and result < 9007199254740992 then
-                out[i] = string.format('%d', result)
+                out[i] = result
               else
                 out[i] = redis.call('GET', KEYS[i])
               end
             end
-            publish(function(i) if string.byte(out[i]) ~= 33 then return out[i] end end)
+            publish(function(i)
+              local v = out[i]
+              if type(v) == 'number' then return string.format('%d', v) end
+              if string.byte(v) ~= 33 then return v end
+            end)
             return out""");
 
     /** The scripts, to load when a connection is made. */
@@ -279,6 +283,7 @@ final class Batches implements Runnable {
             for (int i = 0; i < ops.size(); i++) {
                 Op<String> op = (Op<String>) ops.get(i);
                 if (e != null) op.result.completeExceptionally(e);
+                else if (results.get(i) instanceof Long value) op.result.complete(Long.toString(value));
                 else if (results.get(i) instanceof byte[] text) op.result.complete(new String(text, StandardCharsets.US_ASCII));
                 else op.result.completeExceptionally(new SharedDataException("the increment script answered " + results.get(i)));
             }
