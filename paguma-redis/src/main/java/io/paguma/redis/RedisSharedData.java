@@ -30,7 +30,7 @@ import java.util.function.Function;
  *
  * <p>Key {@code k} is Redis key {@code <keyPrefix>data:k}, holding the value's bytes as they are.
  * Every write is made by a Lua script, so it is atomic in Redis: it changes the key and publishes the
- * change on channel {@code <keyPrefix>data-change:k} ({@code S} and the new value, or {@code D});
+ * change on the channel of the key's own name, {@code <keyPrefix>data:k} ({@code S} and the new value, or {@code D});
  * Redis announces expired keys itself ({@code notify-keyspace-events Ex}, which the store sets when
  * it connects; if Redis refuses, one WARN says that EXPIRED will not arrive). A store subscribes
  * a key's channel while it has listeners for the key. One connection receives all of them, in the
