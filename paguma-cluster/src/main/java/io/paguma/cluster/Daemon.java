@@ -234,7 +234,7 @@ public final class Daemon implements AutoCloseable {
                     .onConnStart(node::clientOpened)
                     .onConnStop(node::clientClosed)
                     .build().start();
-            NodeInfo withGateway = self;
+            NodeInfo withGateway = node.self;   // with what components announced
             if (config.mode() != PagumaConfig.Mode.WEBSOCKET) withGateway = withGateway.withAttribute("gateway", String.valueOf(gateway.port()));
             if (config.mode() != PagumaConfig.Mode.TCP) withGateway = withGateway.withAttribute("gatewayWs", String.valueOf(gateway.wsPort()));
             node.self = withGateway;
@@ -400,6 +400,28 @@ public final class Daemon implements AutoCloseable {
     }
 
     /** The runtime the node runs on. */
+    /** The node's configuration (its sections hold the cluster's and the components' keys). */
+    public PagumaConfig config() {
+        return config;
+    }
+
+    /**
+     * Adds {@code attributes} to this node's info in the registry (a component announcing its
+     * ports, say). Completes once the registry has the new info.
+     */
+    public CompletableFuture<Void> announce(Map<String, String> attributes) {
+        Registry.Membership m;
+        NodeInfo info;
+        synchronized (lock) {
+            m = membership;
+            if (m == null) return CompletableFuture.failedFuture(new IllegalStateException("node " + node.id() + " has not joined the registry"));
+            info = node.self;
+            for (var e : attributes.entrySet()) info = info.withAttribute(e.getKey(), e.getValue());
+            node.self = info;
+        }
+        return m.update(info);
+    }
+
     public PagumaRuntime runtime() {
         return runtime;
     }

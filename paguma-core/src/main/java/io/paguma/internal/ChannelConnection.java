@@ -216,7 +216,8 @@ public final class ChannelConnection implements Connection {
 
     @Override
     public boolean isWritable() {
-        return !closed && channel.isWritable();
+        // As writable() sees it: with outboundPolicy wait, the sends not yet taken by the IO thread count too.
+        return !closed && ready();
     }
 
     @Override

@@ -1,0 +1,512 @@
+package io.paguma.cluster;
+
+import io.paguma.Client;
+import io.paguma.Codecs;
+import io.paguma.ConfigSection;
+import io.paguma.Connection;
+import io.paguma.Message;
+import io.paguma.PagumaConfig;
+import io.paguma.PagumaRuntime;
+import io.paguma.RemoteException;
+import io.paguma.Request;
+import io.paguma.Server;
+import io.paguma.cluster.internal.ExecProtocol;
+import io.paguma.cluster.internal.SharedDir;
+import io.paguma.cluster.internal.Warnings;
+import io.paguma.cluster.internal.Wire;
+import io.netty.util.concurrent.EventExecutor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * An executor (SPEC X7, X8; seed 002 §3.1.2): a {@link Component} of a node's {@link Daemon} with
+ * the seed's two ports — the <b>executor port</b>, where other executors' control links arrive
+ * ({@code ExeInExe}; task results, file requests), and the <b>file port</b>, where their file links
+ * arrive ({@code FileExeInExe}; file data only, so that a control message never waits behind a
+ * file). It announces both, and the task types it runs, in its node's registry info (attributes
+ * {@code executor}, {@code filePort}, {@code taskTypes}), so every member can find it by the
+ * node's id.
+ *
+ * <p>Files: {@link #requestFile(String, String)} fetches a file from another executor's shared
+ * directory ({@code executor.shareDir}) into this one's, under the same relative name; the seed's
+ * callback-id form is {@link #onFile} and {@link #requestFile(String, String, long)}. The dialling
+ * side's links are the seed's {@code Exe2Exe} and {@code FileExe2Exe}: one pair per peer, made on
+ * first use, kept while both are up. See docs/EXECUTORS.md.
+ */
+public final class Executor implements Component {
+    private static final Logger log = LoggerFactory.getLogger(Executor.class);
+
+    /** The dialling side's links to one peer executor (the seed's Exe2Exe and FileExe2Exe). */
+    final class PeerLink {
+        final String peer;
+        final Connection control;
+        final Connection file;
+        final long fileConnId;
+        final long token;
+        private final AtomicLong held = new AtomicLong();
+        private final AtomicBoolean paused = new AtomicBoolean();
+
+        PeerLink(String peer, Connection control, Connection file, long fileConnId, long token) {
+            this.peer = peer;
+            this.control = control;
+            this.file = file;
+            this.fileConnId = fileConnId;
+            this.token = token;
+        }
+
+        boolean isOpen() {
+            return control.isOpen() && file.isOpen();
+        }
+
+        /** Data read from the file link waits for the disk: beyond the window, reading stops. */
+        void hold(long n) {
+            if (held.addAndGet(n) > fileWindow && paused.compareAndSet(false, true)) file.pauseReading();
+        }
+
+        void release(long n) {
+            if (held.addAndGet(-n) <= fileWindow / 2 && paused.compareAndSet(true, false)) file.resumeReading();
+        }
+
+        /** Tells the owner to stop sending a transfer (best effort). */
+        void cancel(long transferId) {
+            if (control.isOpen()) {
+                control.send(new Message(ExecProtocol.FILE_CANCEL, new Wire.Writer(16).i64(fileConnId).i64(transferId).toBytes()));
+            }
+        }
+    }
+
+    private final Path shareDirOverride;
+
+    // Set by start.
+    private Daemon daemon;
+    private String id;
+    private PagumaRuntime runtime;
+    private SharedDir dir;
+    private Duration noProgress;
+    private Duration deadline;
+    private Duration requestTimeout;
+    private int fileWindow;
+    private int chunkSize;
+    private Warnings warnings;
+    private PagumaConfig linkConfig;
+    private PagumaConfig fileLinkConfig;
+    private byte[] secret;
+    private Server controlServer;
+    private Server fileServer;
+    private FileOwner owner;
+    private ThreadPoolExecutor writers;
+    private EventExecutor scheduler;
+    private volatile boolean stopping;
+
+    private final ConcurrentHashMap<String, CompletableFuture<PeerLink>> peers = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, FileFetch> fetches = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, FileCallback> callbacks = new ConcurrentHashMap<>();
+    private final AtomicLong transferIds = new AtomicLong(ThreadLocalRandom.current().nextLong() & 0x7FFF_FFFF_0000_0000L);
+
+    private static final String PEER = "io.paguma.executor.peer";
+
+    private Executor(Builder b) {
+        this.shareDirOverride = b.shareDir;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public String name() {
+        return "executor";
+    }
+
+    @Override
+    public void start(Daemon daemon) throws Exception {
+        this.daemon = daemon;
+        this.id = daemon.id();
+        this.runtime = daemon.runtime();
+        PagumaConfig config = daemon.config();
+        ConfigSection.Values v = config.section(new ExecutorConfig());
+        this.dir = new SharedDir(shareDirOverride != null ? shareDirOverride : Path.of(v.get(ExecutorConfig.SHARE_DIR)));
+        java.nio.file.Files.createDirectories(dir.root());
+        this.noProgress = v.get(ExecutorConfig.NO_PROGRESS_TIMEOUT);
+        this.deadline = v.get(ExecutorConfig.TRANSFER_DEADLINE);
+        this.fileWindow = v.get(ExecutorConfig.FILE_WINDOW);
+        this.chunkSize = v.get(ExecutorConfig.CHUNK_SIZE);
+        this.requestTimeout = config.section(new ClusterConfig()).get(ClusterConfig.REQUEST_TIMEOUT);
+        String s = config.section(new ClusterConfig()).get(ClusterConfig.SECRET);
+        this.secret = s.isEmpty() ? null : s.getBytes(StandardCharsets.UTF_8);
+        this.warnings = new Warnings(log, config.warnInterval());
+        this.scheduler = runtime.ioEventLoops().next();
+        String host = daemon.info().host();
+        this.linkConfig = ClusterNode.linkConfig(config).toBuilder().reconnect(false).build();
+        this.fileLinkConfig = linkConfig.toBuilder()
+                // Chunks as large as any executor may send (chunkSize is at most 4 MiB).
+                .maxPacketSize((4 << 20) + 1024)
+                .outboundPolicy(PagumaConfig.OutboundPolicy.WAIT)
+                .writeBufferHighWaterMark(fileWindow).writeBufferLowWaterMark(fileWindow / 2)
+                // The window, and a chunk in hand for each sender that found the link ready at once.
+                .maxPendingWriteBytes((int) Math.min(Integer.MAX_VALUE,
+                        2L * fileWindow + (v.get(ExecutorConfig.MAX_TRANSFERS) + 2L) * (chunkSize + ExecProtocol.CHUNK_HEADER)))
+                .build();
+        AtomicInteger n = new AtomicInteger();
+        this.writers = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(), r -> {
+            Thread t = new Thread(r, "paguma-" + id + "-file-write-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        this.owner = new FileOwner(id, dir, chunkSize, noProgress, v.get(ExecutorConfig.MAX_TRANSFERS), warnings);
+        controlServer = Server.builder().runtime(runtime)
+                .config(linkConfig.toBuilder().host(host).port(v.get(ExecutorConfig.PORT)).build())
+                .codec(Codecs.PAGUMA).name("paguma-" + id + "-executor")
+                .routersOnIoThreads()
+                .use(this::gate)
+                .route(ExecProtocol.HELLO, this::onHello)
+                .route(ExecProtocol.FILE_REQUEST, r -> owner.request(r, r.connection().property(PEER)))
+                .route(ExecProtocol.FILE_CANCEL, this::onCancel)
+                .route(ExecProtocol.PING, r -> r.reply(ExecProtocol.PING, r.data()))
+                .build().start();
+        fileServer = Server.builder().runtime(runtime)
+                .config(fileLinkConfig.toBuilder().host(host).port(v.get(ExecutorConfig.FILE_PORT)).build())
+                .codec(Codecs.PAGUMA).name("paguma-" + id + "-files")
+                .routersOnIoThreads()
+                .onConnStart(owner::opened)
+                .onConnStop(owner::closed)
+                .onUnknownMessage(r -> {
+                    warnings.warn("file link message", "executor " + id + ": " + r.connection()
+                            + " sent message " + r.id() + " on a file link, where only this side sends: closed", null);
+                    r.connection().close();
+                })
+                .build().start();
+        Map<String, String> attributes = new LinkedHashMap<>();
+        attributes.put("executor", String.valueOf(controlServer.port()));
+        attributes.put("filePort", String.valueOf(fileServer.port()));
+        daemon.announce(attributes).get(requestTimeout.toMillis() * 2, TimeUnit.MILLISECONDS);
+        log.info("executor {} started: executor port {}, file port {}, shared directory {}", id, controlServer.port(),
+                fileServer.port(), dir.root());
+    }
+
+    @Override
+    public void stop() {
+        stopping = true;
+        for (FileFetch f : fetches.values()) f.fail("the executor is stopping", null);
+        if (owner != null) owner.stop();
+        peers.values().forEach(f -> f.thenAccept(l -> {
+            l.control.close();
+            l.file.close();
+        }));
+        peers.clear();
+        if (controlServer != null) controlServer.stop();
+        if (fileServer != null) fileServer.stop();
+        if (writers != null) writers.shutdown();
+    }
+
+    /** The executor port (after start). */
+    public int port() {
+        return controlServer.port();
+    }
+
+    /** The file port (after start). */
+    public int filePort() {
+        return fileServer.port();
+    }
+
+    /** The shared directory (after start). */
+    public Path shareDir() {
+        return dir.root();
+    }
+
+    // --- Files: the requester's side
+
+    /**
+     * Fetches {@code name} (relative to the shared directory) from executor {@code peer} (its
+     * node's id) into this executor's shared directory under the same name. The future completes
+     * with the file once it is complete and its SHA-256 matched the owner's, or fails with
+     * {@link FileTransferException} (nothing is then left under the name, nor its part file).
+     */
+    public CompletableFuture<Path> requestFile(String peer, String name) {
+        return requestFile(peer, name, TransferListener.NONE);
+    }
+
+    /** {@link #requestFile(String, String)}, telling {@code listener} how it goes. */
+    public CompletableFuture<Path> requestFile(String peer, String name, TransferListener listener) {
+        Objects.requireNonNull(peer, "peer");
+        Objects.requireNonNull(name, "name");
+        if (dir == null) return CompletableFuture.failedFuture(new IllegalStateException("executor is not started"));
+        if (stopping) return CompletableFuture.failedFuture(new FileTransferException("executor " + id + " is stopping"));
+        FileFetch f = new FileFetch(this, peer, name, transferIds.incrementAndGet(), listener);
+        fetches.put(f.transferId, f);
+        f.start();
+        return f.result;
+    }
+
+    /** The seed's form: registers {@code callback} under {@code callbackId}, for a later {@link #requestFile(String, String, long)}. */
+    public void onFile(long callbackId, FileCallback callback) {
+        callbacks.put(callbackId, Objects.requireNonNull(callback, "callback"));
+    }
+
+    /**
+     * The seed's form: fetches {@code name} from {@code peer}; when done, the callback registered
+     * under {@code callbackId} is called (once, then forgotten) with the file or the error.
+     *
+     * @throws IllegalArgumentException if no callback is registered under that id
+     */
+    public void requestFile(String peer, String name, long callbackId) {
+        FileCallback cb = callbacks.get(callbackId);
+        if (cb == null) throw new IllegalArgumentException("no callback registered under id " + callbackId + " (onFile)");
+        requestFile(peer, name).whenComplete((file, e) -> {
+            if (callbacks.remove(callbackId, cb)) cb.done(callbackId, file, e == null ? null : unwrap(e));
+        });
+    }
+
+    /** Round trip of a PING on the control link to {@code peer}. */
+    public CompletableFuture<Duration> ping(String peer) {
+        long start = System.nanoTime();
+        return link(peer).thenCompose(l -> l.control.request(new Message(ExecProtocol.PING, new byte[8]), requestTimeout))
+                .thenApply(m -> Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    /** The links to {@code peer}, made if there are none (or they broke). */
+    CompletableFuture<PeerLink> link(String peer) {
+        while (true) {
+            CompletableFuture<PeerLink> f = peers.get(peer);
+            if (f != null && !(f.isDone() && (f.isCompletedExceptionally() || !f.join().isOpen()))) return f;
+            CompletableFuture<PeerLink> mine = new CompletableFuture<>();
+            boolean won = f == null ? peers.putIfAbsent(peer, mine) == null : peers.replace(peer, f, mine);
+            if (!won) continue;
+            dial(peer, mine);
+            return mine;
+        }
+    }
+
+    private void dial(String peer, CompletableFuture<PeerLink> result) {
+        if (stopping) {
+            result.completeExceptionally(new FileTransferException("executor " + id + " is stopping"));
+            return;
+        }
+        NodeInfo info = daemon.registry().members().get(peer);
+        String port = info == null ? null : info.attribute("executor");
+        String filePort = info == null ? null : info.attribute("filePort");
+        if (port == null || filePort == null) {
+            peers.remove(peer, result);
+            result.completeExceptionally(new FileTransferException(info == null ? "no member " + peer + " in the cluster"
+                    : "member " + peer + " runs no executor"));
+            return;
+        }
+        CompletableFuture<long[]> hello = new CompletableFuture<>();
+        AtomicLong linkRef = new AtomicLong();
+        PeerLink[] made = new PeerLink[1];
+        Client control = Client.builder().runtime(runtime)
+                .config(linkConfig.toBuilder().host(info.host()).port(Integer.parseInt(port)).build())
+                .codec(Codecs.PAGUMA).name("paguma-" + id + "-to-" + peer).routersOnIoThreads().build();
+        Client file = Client.builder().runtime(runtime)
+                .config(fileLinkConfig.toBuilder().host(info.host()).port(Integer.parseInt(filePort)).build())
+                .codec(Codecs.PAGUMA).name("paguma-" + id + "-files-from-" + peer).routersOnIoThreads()
+                .route(ExecProtocol.FILE_HELLO, r -> {
+                    try {
+                        Wire.Reader in = new Wire.Reader(r.data());
+                        hello.complete(new long[] {in.i64("connection id"), in.i64("token")});
+                    } catch (IllegalArgumentException e) {
+                        hello.completeExceptionally(e);
+                    }
+                })
+                .route(ExecProtocol.CHUNK, r -> fileMessage(made[0], r))
+                .route(ExecProtocol.END, r -> fileMessage(made[0], r))
+                .route(ExecProtocol.FAIL, r -> fileMessage(made[0], r))
+                .build();
+        control.connect()
+                .thenCompose(c -> c.request(new Message(ExecProtocol.HELLO, helloFrom(peer)), requestTimeout).thenApply(m -> c))
+                .thenCompose(c -> file.connect().thenCombine(hello.orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS),
+                        (fc, ids) -> {
+                            PeerLink l = new PeerLink(peer, c, fc, ids[0], ids[1]);
+                            made[0] = l;
+                            return l;
+                        }))
+                .whenComplete((l, e) -> {
+                    if (e != null) {
+                        control.close();
+                        file.close();
+                        peers.remove(peer, result);
+                        result.completeExceptionally(new FileTransferException("cannot link to executor " + peer + " at "
+                                + info.host() + ":" + port + "/" + filePort + ": " + unwrap(e).getMessage(), unwrap(e)));
+                        return;
+                    }
+                    Runnable broken = () -> {
+                        peers.remove(peer, result);
+                        control.close();
+                        file.close();
+                        for (FileFetch f : fetches.values()) f.linkClosed(l);
+                    };
+                    l.control.closeFuture().whenComplete((v, x) -> broken.run());
+                    l.file.closeFuture().whenComplete((v, x) -> broken.run());
+                    result.complete(l);
+                });
+    }
+
+    private void fileMessage(PeerLink link, Request r) {
+        byte[] data = r.data();
+        if (link == null || data.length < 8) return;
+        long transferId = 0;
+        for (int i = 0; i < 8; i++) transferId = transferId << 8 | (data[i] & 0xFF);
+        FileFetch f = fetches.get(transferId);
+        if (f == null) return;   // given up on: the owner was told to stop
+        try {
+            switch (r.id()) {
+                case ExecProtocol.CHUNK -> {
+                    if (data.length < ExecProtocol.CHUNK_HEADER) throw new IllegalArgumentException("a chunk of " + data.length + " bytes");
+                    f.chunk(link, r.connection(), data);
+                }
+                case ExecProtocol.END -> {
+                    Wire.Reader in = new Wire.Reader(data);
+                    in.i64("transfer id");
+                    long size = in.i64("size");
+                    byte[] sha = in.bytes("sha-256");
+                    in.end();
+                    f.end(link, size, sha);
+                }
+                case ExecProtocol.FAIL -> {
+                    Wire.Reader in = new Wire.Reader(data);
+                    in.i64("transfer id");
+                    f.ownerFailed(link, in.str("why"));
+                }
+                default -> {
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            warnings.warn("file link malformed", "executor " + id + ": malformed message " + r.id() + " on the file link from "
+                    + link.peer + " (" + r.connection() + "): " + e.getMessage() + "; link closed", null);
+            r.connection().close();
+        }
+    }
+
+    // --- The control link, serving side
+
+    private void gate(Request r, io.paguma.Interceptor.Chain chain) throws Exception {
+        if (r.id() == ExecProtocol.HELLO || r.connection().property(PEER) != null) {
+            chain.proceed(r);
+            return;
+        }
+        warnings.warn("control before hello", "executor " + id + ": " + r.connection() + " sent message " + r.id()
+                + " before HELLO: closed", null);
+        r.fail(ExecProtocol.NOT_INTRODUCED, "say HELLO first").whenComplete((v, e) -> r.connection().close());
+    }
+
+    private void onHello(Request r) {
+        String from;
+        byte[] mac;
+        try {
+            Wire.Reader in = new Wire.Reader(r.data());
+            from = in.str("from");
+            mac = in.bytes("mac");
+            in.end();
+        } catch (IllegalArgumentException e) {
+            r.fail(ExecProtocol.REFUSED, "malformed HELLO: " + e.getMessage()).whenComplete((v, x) -> r.connection().close());
+            return;
+        }
+        if (secret != null && !java.security.MessageDigest.isEqual(mac, mac(from, id))) {
+            warnings.warn("hello refused", "executor " + id + ": " + r.connection() + " said HELLO as " + from
+                    + " without the cluster's secret: closed", null);
+            r.fail(ExecProtocol.REFUSED, "wrong cluster secret").whenComplete((v, x) -> r.connection().close());
+            return;
+        }
+        r.connection().property(PEER, from);
+        r.reply(ExecProtocol.HELLO, new Wire.Writer(32).str(id).i32(fileServer.port()).toBytes());
+    }
+
+    private void onCancel(Request r) {
+        try {
+            Wire.Reader in = new Wire.Reader(r.data());
+            owner.cancel(in.i64("file connection id"), in.i64("transfer id"));
+        } catch (IllegalArgumentException ignored) {
+            // a malformed cancel cancels nothing
+        }
+    }
+
+    private byte[] helloFrom(String to) {
+        return new Wire.Writer(64).str(id).bytes(mac(id, to)).toBytes();
+    }
+
+    private byte[] mac(String from, String to) {
+        if (secret == null) return new byte[0];
+        try {
+            javax.crypto.Mac m = javax.crypto.Mac.getInstance("HmacSHA256");
+            m.init(new javax.crypto.spec.SecretKeySpec(secret, "HmacSHA256"));
+            return m.doFinal(("executor|" + from + "|" + to).getBytes(StandardCharsets.UTF_8));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is not available", e);
+        }
+    }
+
+    // --- For FileFetch
+
+    SharedDir sharedDir() {
+        return dir;
+    }
+
+    Duration noProgressTimeout() {
+        return noProgress;
+    }
+
+    Duration transferDeadline() {
+        return deadline;
+    }
+
+    Duration requestTimeout() {
+        return requestTimeout;
+    }
+
+    EventExecutor scheduler() {
+        return scheduler;
+    }
+
+    ThreadPoolExecutor writers() {
+        return writers;
+    }
+
+    void forget(FileFetch f) {
+        fetches.remove(f.transferId, f);
+    }
+
+    static Throwable unwrap(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) t = t.getCause();
+        return t;
+    }
+
+    @Override
+    public String toString() {
+        return "Executor[" + id + "]";
+    }
+
+    public static final class Builder {
+        private Path shareDir;
+
+        private Builder() {
+        }
+
+        /** The shared directory, instead of {@code executor.shareDir}. */
+        public Builder shareDir(Path dir) {
+            this.shareDir = Objects.requireNonNull(dir, "dir");
+            return this;
+        }
+
+        public Executor build() {
+            return new Executor(this);
+        }
+    }
+}

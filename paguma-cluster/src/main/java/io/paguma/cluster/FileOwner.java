@@ -1,0 +1,271 @@
+package io.paguma.cluster;
+
+import io.paguma.Connection;
+import io.paguma.Message;
+import io.paguma.Request;
+import io.paguma.cluster.internal.ExecProtocol;
+import io.paguma.cluster.internal.SharedDir;
+import io.paguma.cluster.internal.Warnings;
+import io.paguma.cluster.internal.Wire;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.zip.CRC32C;
+
+/**
+ * The owner's side of file transfers (seed 002 §3.1.2, file request steps 2–3): the file links
+ * accepted on the file port ({@code FileExeInExe}), each told its id and a token; a
+ * {@code FILE_REQUEST} on a control link names one of them and the transfer's id, and the file
+ * is streamed on it in checksummed chunks from a sender thread, never more than the link's write
+ * buffer ({@code executor.fileWindow}) ahead of what the requester has read.
+ */
+final class FileOwner {
+    private static final Logger log = LoggerFactory.getLogger(FileOwner.class);
+
+    /** A file link accepted on the file port, and what is being sent on it. */
+    private static final class FileLink {
+        final Connection connection;
+        final long token;
+        final ConcurrentHashMap<Long, Sending> sendings = new ConcurrentHashMap<>();
+
+        FileLink(Connection connection, long token) {
+            this.connection = connection;
+            this.token = token;
+        }
+    }
+
+    private final String executorId;
+    private final SharedDir dir;
+    private final int chunkSize;
+    private final Duration noProgress;
+    private final Warnings warnings;
+    private final SecureRandom random = new SecureRandom();
+    private final ConcurrentHashMap<Long, FileLink> links = new ConcurrentHashMap<>();
+    private final ThreadPoolExecutor senders;
+    private volatile boolean stopping;
+
+    FileOwner(String executorId, SharedDir dir, int chunkSize, Duration noProgress, int maxTransfers, Warnings warnings) {
+        this.executorId = executorId;
+        this.dir = dir;
+        this.chunkSize = chunkSize;
+        this.noProgress = noProgress;
+        this.warnings = warnings;
+        AtomicInteger n = new AtomicInteger();
+        this.senders = new ThreadPoolExecutor(maxTransfers, maxTransfers, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "paguma-" + executorId + "-file-send-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        senders.allowCoreThreadTimeOut(true);
+    }
+
+    /** A file link opened: it is told its id on this side, and a token a request must quote with it. */
+    void opened(Connection c) {
+        long token = random.nextLong();
+        links.put(c.id(), new FileLink(c, token));
+        c.send(new Message(ExecProtocol.FILE_HELLO, new Wire.Writer(16).i64(c.id()).i64(token).toBytes()));
+    }
+
+    /** A file link closed: what was being sent on it stops. */
+    void closed(Connection c) {
+        FileLink link = links.remove(c.id());
+        if (link != null) link.sendings.values().forEach(s -> s.cancelled = true);
+    }
+
+    /** FILE_REQUEST, on a control link from {@code peer}. */
+    void request(Request r, String peer) {
+        long connId, token, transferId, offset;
+        String name;
+        try {
+            Wire.Reader in = new Wire.Reader(r.data());
+            connId = in.i64("file connection id");
+            token = in.i64("token");
+            transferId = in.i64("transfer id");
+            offset = in.i64("offset");
+            name = in.str("name");
+            in.end();
+        } catch (IllegalArgumentException e) {
+            r.fail(ExecProtocol.REFUSED, "malformed file request: " + e.getMessage());
+            return;
+        }
+        if (stopping) {
+            r.fail(ExecProtocol.STOPPING, "executor " + executorId + " is stopping");
+            return;
+        }
+        FileLink link = links.get(connId);
+        if (link == null || link.token != token || !link.connection.isOpen()) {
+            r.fail(ExecProtocol.UNKNOWN_LINK, "no open file link " + connId + " with that token on executor " + executorId);
+            return;
+        }
+        Path file;
+        long size;
+        try {
+            file = dir.existingFile(name);
+            size = java.nio.file.Files.size(file);
+        } catch (SharedDir.Refused e) {
+            warnings.warn("file refused " + peer, "executor " + executorId + ": refused " + peer + "'s request for '"
+                    + name + "': " + e.getMessage(), null);
+            r.fail(e.missing() ? ExecProtocol.NOT_FOUND : ExecProtocol.REFUSED, e.getMessage());
+            return;
+        } catch (IOException e) {
+            r.fail(ExecProtocol.NOT_FOUND, "'" + name + "' cannot be read: " + e);
+            return;
+        }
+        if (offset < 0 || offset > size) {
+            r.fail(ExecProtocol.BAD_OFFSET, "offset " + offset + " is outside '" + name + "' (" + size + " bytes)");
+            return;
+        }
+        Sending s = new Sending(link, transferId, name, file, size, offset, peer);
+        if (link.sendings.putIfAbsent(transferId, s) != null) {
+            r.fail(ExecProtocol.REFUSED, "transfer " + transferId + " is already under way on that link");
+            return;
+        }
+        r.reply(ExecProtocol.FILE_REQUEST, new Wire.Writer(8).i64(size).toBytes());
+        try {
+            senders.execute(s);
+        } catch (RejectedExecutionException stopped) {
+            link.sendings.remove(transferId);
+            fail(link, transferId, "executor " + executorId + " is stopping");
+        }
+    }
+
+    /** FILE_CANCEL: the requester gave up on a transfer. */
+    void cancel(long connId, long transferId) {
+        FileLink link = links.get(connId);
+        Sending s = link == null ? null : link.sendings.get(transferId);
+        if (s != null) s.cancelled = true;
+    }
+
+    void stop() {
+        stopping = true;
+        links.values().forEach(l -> l.sendings.values().forEach(s -> s.cancelled = true));
+        senders.shutdownNow();
+    }
+
+    private static void fail(FileLink link, long transferId, String why) {
+        link.connection.send(new Message(ExecProtocol.FAIL, new Wire.Writer(64).i64(transferId).str(clip(why)).toBytes()));
+    }
+
+    private static String clip(String s) {
+        return s.length() > 1000 ? s.substring(0, 1000) : s;
+    }
+
+    /** One file being sent: on a sender thread, from its offset to its end, then END with the whole file's SHA-256. */
+    private final class Sending implements Runnable {
+        final FileLink link;
+        final long transferId;
+        final String name;
+        final Path file;
+        final long size;
+        final long offset;
+        final String peer;
+        volatile boolean cancelled;
+
+        Sending(FileLink link, long transferId, String name, Path file, long size, long offset, String peer) {
+            this.link = link;
+            this.transferId = transferId;
+            this.name = name;
+            this.file = file;
+            this.size = size;
+            this.offset = offset;
+            this.peer = peer;
+        }
+
+        @Override
+        public void run() {
+            Connection c = link.connection;
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+                MessageDigest sha = sha256();
+                if (offset > 0) hashPrefix(ch, sha);
+                long pos = offset;
+                while (pos < size) {
+                    if (cancelled || !c.isOpen()) return;
+                    int n = (int) Math.min(chunkSize, size - pos);
+                    byte[] payload = new byte[ExecProtocol.CHUNK_HEADER + n];
+                    ByteBuffer data = ByteBuffer.wrap(payload, ExecProtocol.CHUNK_HEADER, n);
+                    while (data.hasRemaining()) {
+                        if (ch.read(data, pos + data.position() - ExecProtocol.CHUNK_HEADER) < 0) {
+                            fail(link, transferId, "'" + name + "' became shorter while it was sent (" + size + " bytes at the start)");
+                            return;
+                        }
+                    }
+                    CRC32C crc = new CRC32C();
+                    crc.update(payload, ExecProtocol.CHUNK_HEADER, n);
+                    sha.update(payload, ExecProtocol.CHUNK_HEADER, n);
+                    putLong(payload, 0, transferId);
+                    putLong(payload, 8, pos);
+                    Wire.putInt(payload, 16, (int) crc.getValue());
+                    // Never more than the link's window ahead of the requester (outboundPolicy wait:
+                    // what this thread queued and the IO thread did not yet write counts too).
+                    if (!c.isWritable()) {
+                        try {
+                            c.writable().get(noProgress.toMillis(), TimeUnit.MILLISECONDS);
+                        } catch (TimeoutException e) {
+                            warnings.warn("file stalled " + peer, "executor " + executorId + ": " + peer + " read nothing of '" + name
+                                    + "' for " + noProgress.toMillis() + " ms (executor.noProgressTimeout): sending stopped before byte " + pos, null);
+                            fail(link, transferId, "the requester read nothing for " + noProgress.toMillis() + " ms");
+                            return;
+                        } catch (java.util.concurrent.ExecutionException closed) {
+                            return;
+                        }
+                    }
+                    c.send(new Message(ExecProtocol.CHUNK, payload));
+                    pos += n;
+                }
+                if (ch.size() != size) {
+                    fail(link, transferId, "'" + name + "' changed size while it was sent (" + size + " -> " + ch.size() + " bytes)");
+                    return;
+                }
+                c.send(new Message(ExecProtocol.END, new Wire.Writer(56).i64(transferId).i64(size).bytes(sha.digest()).toBytes()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (IOException e) {
+                log.warn("executor {}: reading '{}' for {} failed: {}", executorId, name, peer, e.toString());
+                fail(link, transferId, "reading '" + name + "' failed: " + e);
+            } finally {
+                link.sendings.remove(transferId, this);
+            }
+        }
+
+        private void hashPrefix(FileChannel ch, MessageDigest sha) throws IOException {
+            ByteBuffer buf = ByteBuffer.allocate(Math.max(chunkSize, 64 * 1024));
+            long pos = 0;
+            while (pos < offset) {
+                buf.clear().limit((int) Math.min(buf.capacity(), offset - pos));
+                int k = ch.read(buf, pos);
+                if (k < 0) throw new IOException("'" + name + "' became shorter than the resumed offset " + offset);
+                sha.update(buf.array(), 0, k);
+                pos += k;
+            }
+        }
+    }
+
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("no SHA-256 in this JVM", e);
+        }
+    }
+
+    static void putLong(byte[] b, int at, long v) {
+        Wire.putInt(b, at, (int) (v >>> 32));
+        Wire.putInt(b, at + 4, (int) v);
+    }
+}
