@@ -47,7 +47,7 @@ import java.util.regex.Pattern;
  *   completion issues the next (on the IO thread that completed it). By default as many as
  *   redis-benchmark keeps outstanding ({@code -c 50 -P 16}: 800). The store sends the operations
  *   issued together as one command per kind on its one command connection: gets as {@code MGET},
- *   sets and increments as one {@code EVALSHA} of its batch scripts (the writes, and a
+ *   sets and increments as one {@code EVAL} of its batch scripts (the writes, and a
  *   {@code PUBLISH} of each change that has listeners; docs/REDIS.md).</li>
  *   <li><b>redis-benchmark</b>: {@code redis-benchmark -t <op> -P <pipeline> -c <clients> -d <size>
  *   -r <keyspace> -n <N> -q}, N sized from its previous rate for {@code duration} seconds; the

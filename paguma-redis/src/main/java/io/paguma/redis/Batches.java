@@ -76,7 +76,8 @@ final class Batches implements Runnable {
             return #KEYS""");
     /**
      * KEYS: the counters; ARGV: the delta of each. Each result is the new value (an integer reply),
-     * or {@code !O} (overflow) / {@code !N} (not a counter), which change nothing. Lua numbers are
+     * or {@code !O} (overflow) / {@code !N} (not a counter) / {@code !E<Redis's error>} (out of
+     * memory, a read-only replica, ...), which change nothing. Lua numbers are
      * doubles: a counter beyond ±2^53 is read back with GET and answered as text, so no digit of a
      * 64-bit counter is lost; the text of a change is made only for a counter that has listeners.
      */
@@ -85,7 +86,10 @@ final class Batches implements Runnable {
             for i = 1, #KEYS do
               local result = redis.pcall('INCRBY', KEYS[i], ARGV[i])
               if type(result) == 'table' then
-                if string.find(result.err, 'overflow') then out[i] = '!O' else out[i] = '!N' end
+                local err = tostring(result.err)
+                if string.find(err, 'overflow') then out[i] = '!O'
+                elseif string.find(err, 'WRONGTYPE') or string.find(err, 'not an integer') then out[i] = '!N'
+                else out[i] = '!E' .. err end
               elseif result > -9007199254740992 and result < 9007199254740992 then
                 out[i] = result
               else
@@ -99,12 +103,13 @@ final class Batches implements Runnable {
             end)
             return out""");
 
-    /** The scripts, to load when a connection is made. */
-    static final List<Script> SCRIPTS = List.of(SET_ALL, SET_TTL_ALL, INCREMENT_ALL);
-
     /** What the result of an increment that overflowed or met a value that is not a counter says. */
     static final String OVERFLOW = "!O";
     static final String NOT_COUNTER = "!N";
+    /** Prefixes Redis's own error for an increment it refused for another reason. */
+    static final String ERROR = "!E";
+    /** Commands sent and not yet answered, at most: what is issued beyond them waits in the queue. */
+    static final int MAX_IN_FLIGHT = 16;
 
     private enum Kind { GET, SET, SET_TTL, INCREMENT, OTHER }
 
@@ -127,13 +132,22 @@ final class Batches implements Runnable {
     }
 
     private final RedisLink link;
+    private final Supplier<CompletableFuture<?>> gate;
     private final EventExecutor executor;
     private final ConcurrentLinkedQueue<Op<?>> queue = new ConcurrentLinkedQueue<>();
+    /** True while a drain is scheduled, runs, or waits for the gate: then a new operation needs no task of its own. */
     private final AtomicBoolean scheduled = new AtomicBoolean();
-    private final List<Op<?>> run = new ArrayList<>();
+    private List<Op<?>> run = new ArrayList<>();
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile Throwable closed;
 
-    Batches(RedisLink link) {
+    /**
+     * @param gate what to wait for before sending (the connection attempt under way, subscriptions
+     *             being confirmed): asked at each drain; the queue keeps its order meanwhile
+     */
+    Batches(RedisLink link, Supplier<CompletableFuture<?>> gate) {
         this.link = link;
+        this.gate = gate;
         this.executor = link.scheduler().next();
     }
 
@@ -158,81 +172,121 @@ final class Batches implements Runnable {
     }
 
     private <T> CompletableFuture<T> submit(Op<T> op) {
+        Throwable why = closed;
+        if (why != null) return CompletableFuture.failedFuture(why);
         queue.add(op);
-        if (!scheduled.get() && scheduled.compareAndSet(false, true)) {
-            try {
-                executor.execute(this);
-            } catch (RejectedExecutionException closing) {
-                scheduled.set(false);
-                failQueued(closing);
-            }
-        }
+        if (!scheduled.get() && scheduled.compareAndSet(false, true)) schedule();
+        if (closed != null) failQueued(closed);   // closed meanwhile: nothing may wait for a drain that will not come
         return op.result;
+    }
+
+    private void schedule() {
+        try {
+            if (executor.isShuttingDown()) throw new RejectedExecutionException("event executor shutting down");
+            executor.execute(this);
+        } catch (RejectedExecutionException ended) {
+            scheduled.set(false);
+            failQueued(closed != null ? closed : new SharedDataException("its threads have ended (was the runtime closed first?)", ended));
+        }
+    }
+
+    /** Fails what is queued and every later operation with {@code why}. */
+    void close(Throwable why) {
+        closed = why;
+        failQueued(why);
     }
 
     private void failQueued(Throwable why) {
         for (Op<?> op; (op = queue.poll()) != null; ) op.result.completeExceptionally(why);
     }
 
-    /** On the store's event loop: sends what was queued, one command per run of one kind. */
+    /**
+     * On the store's event loop: once the gate is open, sends what was queued, one command per run
+     * of one kind, while fewer than {@link #MAX_IN_FLIGHT} commands await their replies; the rest
+     * waits in the queue (in order, and not yet under Redis's command timeout) until a reply frees
+     * room. Without that bound a flood of operations would have the loop write commands for up to
+     * a second before it reads a reply (Netty runs tasks, new ones included, that long), and their
+     * timeouts would run out.
+     */
     @Override
     public void run() {
+        CompletableFuture<?> g;
+        try {
+            g = gate.get();
+        } catch (RuntimeException e) {
+            g = CompletableFuture.completedFuture(null);
+        }
+        if (!g.isDone()) {
+            // Still scheduled: operations queue behind, in order, until the gate opens.
+            g.whenComplete((v, e) -> schedule());
+            return;
+        }
         scheduled.set(false);
         Kind kind = null;
-        for (Op<?> op; (op = queue.poll()) != null; ) {
-            if (op.kind != kind || run.size() == MAX_RUN) {
-                send(kind);
-                kind = op.kind;
+        try {
+            for (Op<?> op; (op = queue.peek()) != null; ) {
+                if (op.kind != kind || run.size() == MAX_RUN || op.kind == Kind.OTHER) {
+                    // The next operation starts a command of its own: is there room for it?
+                    send(kind);
+                    if (inFlight.get() >= MAX_IN_FLIGHT) break;
+                    kind = op.kind;
+                }
+                run.add(queue.poll());
             }
-            run.add(op);
+            send(kind);
+        } catch (Throwable t) {
+            for (Op<?> op : run) op.result.completeExceptionally(t);
+            run = new ArrayList<>();
+            if (t instanceof Error e) throw e;
         }
-        send(kind);
+    }
+
+    /** A command's reply came (or it failed): room for another; the queue goes on if it waits. */
+    private void replied() {
+        inFlight.decrementAndGet();
+        if (!queue.isEmpty() && !scheduled.get() && scheduled.compareAndSet(false, true)) schedule();
     }
 
     private void send(Kind kind) {
         if (run.isEmpty()) return;
-        List<Op<?>> ops = List.copyOf(run);
-        run.clear();
+        List<Op<?>> ops = run;
+        run = new ArrayList<>();
+        inFlight.incrementAndGet();
+        CompletableFuture<?> sent;
         try {
-            switch (kind) {
+            sent = switch (kind) {
                 case GET -> sendGets(ops);
                 case SET -> sendSets(ops, SET_ALL, false);
                 case SET_TTL -> sendSets(ops, SET_TTL_ALL, true);
                 case INCREMENT -> sendIncrements(ops);
-                case OTHER -> ops.forEach(Batches::start);
-            }
+                case OTHER -> start(ops.get(0));
+            };
         } catch (RuntimeException e) {
             for (Op<?> op : ops) op.result.completeExceptionally(e);
+            sent = CompletableFuture.completedFuture(null);
         }
+        sent.whenComplete((v, e) -> replied());
     }
 
-    @SuppressWarnings("unchecked")
-    private static <T> void start(Op<T> op) {
+    private static <T> CompletableFuture<?> start(Op<T> op) {
         CompletableFuture<T> f;
         try {
             f = op.other.get();
         } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
         }
-        f.whenComplete((r, e) -> {
+        return f.whenComplete((r, e) -> {
             if (e != null) op.result.completeExceptionally(e);
             else op.result.complete(r);
         });
     }
 
+    /** Always {@code MGET}, even of one key: a key holding something else than a string reads as absent either way. */
     @SuppressWarnings("unchecked")
-    private void sendGets(List<Op<?>> ops) {
-        if (ops.size() == 1) {
-            Op<byte[]> op = (Op<byte[]>) ops.get(0);
-            link.<byte[]>call(c -> c.get(op.key)).whenComplete((v, e) -> {
-                if (e != null) op.result.completeExceptionally(e);
-                else op.result.complete(v);
-            });
-            return;
-        }
+    private CompletableFuture<?> sendGets(List<Op<?>> ops) {
         String[] keys = new String[ops.size()];
         for (int i = 0; i < keys.length; i++) keys[i] = ops.get(i).key;
-        link.<List<KeyValue<String, byte[]>>>call(c -> c.mget(keys)).whenComplete((values, e) -> {
+        return link.<List<KeyValue<String, byte[]>>>call(c -> c.mget(keys)).whenComplete((values, e) -> {
             if (e == null && values.size() != ops.size()) {
                 e = new SharedDataException("MGET of " + ops.size() + " keys answered " + values.size() + " values");
             }
@@ -245,7 +299,7 @@ final class Batches implements Runnable {
     }
 
     @SuppressWarnings("unchecked")
-    private void sendSets(List<Op<?>> ops, Script script, boolean withTtl) {
+    private CompletableFuture<?> sendSets(List<Op<?>> ops, Script script, boolean withTtl) {
         int n = ops.size();
         String[] keys = new String[n];
         byte[][] args = new byte[(withTtl ? 2 : 1) * n][];
@@ -259,7 +313,7 @@ final class Batches implements Runnable {
                 args[i] = op.value;
             }
         }
-        link.<Long>script(script, ScriptOutputType.INTEGER, keys, args).whenComplete((count, e) -> {
+        return link.<Long>script(script, ScriptOutputType.INTEGER, keys, args).whenComplete((count, e) -> {
             for (Op<?> op : ops) {
                 if (e != null) op.result.completeExceptionally(e);
                 else ((Op<Void>) op).result.complete(null);
@@ -268,7 +322,7 @@ final class Batches implements Runnable {
     }
 
     @SuppressWarnings("unchecked")
-    private void sendIncrements(List<Op<?>> ops) {
+    private CompletableFuture<?> sendIncrements(List<Op<?>> ops) {
         int n = ops.size();
         String[] keys = new String[n];
         byte[][] args = new byte[n][];
@@ -276,7 +330,7 @@ final class Batches implements Runnable {
             keys[i] = ops.get(i).key;
             args[i] = ops.get(i).arg;
         }
-        link.<List<Object>>script(INCREMENT_ALL, ScriptOutputType.MULTI, keys, args).whenComplete((results, e) -> {
+        return link.<List<Object>>script(INCREMENT_ALL, ScriptOutputType.MULTI, keys, args).whenComplete((results, e) -> {
             if (e == null && results.size() != ops.size()) {
                 e = new SharedDataException("the increment script answered " + results.size() + " results for " + ops.size());
             }

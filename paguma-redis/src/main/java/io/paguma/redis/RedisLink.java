@@ -106,7 +106,6 @@ final class RedisLink {
     private final ClientResources resources;
     private final RedisClient client;
     private final Listener listener;
-    private final List<Script> scripts;
     /** Runs the reconnection timer: the runtime's IO loops or Lettuce's own computation threads. */
     private final EventExecutorGroup scheduler;
     private final Set<String> channels = ConcurrentHashMap.newKeySet();
@@ -127,15 +126,10 @@ final class RedisLink {
      * @param config   section {@code redis:}'s values
      * @param runtime  whose IO loops Lettuce runs on; null: Lettuce's own threads
      * @param channels subscribed from the first connection on
-     * @param scripts  loaded into Redis on every connection before any command runs (so that
-     *                 commands issued together are not reordered by a first EVALSHA that Redis
-     *                 answers NOSCRIPT and that is sent again as EVAL after the others)
      * @param listener hears the pub/sub messages
      */
-    RedisLink(String owner, ConfigSection.Values config, PagumaRuntime runtime, Set<String> channels, List<Script> scripts,
-              Listener listener) {
+    RedisLink(String owner, ConfigSection.Values config, PagumaRuntime runtime, Set<String> channels, Listener listener) {
         this.owner = owner;
-        this.scripts = List.copyOf(scripts);
         this.uri = RedisURI.create(config.get(RedisConfig.URI));
         this.timeout = config.get(RedisConfig.COMMAND_TIMEOUT);
         this.reconnectDelay = config.get(RedisConfig.RECONNECT_DELAY);
@@ -270,10 +264,7 @@ final class RedisLink {
             String[] all = channels.toArray(new String[0]);
             String[] withExpired = java.util.Arrays.copyOf(all, all.length + 1);
             withExpired[all.length] = expiredChannel;
-            CompletableFuture<?>[] loads = scripts.stream()
-                    .map(s -> c.commands().async().scriptLoad(s.source()).toCompletableFuture()).toArray(CompletableFuture[]::new);
-            CompletableFuture<Void> loaded = CompletableFuture.allOf(loads);
-            loaded.thenCompose(none -> c.pubSub().async().subscribe(withExpired).toCompletableFuture()).whenComplete((ok, e) -> {
+            c.pubSub().async().subscribe(withExpired).toCompletableFuture().whenComplete((ok, e) -> {
                 if (e != null) {
                     c.close();
                     failed(attempt, unwrap(e));
@@ -388,16 +379,32 @@ final class RedisLink {
         }).thenCompose(Function.identity());
     }
 
-    /** Runs a script: EVALSHA, then EVAL if Redis does not know the script (it restarted, or its scripts were flushed). */
+    /**
+     * Runs a script by {@code EVAL}, its source in every call: never answered {@code NOSCRIPT}, so
+     * never sent a second time behind commands issued after it (an {@code EVALSHA} answered
+     * NOSCRIPT after a restart or a {@code SCRIPT FLUSH}, sent again as EVAL, would be), and
+     * needing no {@code SCRIPT} command, which ACLs or proxies may refuse. Redis caches the
+     * compiled script by its SHA-1; the cost is the source's bytes and their hash per call.
+     */
     <T> CompletableFuture<T> script(Script s, ScriptOutputType type, String[] keys, byte[]... args) {
-        return this.<T>call(cmd -> cmd.evalsha(s.sha(), type, keys, args)).handle((r, e) -> {
-            if (e == null) return CompletableFuture.completedFuture(r);
-            Throwable t = unwrap(e);
-            if (t instanceof RedisCommandExecutionException && String.valueOf(t.getMessage()).startsWith("NOSCRIPT")) {
-                return this.<T>call(cmd -> cmd.eval(s.source(), type, keys, args));
+        return this.call(cmd -> cmd.eval(s.source(), type, keys, args));
+    }
+
+    /**
+     * Completes (normally, either way) once the connection attempt under way has ended: commands
+     * issued after it go out in the order issued. Starts an attempt if there is none.
+     */
+    CompletableFuture<Void> ready() {
+        CompletableFuture<Connections> c;
+        synchronized (lock) {
+            if (closed) return CompletableFuture.completedFuture(null);
+            c = current;
+            if (c == null) {
+                connect();
+                c = current;
             }
-            return CompletableFuture.<T>failedFuture(t);
-        }).thenCompose(Function.identity());
+        }
+        return c.isDone() ? CompletableFuture.completedFuture(null) : c.handle((conns, e) -> null);
     }
 
     /** Subscribes {@code channel} now, and again on every later connection; completes once Redis confirmed it (or there is no connection). */
@@ -511,7 +518,9 @@ final class RedisLink {
                 : c.handle((conns, e) -> conns).thenCompose(conns -> conns == null ? CompletableFuture.completedFuture(null)
                         : conns.close());
         long ms = timeout.toMillis();
-        connections.handle((v, e) -> null)
+        // Bounded: connections on loops that have ended (a runtime closed first) never answer, and
+        // the resources (their timer thread) must be shut down all the same.
+        connections.completeOnTimeout(null, ms, TimeUnit.MILLISECONDS).handle((v, e) -> null)
                 .thenCompose(v -> client.shutdownAsync(0, ms, TimeUnit.MILLISECONDS))
                 .handle((v, e) -> {
                     if (e != null) log.debug("{}: closing the Lettuce client failed", owner, e);
@@ -519,8 +528,13 @@ final class RedisLink {
                 })
                 .thenCompose(v -> {
                     CompletableFuture<Void> done = new CompletableFuture<>();
-                    resources.shutdown(0, ms, TimeUnit.MILLISECONDS).addListener(f -> done.complete(null));
-                    return done;
+                    try {
+                        resources.shutdown(0, ms, TimeUnit.MILLISECONDS).addListener(f -> done.complete(null));
+                    } catch (RuntimeException e) {
+                        log.debug("{}: shutting down the Lettuce resources failed", owner, e);
+                        done.complete(null);
+                    }
+                    return done.completeOnTimeout(null, ms + 1000, TimeUnit.MILLISECONDS);
                 })
                 .whenComplete((v, e) -> closeDone.complete(null));
         return closeDone;

@@ -160,8 +160,7 @@ public final class RedisRegistry implements Registry {
         });
         thread.allowCoreThreadTimeOut(true);
         this.channel = redis.get(RedisConfig.KEY_PREFIX) + "members";
-        this.link = new RedisLink("registry '" + name + "'", redis, runtime, Set.of(channel),
-                List.of(JOIN, REFRESH, UPDATE, LEAVE, PRUNE), new RedisLink.Listener() {
+        this.link = new RedisLink("registry '" + name + "'", redis, runtime, Set.of(channel), new RedisLink.Listener() {
             @Override
             public void message(String ch, byte[] message) {
                 heard(ch, message);

@@ -111,10 +111,8 @@ public final class RedisSharedData implements SharedData {
             return t;
         });
         delivery.allowCoreThreadTimeOut(true);
-        this.link = new RedisLink("shared data '" + name + "'", redis, runtime, java.util.Set.of(),
-                java.util.stream.Stream.concat(java.util.stream.Stream.of(DELETE, COMPARE_AND_SET), Batches.SCRIPTS.stream()).toList(),
-                this::heard);
-        this.batches = new Batches(link);
+        this.link = new RedisLink("shared data '" + name + "'", redis, runtime, java.util.Set.of(), this::heard);
+        this.batches = new Batches(link, this::gate);
     }
 
     /**
@@ -200,6 +198,10 @@ public final class RedisSharedData implements SharedData {
         return run(key, "increment of '" + key + "'", k -> batches.increment(k, by).thenApply(text -> {
             if (text.equals(Batches.OVERFLOW)) throw new SharedDataException("incrementing '" + key + "' by " + delta + " overflows");
             if (text.equals(Batches.NOT_COUNTER)) throw new SharedDataException("value of '" + key + "' is not a counter");
+            if (text.startsWith(Batches.ERROR)) {
+                throw new SharedDataException("shared data '" + name + "': Redis at " + link.address() + " refused incrementing '"
+                        + key + "': " + text.substring(Batches.ERROR.length()));
+            }
             return Long.parseLong(text);
         }));
     }
@@ -304,6 +306,7 @@ public final class RedisSharedData implements SharedData {
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) return;
+        batches.close(closedException());
         delivery.shutdownNow();
         subscribers.clear();
         link.close();
@@ -340,12 +343,9 @@ public final class RedisSharedData implements SharedData {
         }
         if (closed.get()) return CompletableFuture.failedFuture(closedException());
         String redisKey = dataPrefix + key;
-        CompletableFuture<Void> barrier;
-        synchronized (barrierLock) {
-            barrier = subscribed;
-        }
-        CompletableFuture<T> started = barrier.isDone() ? start(operation, redisKey)
-                : barrier.handle((v, e) -> null).thenCompose(v -> start(operation, redisKey));
+        // Queued in the order issued; the queue waits for the connection and for subscriptions
+        // under way before it sends anything (see gate()).
+        CompletableFuture<T> started = start(operation, redisKey);
         return started.handle((result, e) -> {
             if (e == null) return result;
             Throwable t = RedisLink.unwrap(e);
@@ -353,6 +353,22 @@ public final class RedisSharedData implements SharedData {
             if (closed.get() || RedisLink.isClosed(t)) throw closedException();
             throw new SharedDataException("shared data '" + name + "': " + link.describe(t, what), t);
         });
+    }
+
+    /**
+     * What the batches wait for before they send: the connection attempt under way, and every
+     * SUBSCRIBE and UNSUBSCRIBE sent so far (so Redis publishes a later operation's change to the
+     * channels as they are now subscribed: neither a change a new listener should not hear nor
+     * one it should miss).
+     */
+    private CompletableFuture<?> gate() {
+        CompletableFuture<Void> barrier;
+        synchronized (barrierLock) {
+            barrier = subscribed;
+        }
+        CompletableFuture<Void> connected = link.ready();
+        if (barrier.isDone()) return connected;
+        return CompletableFuture.allOf(connected, barrier.handle((v, e) -> null));
     }
 
     private static <T> CompletableFuture<T> start(Function<String, CompletableFuture<T>> operation, String redisKey) {
