@@ -94,6 +94,14 @@ public final class Executor implements Component {
     }
 
     private final Path shareDirOverride;
+    private final Map<String, TaskHandler> handlers;
+    private final TaskQueue queueOverride;
+    private final int slotsOverride;
+    private TaskQueue taskQueue;
+    private Registry.Subscription serving;
+    private Registry.Subscription watching;
+    private ThreadPoolExecutor taskPool;
+    private final ConcurrentHashMap<String, TaskHandle> published = new ConcurrentHashMap<>();
 
     // Set by start.
     private Daemon daemon;
@@ -125,6 +133,9 @@ public final class Executor implements Component {
 
     private Executor(Builder b) {
         this.shareDirOverride = b.shareDir;
+        this.handlers = Map.copyOf(b.handlers);
+        this.queueOverride = b.tasks;
+        this.slotsOverride = b.slots;
     }
 
     public static Builder builder() {
@@ -181,6 +192,7 @@ public final class Executor implements Component {
                 .route(ExecProtocol.FILE_REQUEST, r -> owner.request(r, r.connection().property(PEER)))
                 .route(ExecProtocol.FILE_CANCEL, this::onCancel)
                 .route(ExecProtocol.PING, r -> r.reply(ExecProtocol.PING, r.data()))
+                .route(ExecProtocol.TASK_RESULT, this::onTaskResult)
                 .build().start();
         fileServer = Server.builder().runtime(runtime)
                 .config(fileLinkConfig.toBuilder().host(host).port(v.get(ExecutorConfig.FILE_PORT)).build())
@@ -197,6 +209,24 @@ public final class Executor implements Component {
         Map<String, String> attributes = new LinkedHashMap<>();
         attributes.put("executor", String.valueOf(controlServer.port()));
         attributes.put("filePort", String.valueOf(fileServer.port()));
+        taskQueue = queueOverride != null ? queueOverride : daemon.registry().tasks();
+        if (taskQueue != null) watching = taskQueue.watch(this::taskChanged);
+        if (!handlers.isEmpty()) {
+            if (taskQueue == null) {
+                throw new IllegalStateException("executor " + id + " runs task types " + handlers.keySet() + " but its registry ("
+                        + daemon.registry().getClass().getSimpleName() + ") has no task queue: give one with Executor.builder().tasks(...)");
+            }
+            int slots = slotsOverride > 0 ? slotsOverride : v.get(ExecutorConfig.TASK_SLOTS);
+            AtomicInteger tn = new AtomicInteger();
+            taskPool = new ThreadPoolExecutor(slots, slots, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+                Thread t = new Thread(r, "paguma-" + id + "-task-" + tn.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+            taskPool.allowCoreThreadTimeOut(true);
+            attributes.put("taskTypes", String.join(",", new java.util.TreeSet<>(handlers.keySet())));
+            serving = taskQueue.serve(id, handlers.keySet(), slots, this::assigned);
+        }
         daemon.announce(attributes).get(requestTimeout.toMillis() * 2, TimeUnit.MILLISECONDS);
         log.info("executor {} started: executor port {}, file port {}, shared directory {}", id, controlServer.port(),
                 fileServer.port(), dir.root());
@@ -205,6 +235,13 @@ public final class Executor implements Component {
     @Override
     public void stop() {
         stopping = true;
+        // No new task; the unfinished ones go back to the queue, for another executor.
+        if (serving != null) serving.close();
+        if (watching != null) watching.close();
+        if (taskPool != null) taskPool.shutdownNow();
+        for (TaskHandle h : published.values()) {
+            h.failed(new TaskException("executor " + id + ", its publisher, stopped before its result came", h.status()));
+        }
         for (FileFetch f : fetches.values()) f.fail("the executor is stopping", null);
         if (owner != null) owner.stop();
         peers.values().forEach(f -> f.thenAccept(l -> {
@@ -230,6 +267,178 @@ public final class Executor implements Component {
     /** The shared directory (after start). */
     public Path shareDir() {
         return dir.root();
+    }
+
+    // --- Tasks
+
+    /**
+     * Publishes {@code task} (SPEC X7): it is queued, given to the least loaded executor that runs
+     * its type, which fetches the task's files from this executor's shared directory, runs it and
+     * sends the result here, over a control link it opens to this executor's port. A task whose
+     * idempotency key is already known is that task again: the handle follows it.
+     */
+    public TaskHandle publish(Task task) {
+        Objects.requireNonNull(task, "task");
+        if (taskQueue == null) throw new IllegalStateException("executor " + id + " has no task queue (not started, or its registry has none)");
+        Task t = task.published(java.util.UUID.randomUUID().toString(), id);
+        TaskHandle h = new TaskHandle(t);
+        published.put(t.id(), h);
+        if (stopping) {
+            h.failed(new TaskException("executor " + id + " is stopping", null));
+            return h;
+        }
+        taskQueue.publish(t).whenComplete((status, e) -> {
+            if (e != null) {
+                published.remove(t.id(), h);
+                h.failed(new TaskException("publishing " + t + " failed: " + unwrap(e).getMessage(), null));
+                return;
+            }
+            if (!status.id().equals(t.id())) {
+                // The key was known: this is that task.
+                published.remove(t.id(), h);
+                h.rebind(status.id());
+                TaskHandle earlier = published.putIfAbsent(status.id(), h);
+                if (earlier != null) {
+                    earlier.result().whenComplete((bytes, x) -> {
+                        if (x != null) h.failed(x instanceof TaskException te ? te : new TaskException(unwrap(x).getMessage(), earlier.status()));
+                        else h.delivered(bytes);
+                    });
+                }
+            }
+            // Changes come through the watch; the answer only tells where the task is if none came yet.
+            if (h.status() == null) h.changed(status);
+            if (status.state() == TaskState.DONE) checkDelivered(h);
+        });
+        return h;
+    }
+
+    /** The task's status from the queue. */
+    public CompletableFuture<TaskStatus> taskStatus(String taskId) {
+        if (taskQueue == null) return CompletableFuture.failedFuture(new IllegalStateException("executor " + id + " has no task queue"));
+        return taskQueue.status(taskId);
+    }
+
+    private void taskChanged(TaskStatus s) {
+        TaskHandle h = published.get(s.id());
+        if (h == null) return;
+        h.changed(s);
+        if (s.state().isFinal()) {
+            published.remove(s.id(), h);
+            if (s.state() == TaskState.DONE) checkDelivered(h);
+        }
+    }
+
+    /** DONE is reported after the result was delivered: one that did not come was lost on the way. */
+    private void checkDelivered(TaskHandle h) {
+        if (!h.result().isDone()) {
+            scheduler.schedule(() -> h.failed(new TaskException("task " + h.id() + " is DONE on " + h.status().executor()
+                    + " but its result did not reach executor " + id, h.status())), requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** A task given to this executor, on the queue's thread: runs on the task pool. */
+    private void assigned(Task task) {
+        try {
+            taskPool.execute(() -> run(task));
+        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            // Stopping: serving closed, the queue gives it to another.
+        }
+    }
+
+    private void run(Task task) {
+        TaskHandler handler = handlers.get(task.type());
+        Throwable failure = null;
+        byte[] result = null;
+        try {
+            taskQueue.report(task.id(), id, TaskState.RUNNING, null);
+            Map<String, Path> files = new LinkedHashMap<>();
+            for (String name : task.files()) {
+                files.put(name, requestFile(task.publisher(), name).get(deadline.toMillis() + 1000, TimeUnit.MILLISECONDS));
+            }
+            TaskContext ctx = new TaskContext() {
+                @Override
+                public Task task() {
+                    return task;
+                }
+
+                @Override
+                public Path file(String name) {
+                    Path p = files.get(name);
+                    if (p == null) throw new IllegalArgumentException("task " + task.id() + " has no file '" + name + "'");
+                    return p;
+                }
+
+                @Override
+                public Executor executor() {
+                    return Executor.this;
+                }
+            };
+            result = handler.run(ctx);
+            if (result == null) result = new byte[0];
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failure = e;
+        } catch (Throwable t) {
+            failure = unwrap(t);
+        }
+        if (stopping) return;   // gone from the queue: the task runs again elsewhere
+        String why = failure == null ? null : String.valueOf(failure.getMessage() != null ? failure.getMessage() : failure.toString());
+        if (failure != null) log.warn("executor {}: task {} failed: {}", id, task, why);
+        // The result first, then the end: DONE means the publisher has it (or it could not be given).
+        String undelivered = deliver(task, result, why);
+        taskQueue.report(task.id(), id, failure == null ? TaskState.DONE : TaskState.FAILED,
+                failure != null ? why : undelivered);
+    }
+
+    /** Sends the result to the publisher; returns why it could not, or null. */
+    private String deliver(Task task, byte[] result, String failure) {
+        byte[] body = failure == null ? result : failure.getBytes(StandardCharsets.UTF_8);
+        byte[] msg = new Wire.Writer(64 + body.length).str(task.id()).str(id).u8(failure == null ? 1 : 0).bytes(body).toBytes();
+        try {
+            link(task.publisher())
+                    .thenCompose(l -> l.control.request(new Message(ExecProtocol.TASK_RESULT, msg), requestTimeout))
+                    .get(requestTimeout.toMillis() * 3, TimeUnit.MILLISECONDS);
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted while its result was sent";
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            String w = "its result could not be sent to " + task.publisher() + ": " + unwrap(e).getMessage();
+            log.warn("executor {}: task {}: {}", id, task.id(), w);
+            return w;
+        }
+    }
+
+    /** TASK_RESULT from the executor that ran a task this one published. */
+    private void onTaskResult(Request r) {
+        String taskId, from;
+        boolean ok;
+        byte[] body;
+        try {
+            Wire.Reader in = new Wire.Reader(r.data());
+            taskId = in.str("task id");
+            from = in.str("executor");
+            ok = in.u8("ok") == 1;
+            body = in.bytes("result");
+            in.end();
+        } catch (IllegalArgumentException e) {
+            r.fail(ExecProtocol.REFUSED, "malformed task result: " + e.getMessage());
+            return;
+        }
+        TaskHandle h = published.get(taskId);
+        if (h != null) {
+            if (ok) {
+                h.delivered(body);
+            } else {
+                TaskStatus s = h.status();
+                // A failure counts only from the executor that has the task now (not from one it was taken from).
+                if (s == null || s.executor() == null || s.executor().equals(from)) {
+                    h.failed(new TaskException("task " + taskId + " failed on executor " + from + ": "
+                            + new String(body, StandardCharsets.UTF_8), s));
+                }
+            }
+        }
+        r.reply(ExecProtocol.TASK_RESULT, new byte[0]);
     }
 
     // --- Files: the requester's side
@@ -495,8 +704,33 @@ public final class Executor implements Component {
 
     public static final class Builder {
         private Path shareDir;
+        private final Map<String, TaskHandler> handlers = new LinkedHashMap<>();
+        private TaskQueue tasks;
+        private int slots;
 
         private Builder() {
+        }
+
+        /** Runs the tasks of {@code type} here: this executor offers itself for that type. */
+        public Builder handler(String type, TaskHandler handler) {
+            if (!NodeInfo.validId(type)) throw new IllegalArgumentException("task type must be 1-64 letters, digits, '.', '_' or '-': '" + type + "'");
+            if (handlers.putIfAbsent(type, Objects.requireNonNull(handler, "handler")) != null) {
+                throw new IllegalArgumentException("two handlers for task type " + type);
+            }
+            return this;
+        }
+
+        /** Where tasks are queued, instead of the node's registry's ({@link Registry#tasks()}). */
+        public Builder tasks(TaskQueue tasks) {
+            this.tasks = Objects.requireNonNull(tasks, "tasks");
+            return this;
+        }
+
+        /** Tasks run at once here, instead of {@code executor.taskSlots}. */
+        public Builder slots(int slots) {
+            if (slots < 1) throw new IllegalArgumentException("slots must be at least 1: " + slots);
+            this.slots = slots;
+            return this;
         }
 
         /** The shared directory, instead of {@code executor.shareDir}. */

@@ -35,11 +35,12 @@ public final class ExecutorConfig extends ConfigSection {
     public static final ConfigKey<Integer> MAX_TRANSFERS = ConfigKey.integer("maxTransfers", 8)
             .check(v -> v > 0 && v <= 1024, "must be between 1 and 1024")
             .doc("Files this executor sends at once; a request beyond them waits for one to end.");
-    public static final ConfigKey<String> TASK_TYPES = ConfigKey.string("taskTypes", "")
-            .doc("The task types this executor runs, comma-separated (besides the handlers registered in code); empty: only those.");
+    public static final ConfigKey<Integer> TASK_SLOTS = ConfigKey.integer("taskSlots", 4)
+            .check(v -> v > 0 && v <= 1024, "must be between 1 and 1024")
+            .doc("Tasks this executor runs at once (each on a thread of its own); more wait in the queue for a free slot anywhere.");
 
     public ExecutorConfig() {
         super("executor", PORT, FILE_PORT, SHARE_DIR, CHUNK_SIZE, FILE_WINDOW, NO_PROGRESS_TIMEOUT, TRANSFER_DEADLINE,
-                MAX_TRANSFERS, TASK_TYPES);
+                MAX_TRANSFERS, TASK_SLOTS);
     }
 }

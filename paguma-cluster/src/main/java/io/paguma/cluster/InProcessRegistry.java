@@ -28,6 +28,8 @@ import java.util.function.Consumer;
  */
 public final class InProcessRegistry implements Registry {
     private static final Logger log = LoggerFactory.getLogger(InProcessRegistry.class);
+    /** The tasks of this JVM's executors. */
+    private final InProcessTaskQueue tasks = new InProcessTaskQueue();
     private static final AtomicInteger NEXT_NUMBER = new AtomicInteger(1);
 
     private final Map<String, NodeInfo> members = new ConcurrentHashMap<>();
@@ -64,6 +66,11 @@ public final class InProcessRegistry implements Registry {
     }
 
     @Override
+    public TaskQueue tasks() {
+        return tasks;
+    }
+
+    @Override
     public Map<String, NodeInfo> members() {
         return Map.copyOf(members);
     }
@@ -83,6 +90,7 @@ public final class InProcessRegistry implements Registry {
                 return;
             }
             closed = true;
+            tasks.close();
             for (NodeInfo n : members.values()) {
                 members.remove(n.id());
                 publish(new MembershipChange(Type.LEFT, n, "registry closed"));

@@ -37,6 +37,14 @@ public interface Registry extends AutoCloseable {
         return CompletableFuture.completedFuture(null);
     }
 
+    /**
+     * Where this registry's cluster queues tasks for executors (SPEC X7), or null if it has no
+     * such place: the registry node and Redis hold one, an in-process registry one for its JVM.
+     */
+    default TaskQueue tasks() {
+        return null;
+    }
+
     /** The members this view knows, by id, including those joined through it. */
     Map<String, NodeInfo> members();
 
