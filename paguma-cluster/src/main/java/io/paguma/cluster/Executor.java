@@ -210,7 +210,7 @@ public final class Executor implements Component {
         attributes.put("executor", String.valueOf(controlServer.port()));
         attributes.put("filePort", String.valueOf(fileServer.port()));
         taskQueue = queueOverride != null ? queueOverride : daemon.registry().tasks();
-        if (taskQueue != null) watching = taskQueue.watch(this::taskChanged);
+        if (taskQueue != null) watching = taskQueue.watchTasks(this::taskChanged);
         if (!handlers.isEmpty()) {
             if (taskQueue == null) {
                 throw new IllegalStateException("executor " + id + " runs task types " + handlers.keySet() + " but its registry ("

@@ -87,7 +87,7 @@ public final class InProcessTaskQueue implements TaskQueue, AutoCloseable {
     }
 
     @Override
-    public Registry.Subscription watch(Consumer<TaskStatus> listener) {
+    public Registry.Subscription watchTasks(Consumer<TaskStatus> listener) {
         watchers.add(listener);
         return () -> watchers.remove(listener);
     }

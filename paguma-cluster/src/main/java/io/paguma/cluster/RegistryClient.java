@@ -60,7 +60,7 @@ import java.util.function.Function;
  * join's future after the listeners heard the join). {@link #close()} leaves for every member
  * joined here, then closes the link; {@link #closeFuture()} says when that is done.
  */
-public final class RegistryClient implements Registry {
+public final class RegistryClient implements Registry, TaskQueue {
     private static final Logger log = LoggerFactory.getLogger(RegistryClient.class);
     private static final AtomicInteger NEXT_NUMBER = new AtomicInteger(1);
     /** A snapshot of the membership may be large: the node is trusted to send at most this much. */
@@ -129,6 +129,8 @@ public final class RegistryClient implements Registry {
         Client.Builder cb = Client.builder().config(config)
                 .route(RegistryProtocol.CHANGE, this::onChange)
                 .route(RegistryProtocol.REFUSED, this::onRefused)
+                .route(RegistryProtocol.TASK_ASSIGN, this::onTaskAssign)
+                .route(RegistryProtocol.TASK_CHANGED, this::onTaskChanged)
                 .onUnknownMessage(r -> log.warn("registry view {}: message id {} from the registry node {} is unknown; ignored",
                         name, Integer.toUnsignedString(r.id()), address))
                 .onConnStart(this::linkUp)
@@ -366,6 +368,13 @@ public final class RegistryClient implements Registry {
                 address, c, rejoin.size());
         for (LocalMember m : rejoin) {
             rejoin(c, m);
+        }
+        // Executors served through this view offer themselves again; tasks published through it are watched again.
+        for (Serving sv : servings.values()) serve(c, sv);
+        for (String id : watchedTasks) {
+            c.request(RegistryProtocol.TASK_STATUS, idMessage(id), requestTimeout).whenComplete((reply, e) -> {
+                if (e == null) taskChanged(reply.data());
+            });
         }
         // After the re-joins: the membership read includes them, so no one seems to leave and come back.
         c.request(RegistryProtocol.SYNC, new byte[0], requestTimeout).whenComplete((reply, e) -> synced(c, reply, e));
@@ -609,6 +618,159 @@ public final class RegistryClient implements Registry {
     }
 
     private record Watch(Consumer<MembershipChange> listener) {
+    }
+
+    // --- Tasks (X7): the registry node assigns them
+
+    /** An executor this view offers to the registry node, offered again after every reconnection. */
+    private record Serving(String executor, Set<String> types, int slots, Consumer<Task> assigned) {
+    }
+
+    private final java.util.concurrent.ConcurrentHashMap<String, Serving> servings = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Set<String> watchedTasks = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final CopyOnWriteArrayList<Consumer<TaskStatus>> taskWatchers = new CopyOnWriteArrayList<>();
+
+    @Override
+    public TaskQueue tasks() {
+        return this;
+    }
+
+    private static byte[] idMessage(String id) {
+        com.fasterxml.jackson.databind.node.ObjectNode o = RegistryProtocol.object();
+        o.put("id", id);
+        return RegistryProtocol.bytes(o);
+    }
+
+    @Override
+    public CompletableFuture<TaskStatus> publish(Task task) {
+        com.fasterxml.jackson.databind.node.ObjectNode o = RegistryProtocol.object();
+        o.set("task", RegistryProtocol.task(task));
+        byte[] msg = RegistryProtocol.bytes(o);
+        watchedTasks.add(task.id());
+        return onLink(c -> c.request(new Message(RegistryProtocol.TASK_PUBLISH, msg), requestTimeout), "publishing task " + task.id())
+                .thenApply(reply -> {
+                    TaskStatus s = parseStatus(reply.data());
+                    if (!s.id().equals(task.id())) {
+                        watchedTasks.remove(task.id());
+                        if (!s.state().isFinal()) watchedTasks.add(s.id());
+                    }
+                    return s;
+                }).whenComplete((s, e) -> {
+                    if (e != null) watchedTasks.remove(task.id());
+                });
+    }
+
+    @Override
+    public Subscription serve(String executorId, Set<String> types, int slots, Consumer<Task> assigned) {
+        Serving sv = new Serving(executorId, Set.copyOf(types), slots, assigned);
+        servings.put(executorId, sv);
+        Connection c;
+        synchronized (lock) {
+            c = link;
+        }
+        if (c != null) serve(c, sv);
+        return () -> {
+            if (!servings.remove(executorId, sv)) return;
+            Connection now;
+            synchronized (lock) {
+                now = link;
+            }
+            if (now != null) {
+                com.fasterxml.jackson.databind.node.ObjectNode o = RegistryProtocol.object();
+                o.put("executor", executorId);
+                try {
+                    now.request(RegistryProtocol.TASK_UNSERVE, RegistryProtocol.bytes(o), requestTimeout).get(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    log.info("registry view {}: the registry node did not confirm that executor {} stopped serving ({}); it sees it"
+                            + " go within memberTtl", client.config().name(), executorId, e.getMessage());
+                }
+            }
+        };
+    }
+
+    private void serve(Connection c, Serving sv) {
+        com.fasterxml.jackson.databind.node.ObjectNode o = RegistryProtocol.object();
+        o.put("executor", sv.executor());
+        com.fasterxml.jackson.databind.node.ArrayNode t = o.putArray("types");
+        new java.util.TreeSet<>(sv.types()).forEach(t::add);
+        o.put("slots", sv.slots());
+        c.request(RegistryProtocol.TASK_SERVE, RegistryProtocol.bytes(o), requestTimeout).whenComplete((reply, e) -> {
+            if (e != null) log.warn("registry view {}: the registry node did not take executor {}'s offer: {}", client.config().name(),
+                    sv.executor(), e.getMessage());
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> report(String taskId, String executorId, TaskState state, String detail) {
+        com.fasterxml.jackson.databind.node.ObjectNode o = RegistryProtocol.object();
+        o.put("id", taskId);
+        o.put("executor", executorId);
+        o.put("state", state.name());
+        if (detail != null) o.put("detail", detail.length() > 2000 ? detail.substring(0, 2000) : detail);
+        byte[] msg = RegistryProtocol.bytes(o);
+        return onLink(c -> c.request(new Message(RegistryProtocol.TASK_REPORT, msg), requestTimeout), "reporting task " + taskId)
+                .thenApply(reply -> null);
+    }
+
+    @Override
+    public CompletableFuture<TaskStatus> status(String taskId) {
+        return onLink(c -> c.request(new Message(RegistryProtocol.TASK_STATUS, idMessage(taskId)), requestTimeout), "the status of task " + taskId)
+                .thenApply(reply -> parseStatus(reply.data()));
+    }
+
+    @Override
+    public Subscription watchTasks(Consumer<TaskStatus> listener) {
+        taskWatchers.add(listener);
+        return () -> taskWatchers.remove(listener);
+    }
+
+    private static TaskStatus parseStatus(byte[] data) {
+        try {
+            return RegistryProtocol.status(RegistryProtocol.parse(data).get("status"));
+        } catch (RegistryProtocol.Malformed e) {
+            throw new RegistryException("the registry node answered a malformed task status: " + e.getMessage());
+        }
+    }
+
+    private void onTaskAssign(Request r) {
+        Task task;
+        try {
+            task = RegistryProtocol.task(RegistryProtocol.parse(r.data()).get("task"));
+        } catch (RegistryProtocol.Malformed e) {
+            log.warn("registry view {}: a malformed task assignment from the registry node {}: {}", client.config().name(), address, e.getMessage());
+            return;
+        }
+        String executor;
+        try {
+            executor = RegistryProtocol.text(RegistryProtocol.parse(r.data()), "executor", true);
+        } catch (RegistryProtocol.Malformed e) {
+            log.warn("registry view {}: a task assignment without its executor from the registry node {}", client.config().name(), address);
+            return;
+        }
+        Serving target = servings.get(executor);
+        if (target == null) {
+            log.warn("registry view {}: the registry node assigned {} to executor {}, which does not serve through this view", client.config().name(), task, executor);
+            return;
+        }
+        deliver(() -> target.assigned().accept(task));
+    }
+
+    private void onTaskChanged(Request r) {
+        taskChanged(r.data());
+    }
+
+    private void taskChanged(byte[] data) {
+        TaskStatus s;
+        try {
+            s = parseStatus(data);
+        } catch (RegistryException e) {
+            log.warn("registry view {}: {}", client.config().name(), e.getMessage());
+            return;
+        }
+        if (s.state().isFinal()) watchedTasks.remove(s.id());
+        deliver(() -> taskWatchers.forEach(w -> w.accept(s)));
     }
 
     private record Waiter(long version, CompletableFuture<Void> future) {

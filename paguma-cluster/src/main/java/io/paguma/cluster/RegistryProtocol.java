@@ -40,12 +40,29 @@ final class RegistryProtocol {
     /** Push before the node closes a connection it refuses (too many views): UTF-8 text. */
     static final int REFUSED = 7;
 
+    /** Request: {@code {"task":task}}. Reply: {@code {"status":status}} (of the known task, for a known key). */
+    static final int TASK_PUBLISH = 10;
+    /** Request: {@code {"executor":id,"types":[..],"slots":n}}: the connection serves that executor. Reply: {@code {}}. */
+    static final int TASK_SERVE = 11;
+    /** Request: {@code {"executor":id}}: it serves no more; its unfinished tasks are queued again. Reply: {@code {}}. */
+    static final int TASK_UNSERVE = 12;
+    /** Push to the connection that serves the executor: {@code {"executor":id,"task":task}}. */
+    static final int TASK_ASSIGN = 13;
+    /** Request: {@code {"id":..,"executor":..,"state":"RUNNING|DONE|FAILED","detail":text?}}. Reply: {@code {}}. */
+    static final int TASK_REPORT = 14;
+    /** Request: {@code {"id":..}}: its status, and later changes pushed to this connection. Reply: {@code {"status":status}}, or NO_TASK. */
+    static final int TASK_STATUS = 15;
+    /** Push to the connection that published the task (or last asked its status): {@code {"status":status}}. */
+    static final int TASK_CHANGED = 16;
+
     /** Error status: a live member has the id. */
     static final int DUPLICATE_ID = 100;
     /** Error status: the node holds {@code registryMaxMembers} members. */
     static final int FULL = 101;
     /** Error status: an update for an id the connection does not hold. */
     static final int NOT_MEMBER = 102;
+    /** Error status: the registry node knows no such task (never published, or ended long ago). */
+    static final int NO_TASK = 103;
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -150,6 +167,64 @@ final class RegistryProtocol {
             return new NodeInfo(id, name, host, port.asInt(), services, load == null ? 0 : load.asLong(), attributes);
         } catch (IllegalArgumentException e) {
             throw new Malformed("node info: " + e.getMessage());
+        }
+    }
+
+    static ObjectNode task(Task t) {
+        ObjectNode o = object();
+        o.put("id", t.id());
+        o.put("type", t.type());
+        o.put("key", t.key());
+        o.put("publisher", t.publisher());
+        o.put("timeoutMs", t.timeout().toMillis());
+        ArrayNode files = o.putArray("files");
+        t.files().forEach(files::add);
+        o.put("payload", t.payload());
+        return o;
+    }
+
+    static Task task(JsonNode o) throws Malformed {
+        if (o == null || !o.isObject()) throw new Malformed("task is not a JSON object");
+        try {
+            List<String> files = new ArrayList<>();
+            JsonNode f = o.get("files");
+            if (f != null && f.isArray()) {
+                for (JsonNode n : f) {
+                    if (!n.isTextual()) throw new Malformed("task: a file name is not text");
+                    files.add(n.asText());
+                }
+            }
+            JsonNode timeout = o.get("timeoutMs");
+            JsonNode payload = o.get("payload");
+            return new Task(text(o, "id", true), text(o, "type", true), payload == null || payload.isNull() ? new byte[0] : payload.binaryValue(),
+                    files, text(o, "key", true), java.time.Duration.ofMillis(timeout == null ? 300_000 : timeout.asLong()), text(o, "publisher", true));
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            throw new Malformed("task: " + e.getMessage());
+        }
+    }
+
+    static ObjectNode status(TaskStatus s) {
+        ObjectNode o = object();
+        o.put("id", s.id());
+        o.put("type", s.type());
+        o.put("key", s.key());
+        o.put("publisher", s.publisher());
+        o.put("state", s.state().name());
+        if (s.executor() != null) o.put("executor", s.executor());
+        o.put("attempts", s.attempts());
+        if (s.detail() != null) o.put("detail", s.detail());
+        return o;
+    }
+
+    static TaskStatus status(JsonNode o) throws Malformed {
+        if (o == null || !o.isObject()) throw new Malformed("task status is not a JSON object");
+        try {
+            JsonNode attempts = o.get("attempts");
+            return new TaskStatus(text(o, "id", true), text(o, "type", true), text(o, "key", false), text(o, "publisher", false),
+                    TaskState.valueOf(text(o, "state", true)), text(o, "executor", false), attempts == null ? 0 : attempts.asInt(),
+                    text(o, "detail", false));
+        } catch (IllegalArgumentException e) {
+            throw new Malformed("task status: " + e.getMessage());
         }
     }
 

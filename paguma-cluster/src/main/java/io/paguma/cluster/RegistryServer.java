@@ -9,6 +9,8 @@ import io.paguma.Server;
 import io.paguma.cluster.Registry.MembershipChange;
 import io.paguma.cluster.Registry.MembershipChange.Type;
 import io.paguma.cluster.RegistryProtocol.Malformed;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,6 +72,34 @@ public final class RegistryServer implements AutoCloseable {
     /** Guarded by {@link #lock}: the number of changes so far; a view applies them in this order. */
     private long version;
     private final ScheduledThreadPoolExecutor sweeper;
+    /** Guarded by {@link #lock}: the tasks (the seed's step 2: this node assigns them). */
+    private final TaskBoard board = new TaskBoard(new TaskBoard.Out() {
+        @Override
+        public void assign(String executorId, Task task) {
+            Connection c = servers.get(executorId);
+            if (c != null) {
+                ObjectNode o = RegistryProtocol.object();
+                o.put("executor", executorId);
+                o.set("task", RegistryProtocol.task(task));
+                c.send(RegistryProtocol.TASK_ASSIGN, RegistryProtocol.bytes(o));
+            }
+        }
+
+        @Override
+        public void changed(TaskStatus status) {
+            Connection c = publishers.get(status.id());
+            if (c != null && c.isOpen()) {
+                ObjectNode o = RegistryProtocol.object();
+                o.set("status", RegistryProtocol.status(status));
+                c.send(RegistryProtocol.TASK_CHANGED, RegistryProtocol.bytes(o));
+            }
+            if (status.state().isFinal()) publishers.remove(status.id());
+        }
+    }, 10_000);
+    /** Guarded by {@link #lock}: the connection serving each executor. */
+    private final Map<String, Connection> servers = new HashMap<>();
+    /** Guarded by {@link #lock}: the connection told of each unfinished task's changes. */
+    private final Map<String, Connection> publishers = new HashMap<>();
 
     private RegistryServer(Builder b) {
         PagumaConfig base = b.config != null ? b.config : PagumaConfig.defaults();
@@ -102,6 +132,11 @@ public final class RegistryServer implements AutoCloseable {
                 .route(RegistryProtocol.LEAVE, this::leave)
                 .route(RegistryProtocol.HEARTBEAT, this::heartbeat)
                 .route(RegistryProtocol.SYNC, this::sync)
+                .route(RegistryProtocol.TASK_PUBLISH, this::taskPublish)
+                .route(RegistryProtocol.TASK_SERVE, this::taskServe)
+                .route(RegistryProtocol.TASK_UNSERVE, this::taskUnserve)
+                .route(RegistryProtocol.TASK_REPORT, this::taskReport)
+                .route(RegistryProtocol.TASK_STATUS, this::taskStatus)
                 .onUnknownMessage(r -> cut(r.connection(), "unknown message id " + Integer.toUnsignedString(r.id())))
                 .onConnStop(this::linkClosed);
         if (b.runtime != null) {
@@ -327,6 +362,19 @@ public final class RegistryServer implements AutoCloseable {
     private void linkClosed(Connection c) {
         synchronized (lock) {
             views.remove(c);
+            for (var e : new ArrayList<>(servers.entrySet())) {
+                if (e.getValue() != c) continue;
+                String executor = e.getKey();
+                servers.remove(executor);
+                board.unavailable(executor);
+                // Its tasks stay with it for memberTtl: a link that comes back in time takes them back.
+                sweeper.schedule(() -> {
+                    synchronized (lock) {
+                        if (!servers.containsKey(executor)) board.gone(executor, "its link to the registry closed and it did not come back within memberTtl");
+                    }
+                }, ttlNanos, TimeUnit.NANOSECONDS);
+            }
+            publishers.values().removeIf(p -> p == c);
             Set<String> held = c.property(HELD);
             if (held != null && !held.isEmpty()) {
                 log.info("registry node {}: {} closed; its members {} are kept for memberTtl {} ms unless it comes back",
@@ -339,6 +387,7 @@ public final class RegistryServer implements AutoCloseable {
     private void sweep() {
         long now = System.nanoTime();
         synchronized (lock) {
+            board.sweep(now);
             for (Iterator<Member> it = members.values().iterator(); it.hasNext(); ) {
                 Member m = it.next();
                 if (now - m.refreshedAt <= ttlNanos) {
@@ -358,6 +407,10 @@ public final class RegistryServer implements AutoCloseable {
     /** Under the lock: one more change, sent to every view. */
     private void publish(MembershipChange change, Connection from) {
         version++;
+        if (change.type() == Type.LEFT && servers.containsKey(change.node().id())) {
+            servers.remove(change.node().id());
+            board.gone(change.node().id(), "it left the cluster: " + change.reason());
+        }
         byte[] payload = RegistryProtocol.change(version, change);
         // Joins and leaves are events; updates (a load figure, say) may come often.
         if (change.type() == Type.UPDATED) {
@@ -368,6 +421,121 @@ public final class RegistryServer implements AutoCloseable {
         }
         for (Connection v : views) {
             v.send(RegistryProtocol.CHANGE, payload);
+        }
+    }
+
+    // --- Tasks (X7)
+
+
+    private static byte[] statusMessage(TaskStatus s) {
+        ObjectNode o = RegistryProtocol.object();
+        o.set("status", RegistryProtocol.status(s));
+        return RegistryProtocol.bytes(o);
+    }
+
+    private void taskPublish(Request r) {
+        Task task;
+        try {
+            task = RegistryProtocol.task(RegistryProtocol.parse(r.data()).get("task"));
+        } catch (Malformed e) {
+            cut(r.connection(), "a malformed task: " + e.getMessage());
+            return;
+        }
+        synchronized (lock) {
+            TaskStatus known = board.status(task.id());
+            if (known == null) publishers.put(task.id(), r.connection());
+            TaskStatus s = board.publish(task);
+            if (!s.id().equals(task.id())) publishers.putIfAbsent(s.id(), r.connection());
+            log.info("registry node {}: task {} published by {}: {}", name, task.id(), task.publisher(), s.state());
+            r.reply(RegistryProtocol.TASK_PUBLISH, statusMessage(s));
+        }
+    }
+
+    private void taskServe(Request r) {
+        String executor;
+        Set<String> types = new TreeSet<>();
+        int slots;
+        try {
+            JsonNode o = RegistryProtocol.parse(r.data());
+            executor = RegistryProtocol.text(o, "executor", true);
+            JsonNode t = o.get("types");
+            if (t == null || !t.isArray()) throw new Malformed("types is missing");
+            for (JsonNode n : t) types.add(n.asText());
+            JsonNode n = o.get("slots");
+            slots = n == null ? 1 : n.asInt();
+            if (slots < 1) throw new Malformed("slots must be at least 1");
+        } catch (Malformed e) {
+            cut(r.connection(), "a malformed serve: " + e.getMessage());
+            return;
+        }
+        synchronized (lock) {
+            servers.put(executor, r.connection());
+            log.info("registry node {}: executor {} serves task types {} ({} slots) over {}", name, executor, types, slots,
+                    describe(r.connection()));
+            board.serve(executor, types, slots);
+            r.reply(RegistryProtocol.TASK_SERVE, RegistryProtocol.bytes(RegistryProtocol.object()));
+        }
+    }
+
+    private void taskUnserve(Request r) {
+        String executor;
+        try {
+            executor = RegistryProtocol.text(RegistryProtocol.parse(r.data()), "executor", true);
+        } catch (Malformed e) {
+            cut(r.connection(), "a malformed unserve: " + e.getMessage());
+            return;
+        }
+        synchronized (lock) {
+            if (servers.get(executor) == r.connection()) {
+                servers.remove(executor);
+                board.gone(executor, "it stopped serving");
+            }
+            r.reply(RegistryProtocol.TASK_UNSERVE, RegistryProtocol.bytes(RegistryProtocol.object()));
+        }
+    }
+
+    private void taskReport(Request r) {
+        String id, executor, detail;
+        TaskState state;
+        try {
+            JsonNode o = RegistryProtocol.parse(r.data());
+            id = RegistryProtocol.text(o, "id", true);
+            executor = RegistryProtocol.text(o, "executor", true);
+            detail = RegistryProtocol.text(o, "detail", false);
+            state = TaskState.valueOf(RegistryProtocol.text(o, "state", true));
+        } catch (Malformed | IllegalArgumentException e) {
+            cut(r.connection(), "a malformed report: " + e.getMessage());
+            return;
+        }
+        synchronized (lock) {
+            board.report(id, executor, state, detail, System.nanoTime());
+            r.reply(RegistryProtocol.TASK_REPORT, RegistryProtocol.bytes(RegistryProtocol.object()));
+        }
+    }
+
+    private void taskStatus(Request r) {
+        String id;
+        try {
+            id = RegistryProtocol.text(RegistryProtocol.parse(r.data()), "id", true);
+        } catch (Malformed e) {
+            cut(r.connection(), "a malformed status request: " + e.getMessage());
+            return;
+        }
+        synchronized (lock) {
+            TaskStatus s = board.status(id);
+            if (s == null) {
+                r.fail(RegistryProtocol.NO_TASK, "the registry node knows no task " + id);
+                return;
+            }
+            if (!s.state().isFinal()) publishers.put(id, r.connection());
+            r.reply(RegistryProtocol.TASK_STATUS, statusMessage(s));
+        }
+    }
+
+    /** The tasks each executor holds now (for tests and the admin page). */
+    public Map<String, Integer> taskLoad() {
+        synchronized (lock) {
+            return board.load();
         }
     }
 

@@ -16,8 +16,10 @@ import java.util.Objects;
  * already known is the first one again, and a task's result reaches the publisher once.
  */
 public record Task(String id, String type, byte[] payload, List<String> files, String key, Duration timeout, String publisher) {
-    /** The largest payload a task carries (it travels through the registry). */
-    public static final int MAX_PAYLOAD = 256 * 1024;
+    /** The largest payload a task carries: it travels through the registry; bulk data goes as files. */
+    public static final int MAX_PAYLOAD = 8 * 1024;
+    /** The most files a task names. */
+    public static final int MAX_FILES = 64;
 
     public Task {
         Objects.requireNonNull(type, "type");
@@ -25,6 +27,7 @@ public record Task(String id, String type, byte[] payload, List<String> files, S
         payload = payload == null ? new byte[0] : payload;
         if (payload.length > MAX_PAYLOAD) throw new IllegalArgumentException("task payload of " + payload.length + " bytes is over " + MAX_PAYLOAD);
         files = List.copyOf(files == null ? List.of() : files);
+        if (files.size() > MAX_FILES) throw new IllegalArgumentException("a task names at most " + MAX_FILES + " files, not " + files.size());
         timeout = timeout == null ? Duration.ofMinutes(5) : timeout;
         if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("task timeout must be positive: " + timeout);
     }

@@ -32,5 +32,5 @@ public interface TaskQueue {
     CompletableFuture<TaskStatus> status(String taskId);
 
     /** Hears every change of the tasks published through this queue object. */
-    Registry.Subscription watch(Consumer<TaskStatus> listener);
+    Registry.Subscription watchTasks(Consumer<TaskStatus> listener);
 }

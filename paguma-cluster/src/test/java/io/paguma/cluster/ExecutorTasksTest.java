@@ -32,7 +32,17 @@ import static org.awaitility.Awaitility.await;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ExecutorTasksTest {
-    final Nodes nodes = new Nodes();
+    final Nodes nodes = nodes();
+
+    /** The nodes and their registry: here one in-process registry and its task queue. */
+    Nodes nodes() {
+        return new Nodes();
+    }
+
+    /** The tasks each executor holds now, as the queue sees it. */
+    Map<String, Integer> load() {
+        return ((InProcessTaskQueue) nodes.registry.tasks()).load();
+    }
     @TempDir
     Path tmp;
     private final List<Daemon> daemons = new ArrayList<>();
@@ -40,6 +50,10 @@ class ExecutorTasksTest {
     @AfterEach
     void stop() {
         nodes.close();
+        closeRegistry();
+    }
+
+    void closeRegistry() {
     }
 
     Executor executor(String id, Consumer<Executor.Builder> setup) throws Exception {
@@ -100,9 +114,8 @@ class ExecutorTasksTest {
         executor("d", b -> b.handler("other", ctx -> new byte[0]).slots(4));
         List<TaskHandle> hs = new ArrayList<>();
         for (int i = 0; i < 6; i++) hs.add(pub.publish(Task.builder("slow").build()));
-        InProcessTaskQueue q = (InProcessTaskQueue) nodes.registry.tasks();
-        await().atMost(Duration.ofSeconds(10)).until(() -> q.load().getOrDefault("b", 0) + q.load().getOrDefault("c", 0) == 6);
-        assertThat(q.load()).containsEntry("b", 3).containsEntry("c", 3).containsEntry("d", 0);
+        await().atMost(Duration.ofSeconds(10)).until(() -> load().getOrDefault("b", 0) + load().getOrDefault("c", 0) == 6);
+        assertThat(load()).containsEntry("b", 3).containsEntry("c", 3).containsEntry("d", 0);
         release.countDown();
         for (TaskHandle h : hs) assertThat(text(h.result().get(20, TimeUnit.SECONDS))).isIn("Executor[b]", "Executor[c]");
     }
