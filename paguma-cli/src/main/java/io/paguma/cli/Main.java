@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "paguma", mixinStandardHelpOptions = true, version = "paguma 0.2.0-SNAPSHOT",
         description = "Paguma: a Zinx-style TCP server framework on Netty.",
         subcommands = {DemoCommand.class, ChatCommand.class, SendCommand.class, HubDemoCommand.class,
-                NodeCommand.class, RegistryCommand.class})
+                NodeCommand.class, RegistryCommand.class, ExecutorCommand.class, TaskCommand.class, FetchCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

@@ -305,8 +305,7 @@ public final class Executor implements Component {
                     });
                 }
             }
-            // Changes come through the watch; the answer only tells where the task is if none came yet.
-            if (h.status() == null) h.changed(status);
+            h.changed(status);   // the handle keeps the newest of this and what the watch brought
             if (status.state() == TaskState.DONE) checkDelivered(h);
         });
         return h;

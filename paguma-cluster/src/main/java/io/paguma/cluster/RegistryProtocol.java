@@ -213,6 +213,7 @@ final class RegistryProtocol {
         if (s.executor() != null) o.put("executor", s.executor());
         o.put("attempts", s.attempts());
         if (s.detail() != null) o.put("detail", s.detail());
+        o.put("version", s.version());
         return o;
     }
 
@@ -222,7 +223,7 @@ final class RegistryProtocol {
             JsonNode attempts = o.get("attempts");
             return new TaskStatus(text(o, "id", true), text(o, "type", true), text(o, "key", false), text(o, "publisher", false),
                     TaskState.valueOf(text(o, "state", true)), text(o, "executor", false), attempts == null ? 0 : attempts.asInt(),
-                    text(o, "detail", false));
+                    text(o, "detail", false), o.path("version").asLong(0));
         } catch (IllegalArgumentException e) {
             throw new Malformed("task status: " + e.getMessage());
         }

@@ -34,13 +34,20 @@ final class TaskBoard {
         long deadlineNanos;
         String detail;
         long endedNanos;
+        long version;
 
         Entry(Task task) {
             this.task = task;
         }
 
+        /** One more change: its status, with the next version. */
+        TaskStatus changed() {
+            version++;
+            return status();
+        }
+
         TaskStatus status() {
-            return new TaskStatus(task.id(), task.type(), task.key(), task.publisher(), state, executor, attempts, detail);
+            return new TaskStatus(task.id(), task.type(), task.key(), task.publisher(), state, executor, attempts, detail, version);
         }
     }
 
@@ -81,8 +88,7 @@ final class TaskBoard {
         tasks.put(task.id(), e);
         byKey.put(task.key(), task.id());
         queue.add(task.id());
-        TaskStatus s = e.status();
-        out.changed(s);
+        out.changed(e.changed());
         dispatch();
         return tasks.get(task.id()).status();
     }
@@ -118,7 +124,7 @@ final class TaskBoard {
             e.executor = null;
             e.detail = "executor " + executorId + " went away (" + why + "): queued again";
             queue.addFirst(e.task.id());
-            out.changed(e.status());
+            out.changed(e.changed());
         }
         dispatch();
     }
@@ -131,7 +137,7 @@ final class TaskBoard {
             if (e.state == TaskState.RUNNING) return true;
             e.state = TaskState.RUNNING;
             e.detail = null;
-            out.changed(e.status());
+            out.changed(e.changed());
             return true;
         }
         if (state != TaskState.DONE && state != TaskState.FAILED) return false;
@@ -175,7 +181,7 @@ final class TaskBoard {
         e.detail = detail;
         e.endedNanos = now;
         finished.add(e.task.id());
-        out.changed(e.status());
+        out.changed(e.changed());
         while (finished.size() > keepFinished) {
             Entry old = tasks.remove(finished.poll());
             if (old != null) byKey.remove(old.task.key(), old.task.id());
@@ -206,7 +212,7 @@ final class TaskBoard {
             e.attempts++;
             e.detail = null;
             e.deadlineNanos = System.nanoTime() + e.task.timeout().toNanos();
-            out.changed(e.status());
+            out.changed(e.changed());
             out.assign(best.id, e.task);
         }
     }

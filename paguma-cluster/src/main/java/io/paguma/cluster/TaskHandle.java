@@ -41,7 +41,7 @@ public final class TaskHandle {
     }
 
     /** Calls {@code listener} with every later status change (on the queue's thread). */
-    public TaskHandle onChange(Consumer<TaskStatus> listener) {
+    public synchronized TaskHandle onChange(Consumer<TaskStatus> listener) {
         listeners.add(listener);
         TaskStatus now = status;
         if (now != null) listener.accept(now);
@@ -53,8 +53,10 @@ public final class TaskHandle {
     }
 
     /** A status change; a FAILED or TIMED_OUT fails the result (if no result came first). */
-    void changed(TaskStatus s) {
-        if (s.equals(status)) return;
+    synchronized void changed(TaskStatus s) {
+        TaskStatus now = status;
+        // Late or repeated news (the queue's answer and its pushes may cross) changes nothing.
+        if (now != null && now.id().equals(s.id()) && s.version() <= now.version()) return;
         status = s;
         for (Consumer<TaskStatus> l : listeners) {
             try {
