@@ -59,7 +59,9 @@ final class TaskCommand implements Runnable {
                 Task.Builder tb = Task.builder(type).payload(payload).timeout(limit).key(key);
                 files.forEach(tb::file);
                 TaskHandle h = e.publish(tb.build());
+                java.util.concurrent.CompletableFuture<Void> ended = new java.util.concurrent.CompletableFuture<>();
                 h.onChange(s -> {
+                    if (s.state().isFinal()) ended.complete(null);
                     out.println("task " + s.id() + ": " + s.state() + (s.executor() == null ? "" : " on " + s.executor())
                             + (s.attempts() > 1 ? " (attempt " + s.attempts() + ")" : "") + (s.detail() == null ? "" : " - " + s.detail()));
                     out.flush();
@@ -67,9 +69,10 @@ final class TaskCommand implements Runnable {
                 try {
                     byte[] result = h.result().get(limit.toMillis() + 30_000, TimeUnit.MILLISECONDS);
                     // The result travels straight from the executor; its DONE through the queue, a moment later.
-                    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-                    while ((h.status() == null || !h.status().state().isFinal()) && System.nanoTime() < until) {
-                        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+                    try {
+                        ended.get(5, TimeUnit.SECONDS);
+                    } catch (java.util.concurrent.TimeoutException notYet) {
+                        // shown if it comes before we stop
                     }
                     out.println("result (" + result.length + " bytes):");
                     out.println(new String(result, StandardCharsets.UTF_8));
