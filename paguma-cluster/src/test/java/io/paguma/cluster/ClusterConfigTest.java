@@ -52,5 +52,8 @@ class ClusterConfigTest {
         for (ConfigKey<?> key : new ClusterConfig().keys()) {
             assertThat(doc).as("CONFIG.md row of cluster.%s", key.name()).contains("| `cluster." + key.name() + "` |");
         }
+        for (ConfigKey<?> key : new ExecutorConfig().keys()) {
+            assertThat(doc).as("CONFIG.md row of executor.%s", key.name()).contains("| `executor." + key.name() + "` |");
+        }
     }
 }
