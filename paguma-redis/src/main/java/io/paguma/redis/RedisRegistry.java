@@ -10,6 +10,7 @@ import io.paguma.PagumaRuntime;
 import io.paguma.cluster.ClusterConfig;
 import io.paguma.cluster.NodeInfo;
 import io.paguma.cluster.Registry;
+import io.paguma.cluster.TaskQueue;
 import io.paguma.cluster.RegistryException;
 import io.paguma.redis.RedisLink.Script;
 import org.slf4j.Logger;
@@ -143,9 +144,16 @@ public final class RedisRegistry implements Registry {
     private boolean resyncing;
     private boolean resyncFailing;
 
+    /** The task queue of this view's cluster, made on first use (SPEC X7). */
+    private volatile RedisTaskQueue tasks;
+    private final io.paguma.ConfigSection.Values redisValues;
+    private final PagumaRuntime runtime;
+
     private RedisRegistry(PagumaConfig config, PagumaRuntime runtime) {
         this.name = config.name();
         var redis = config.section(new RedisConfig());
+        this.redisValues = redis;
+        this.runtime = runtime;
         var cluster = config.section(new ClusterConfig());
         this.memberPrefix = redis.get(RedisConfig.KEY_PREFIX) + "member:";
         this.index = redis.get(RedisConfig.KEY_PREFIX) + "member-ids";
@@ -183,6 +191,31 @@ public final class RedisRegistry implements Registry {
      * {@code cluster:}'s {@code memberTtl} and {@code resyncInterval}, on Lettuce resources of its
      * own (closed with it). Returns at once; it connects and reads the membership in the background.
      */
+    /**
+     * The cluster's task queue in this Redis: a stream per task type with a consumer group
+     * ({@link RedisTaskQueue}); made on first use, closed with the view.
+     */
+    @Override
+    public TaskQueue tasks() {
+        RedisTaskQueue t = tasks;
+        if (t == null) {
+            synchronized (this) {
+                t = tasks;
+                if (t == null) {
+                    if (closed.get()) return null;
+                    tasks = t = new RedisTaskQueue(name, redisValues, memberTtl, runtime);
+                }
+            }
+        }
+        return t;
+    }
+
+    /** The tasks each executor serving through this view holds now (for tests and the admin page). */
+    public Map<String, Integer> taskLoad() {
+        RedisTaskQueue t = tasks;
+        return t == null ? Map.of() : t.load();
+    }
+
     public static RedisRegistry create(PagumaConfig config) {
         return new RedisRegistry(Objects.requireNonNull(config, "config"), null);
     }
@@ -248,6 +281,11 @@ public final class RedisRegistry implements Registry {
     public void close() {
         if (!closed.compareAndSet(false, true)) return;
         resyncTimer.cancel(false);
+        RedisTaskQueue t;
+        synchronized (this) {
+            t = tasks;
+        }
+        if (t != null) t.close();
         List<CompletableFuture<Void>> leaving = new ArrayList<>();
         for (RedisMembership m : own.values()) leaving.add(m.leave("left: its registry view closed"));
         boolean mayWait = !threads.contains(Thread.currentThread())
