@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
                 "           e.g. 'jmh CodecBenchmark -prof gc' ('jmh -h' for its options).",
                 "", "Method and latest figures: docs/PERFORMANCE.md"},
         subcommands = {ServerCommand.class, LoadCommand.class, CompareCommand.class, SuiteCommand.class, RequestCommand.class,
-                HubCommand.class, HubEndpointCommand.class, NodeHopCommand.class, RedisBenchCommand.class})
+                HubCommand.class, HubEndpointCommand.class, NodeHopCommand.class, RedisBenchCommand.class, FilesBenchCommand.class,
+                TasksBenchCommand.class})
 public final class BenchMain implements Runnable {
 
     public static void main(String[] args) throws Exception {

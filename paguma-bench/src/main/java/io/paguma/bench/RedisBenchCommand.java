@@ -427,7 +427,7 @@ final class RedisBenchCommand implements Callable<Integer> {
     }
 
     /** A redis-server of this run's own: free loopback port, no persistence, a temporary directory; stopped and removed on close. */
-    private static final class OwnRedis implements AutoCloseable {
+    static final class OwnRedis implements AutoCloseable {
         private final Process process;
         private final Path dir;
         private final int port;

@@ -1,0 +1,140 @@
+package io.paguma.bench;
+
+import io.paguma.PagumaConfig;
+import io.paguma.cluster.Daemon;
+import io.paguma.cluster.Executor;
+import io.paguma.cluster.InProcessRegistry;
+import io.paguma.cluster.InProcessSharedData;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.channels.FileChannel;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code ./paguma bench files}: file transfer between two executors (SPEC X8) against a plain copy
+ * of the same file over one raw loopback socket, {@code sendfile}-style ({@code FileChannel.transferTo}
+ * to the socket, {@code transferFrom} into the file on the other side), same file, same disk, same
+ * JVM, alternating, medians of the rounds (issue "Cluster II", item 5; target: Paguma ≥ 0.8×).
+ */
+@Command(name = "files", mixinStandardHelpOptions = true,
+        description = {"File transfer between two executors against a raw sendfile copy on loopback (target >= 0.8x)."})
+final class FilesBenchCommand implements Callable<Integer> {
+    @Option(names = "--size-mb", defaultValue = "512", description = "file size in MiB (default ${DEFAULT-VALUE})") int sizeMb;
+    @Option(names = "--rounds", defaultValue = "3", description = "rounds of both (default ${DEFAULT-VALUE})") int rounds;
+    @Option(names = "--dir", description = "where the files go (default: a temporary directory)") Path dir;
+
+    @Override
+    public Integer call() throws Exception {
+        Path root = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("paguma-bench-files");
+        Path ownerDir = Files.createDirectories(root.resolve("owner"));
+        Path requesterDir = Files.createDirectories(root.resolve("requester"));
+        long size = (long) sizeMb << 20;
+        Path src = ownerDir.resolve("big.bin");
+        write(src, size);
+        InProcessRegistry registry = new InProcessRegistry();
+        var data = InProcessSharedData.create("bench-files");
+        PagumaConfig cfg = PagumaConfig.builder().port(0).codec("paguma").ioThreads(1).workerPoolSize(1).build();
+        Executor owner = Executor.builder().shareDir(ownerDir).build();
+        Executor requester = Executor.builder().shareDir(requesterDir).build();
+        Daemon a = Daemon.builder().config(cfg).nodeId("owner").registry(registry).sharedData(data).gateway(false).component(owner).build().start();
+        Daemon b = Daemon.builder().config(cfg).nodeId("requester").registry(registry).sharedData(data).gateway(false).component(requester).build().start();
+        double[] paguma = new double[rounds];
+        double[] raw = new double[rounds];
+        try {
+            // Warm-up: one of each.
+            pagumaOnce(requester, requesterDir, size);
+            rawOnce(src, requesterDir.resolve("raw.bin"), size);
+            for (int r = 0; r < rounds; r++) {
+                boolean pagumaFirst = r % 2 == 0;
+                if (pagumaFirst) paguma[r] = pagumaOnce(requester, requesterDir, size);
+                raw[r] = rawOnce(src, requesterDir.resolve("raw.bin"), size);
+                if (!pagumaFirst) paguma[r] = pagumaOnce(requester, requesterDir, size);
+                System.out.printf(Locale.ROOT, "round %d  paguma %8.1f MiB/s  raw sendfile %8.1f MiB/s  ratio %.2f%n", r + 1,
+                        paguma[r], raw[r], paguma[r] / raw[r]);
+            }
+        } finally {
+            b.stop();
+            a.stop();
+            registry.close();
+            data.close();
+            if (dir == null) deleteAll(root);
+        }
+        double[] ratios = new double[rounds];
+        for (int i = 0; i < rounds; i++) ratios[i] = paguma[i] / raw[i];
+        System.out.println();
+        System.out.printf(Locale.ROOT, "files: %d MiB, one JVM, loopback, no TLS; paguma: executor to executor (256 KiB chunks, CRC32C, SHA-256 both sides, .part renamed); raw: FileChannel.transferTo/transferFrom over one socket%n", sizeMb);
+        System.out.printf(Locale.ROOT, "paguma %.1f MiB/s, raw %.1f MiB/s, ratio %.2f %s  target >= 0.8: %s%n",
+                Comparison.median(paguma), Comparison.median(raw), Comparison.median(ratios), java.util.Arrays.toString(Comparison.round2(ratios)),
+                Comparison.median(ratios) >= 0.8 ? "met" : "missed");
+        return 0;
+    }
+
+    private static double pagumaOnce(Executor requester, Path requesterDir, long size) throws Exception {
+        Files.deleteIfExists(requesterDir.resolve("big.bin"));
+        long t0 = System.nanoTime();
+        Path got = requester.requestFile("owner", "big.bin").get(10, TimeUnit.MINUTES);
+        double s = (System.nanoTime() - t0) / 1e9;
+        if (Files.size(got) != size) throw new IllegalStateException("got " + Files.size(got) + " bytes, not " + size);
+        return size / (1024.0 * 1024) / s;
+    }
+
+    private static double rawOnce(Path src, Path dst, long size) throws Exception {
+        Files.deleteIfExists(dst);
+        try (ServerSocketChannel server = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0))) {
+            int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
+            long t0 = System.nanoTime();
+            CompletableFuture<Void> sender = CompletableFuture.runAsync(() -> {
+                try (SocketChannel s = server.accept(); FileChannel in = FileChannel.open(src, StandardOpenOption.READ)) {
+                    long pos = 0;
+                    while (pos < size) pos += in.transferTo(pos, size - pos, s);
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try (SocketChannel c = SocketChannel.open(new InetSocketAddress("127.0.0.1", port));
+                 FileChannel out = FileChannel.open(dst, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                long pos = 0;
+                while (pos < size) {
+                    long n = out.transferFrom(c, pos, size - pos);
+                    if (n <= 0) throw new IllegalStateException("the raw copy ended at " + pos);
+                    pos += n;
+                }
+                out.force(false);
+            }
+            sender.get(10, TimeUnit.MINUTES);
+            double s = (System.nanoTime() - t0) / 1e9;
+            return size / (1024.0 * 1024) / s;
+        }
+    }
+
+    private static void write(Path file, long size) throws IOException {
+        Random r = new Random(1);
+        byte[] block = new byte[1 << 20];
+        try (OutputStream out = Files.newOutputStream(file)) {
+            for (long left = size; left > 0; left -= block.length) {
+                r.nextBytes(block);
+                out.write(block, 0, (int) Math.min(block.length, left));
+            }
+        }
+    }
+
+    private static void deleteAll(Path root) throws IOException {
+        try (var s = Files.walk(root)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+}
