@@ -166,7 +166,11 @@ public final class Executor implements Component {
         this.warnings = new Warnings(log, config.warnInterval());
         this.scheduler = runtime.ioEventLoops().next();
         String host = daemon.info().host();
-        this.linkConfig = ClusterNode.linkConfig(config).toBuilder().reconnect(false).build();
+        PagumaConfig.Builder links = ClusterNode.linkConfig(config).toBuilder().reconnect(false);
+        if (v.get(ExecutorConfig.TLS)) {
+            links.tls(true).tlsCert(config.tlsCert()).tlsKey(config.tlsKey()).tlsTrust(config.tlsTrust());
+        }
+        this.linkConfig = links.build();
         this.fileLinkConfig = linkConfig.toBuilder()
                 // Chunks as large as any executor may send (chunkSize is at most 4 MiB).
                 .maxPacketSize((4 << 20) + 1024)

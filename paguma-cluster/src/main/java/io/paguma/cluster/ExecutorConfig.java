@@ -39,8 +39,11 @@ public final class ExecutorConfig extends ConfigSection {
             .check(v -> v > 0 && v <= 1024, "must be between 1 and 1024")
             .doc("Tasks this executor runs at once (each on a thread of its own); more wait in the queue for a free slot anywhere.");
 
+    public static final ConfigKey<Boolean> TLS = ConfigKey.bool("tls", false)
+            .doc("TLS on executor links (control and file), with the root keys tlsCert/tlsKey (what this executor presents) and tlsTrust (what it trusts in the executors it dials); every executor of the cluster must set it alike.");
+
     public ExecutorConfig() {
         super("executor", PORT, FILE_PORT, SHARE_DIR, CHUNK_SIZE, FILE_WINDOW, NO_PROGRESS_TIMEOUT, TRANSFER_DEADLINE,
-                MAX_TRANSFERS, TASK_SLOTS);
+                MAX_TRANSFERS, TASK_SLOTS, TLS);
     }
 }

@@ -284,6 +284,43 @@ class ExecutorFilesTest {
         assertThat(p99).isLessThan(200_000);
     }
 
+    private static String pem(String name) throws Exception {
+        return Path.of(ExecutorFilesTest.class.getResource("/tls/" + name).toURI()).toString();
+    }
+
+    @Test
+    void overTlsAFileArrivesWholeAndAnExecutorWithoutTheRightTrustCannotLink() throws Exception {
+        Consumer<PagumaConfig.Builder> tls = c -> {
+            try {
+                c.tlsCert(pem("cert.pem")).tlsKey(pem("key.pem")).tlsTrust(pem("cert.pem"))
+                        .set(new ExecutorConfig(), ExecutorConfig.TLS, true);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        Executor a = executor("a", tls);
+        Executor b = executor("b", tls);
+        Path src = write(a.shareDir().resolve("secret.bin"), 8L * 1024 * 1024 + 5, 21);
+        assertThat(sha256(b.requestFile("a", "secret.bin").get(30, TimeUnit.SECONDS))).isEqualTo(sha256(src));
+        // Without TLS, or trusting another certificate: no link (tried again until noProgressTimeout), nothing written.
+        Executor plain = executor("c", c -> c.set(new ExecutorConfig(), ExecutorConfig.NO_PROGRESS_TIMEOUT, Duration.ofSeconds(1)));
+        assertThat(failure(plain.requestFile("a", "secret.bin"))).isInstanceOf(FileTransferException.class)
+                .hasMessageContaining("secret.bin");
+        Executor stranger = executor("d", c -> {
+            try {
+                c.tlsCert(pem("cert.pem")).tlsKey(pem("key.pem")).tlsTrust(pem("other-cert.pem"))
+                        .set(new ExecutorConfig(), ExecutorConfig.TLS, true)
+                        .set(new ExecutorConfig(), ExecutorConfig.NO_PROGRESS_TIMEOUT, Duration.ofSeconds(1));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertThat(failure(stranger.requestFile("a", "secret.bin"))).isInstanceOf(FileTransferException.class)
+                .hasMessageContaining("no data for 1s");
+        assertThat(Files.exists(plain.shareDir().resolve("secret.bin"))).isFalse();
+        assertThat(Files.exists(stranger.shareDir().resolve("secret.bin"))).isFalse();
+    }
+
     /** Samples heap (after collections) and direct memory while a transfer runs. */
     private static final class MemoryWatch {
         private final AtomicBoolean running = new AtomicBoolean(true);
