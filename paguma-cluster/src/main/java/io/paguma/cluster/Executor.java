@@ -125,7 +125,10 @@ public final class Executor implements Component {
     private volatile boolean stopping;
 
     private final ConcurrentHashMap<String, CompletableFuture<PeerLink>> peers = new ConcurrentHashMap<>();
+    /** The fetches under way, by the id of their current attempt. */
     private final ConcurrentHashMap<Long, FileFetch> fetches = new ConcurrentHashMap<>();
+    /** The fetches under way, by name. */
+    private final ConcurrentHashMap<String, FileFetch> fetchingNames = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Long, FileCallback> callbacks = new ConcurrentHashMap<>();
     private final AtomicLong transferIds = new AtomicLong(ThreadLocalRandom.current().nextLong() & 0x7FFF_FFFF_0000_0000L);
 
@@ -186,12 +189,13 @@ public final class Executor implements Component {
             t.setDaemon(true);
             return t;
         });
-        this.owner = new FileOwner(id, dir, chunkSize, noProgress, v.get(ExecutorConfig.MAX_TRANSFERS), warnings);
+        this.owner = new FileOwner(id, dir, chunkSize, noProgress, v.get(ExecutorConfig.MAX_TRANSFERS), warnings, scheduler, requestTimeout);
         controlServer = Server.builder().runtime(runtime)
                 .config(linkConfig.toBuilder().host(host).port(v.get(ExecutorConfig.PORT)).build())
                 .codec(Codecs.PAGUMA).name("paguma-" + id + "-executor")
                 .routersOnIoThreads()
                 .use(this::gate)
+                .onConnStart(this::helloWithin)
                 .route(ExecProtocol.HELLO, this::onHello)
                 .route(ExecProtocol.FILE_REQUEST, r -> owner.request(r, r.connection().property(PEER)))
                 .route(ExecProtocol.FILE_CANCEL, this::onCancel)
@@ -297,6 +301,28 @@ public final class Executor implements Component {
                 h.failed(new TaskException("publishing " + t + " failed: " + unwrap(e).getMessage(), null));
                 return;
             }
+            if (!status.id().equals(t.id()) && !id.equals(status.publisher())) {
+                // Keys are a publisher's own: the task with this key was published elsewhere, and
+                // its result goes there.
+                published.remove(t.id(), h);
+                h.rebind(status.id());
+                h.failed(new TaskException("task " + status.id() + " with key '" + t.key() + "' was published by " + status.publisher()
+                        + ", which gets its result; publish under another key", status));
+                return;
+            }
+            if (!status.id().equals(t.id()) && status.state().isFinal()) {
+                // Published again after it ended: its result, if this executor still has it.
+                published.remove(t.id(), h);
+                h.rebind(status.id());
+                byte[] kept = remembered(status.id());
+                if (kept != null) h.delivered(kept);
+                h.changed(status);
+                if (!h.result().isDone()) {
+                    h.failed(new TaskException("task " + status.id() + " with key '" + t.key() + "' ended (" + status.state()
+                            + ") and its result is no longer kept here", status));
+                }
+                return;
+            }
             if (!status.id().equals(t.id())) {
                 // The key was known: this is that task.
                 published.remove(t.id(), h);
@@ -313,6 +339,26 @@ public final class Executor implements Component {
             if (status.state() == TaskState.DONE) checkDelivered(h);
         });
         return h;
+    }
+
+    /** Results of tasks published here, the latest 1,000, for a task published again under its key. */
+    private final Map<String, byte[]> results = new java.util.LinkedHashMap<>(64, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, byte[]> eldest) {
+            return size() > 1000;
+        }
+    };
+
+    private void remember(String taskId, byte[] result) {
+        synchronized (results) {
+            results.put(taskId, result);
+        }
+    }
+
+    private byte[] remembered(String taskId) {
+        synchronized (results) {
+            return results.get(taskId);
+        }
     }
 
     /** The task's status from the queue. */
@@ -429,18 +475,11 @@ public final class Executor implements Component {
             return;
         }
         TaskHandle h = published.get(taskId);
-        if (h != null) {
-            if (ok) {
-                h.delivered(body);
-            } else {
-                TaskStatus s = h.status();
-                // A failure counts only from the executor that has the task now (not from one it was taken from).
-                if (s == null || s.executor() == null || s.executor().equals(from)) {
-                    h.failed(new TaskException("task " + taskId + " failed on executor " + from + ": "
-                            + new String(body, StandardCharsets.UTF_8), s));
-                }
-            }
-        }
+        // A result completes the handle (the first one); a failure does not: the queue's FAILED
+        // does, which only the executor that has the task now can cause (one the task was taken
+        // from may still be running it, and fail, after another finished it).
+        if (h != null && ok && h.delivered(body)) remember(taskId, body);
+        if (!ok) log.debug("executor {}: task {} failed on executor {}: {}", id, taskId, from, new String(body, StandardCharsets.UTF_8));
         r.reply(ExecProtocol.TASK_RESULT, new byte[0]);
     }
 
@@ -462,8 +501,20 @@ public final class Executor implements Component {
         Objects.requireNonNull(name, "name");
         if (dir == null) return CompletableFuture.failedFuture(new IllegalStateException("executor is not started"));
         if (stopping) return CompletableFuture.failedFuture(new FileTransferException("executor " + id + " is stopping"));
-        FileFetch f = new FileFetch(this, peer, name, transferIds.incrementAndGet(), listener);
-        fetches.put(f.transferId, f);
+        // One fetch per name at a time: a second of the same name from the same peer joins the
+        // first (two tasks needing one file); from another peer it is refused (both would write it).
+        FileFetch f = new FileFetch(this, peer, name, listener);
+        while (true) {
+            FileFetch under = fetchingNames.putIfAbsent(name, f);
+            if (under == null) break;
+            if (under.peer.equals(peer)) return under.result.copy();
+            if (!under.result.isDone()) {
+                return CompletableFuture.failedFuture(new FileTransferException("'" + name + "' is being fetched from executor "
+                        + under.peer + " already: fetching it from " + peer + " at the same time would write over it"));
+            }
+            fetchingNames.remove(name, under);
+        }
+        f.result.whenComplete((p, e) -> fetchingNames.remove(name, f));
         f.start();
         return f.result;
     }
@@ -582,7 +633,7 @@ public final class Executor implements Component {
             switch (r.id()) {
                 case ExecProtocol.CHUNK -> {
                     if (data.length < ExecProtocol.CHUNK_HEADER) throw new IllegalArgumentException("a chunk of " + data.length + " bytes");
-                    f.chunk(link, r.connection(), data);
+                    f.chunk(link, transferId, data);
                 }
                 case ExecProtocol.END -> {
                     Wire.Reader in = new Wire.Reader(data);
@@ -590,12 +641,12 @@ public final class Executor implements Component {
                     long size = in.i64("size");
                     byte[] sha = in.bytes("sha-256");
                     in.end();
-                    f.end(link, size, sha);
+                    f.end(link, transferId, size, sha);
                 }
                 case ExecProtocol.FAIL -> {
                     Wire.Reader in = new Wire.Reader(data);
                     in.i64("transfer id");
-                    f.ownerFailed(link, in.str("why"));
+                    f.ownerFailed(link, transferId, in.str("why"));
                 }
                 default -> {
                 }
@@ -617,6 +668,16 @@ public final class Executor implements Component {
         warnings.warn("control before hello", "executor " + id + ": " + r.connection() + " sent message " + r.id()
                 + " before HELLO: closed", null);
         r.fail(ExecProtocol.NOT_INTRODUCED, "say HELLO first").whenComplete((v, e) -> r.connection().close());
+    }
+
+    /** A control link that has not said HELLO within cluster.requestTimeout is closed (it only holds a slot). */
+    private void helloWithin(Connection c) {
+        scheduler.schedule(() -> {
+            if (c.isOpen() && c.property(PEER) == null) {
+                warnings.warn("no hello", "executor " + id + ": " + c + " said no HELLO within " + requestTimeout.toMillis() + " ms: closed", null);
+                c.close();
+            }
+        }, requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void onHello(Request r) {
@@ -692,7 +753,15 @@ public final class Executor implements Component {
     }
 
     void forget(FileFetch f) {
-        fetches.remove(f.transferId, f);
+        fetches.remove(f.transferId(), f);
+    }
+
+    /** A new attempt of {@code f}: a new transfer id, under which its data is routed to it. */
+    long attempt(FileFetch f, long previous) {
+        long id = transferIds.incrementAndGet();
+        fetches.put(id, f);
+        if (previous != 0) fetches.remove(previous, f);
+        return id;
     }
 
     static Throwable unwrap(Throwable t) {

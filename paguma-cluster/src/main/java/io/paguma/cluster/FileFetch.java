@@ -45,7 +45,8 @@ final class FileFetch {
     private final Executor exe;
     final String peer;
     final String name;
-    final long transferId;
+    /** The id of the current attempt (each attempt has its own, so nothing of an earlier one is mistaken for it). Guarded by this. */
+    private long transferId;
     private final TransferListener listener;
     final CompletableFuture<Path> result = new CompletableFuture<>();
     private final long startNanos = System.nanoTime();
@@ -61,6 +62,7 @@ final class FileFetch {
     private boolean done;
     private int retries;
     private volatile boolean aborted;
+    private boolean started;
     private ScheduledFuture<?> timer;
     private volatile long lastProgressNanos = System.nanoTime();
 
@@ -73,11 +75,10 @@ final class FileFetch {
     private long written;
     private byte[] ownerSha;
 
-    FileFetch(Executor exe, String peer, String name, long transferId, TransferListener listener) {
+    FileFetch(Executor exe, String peer, String name, TransferListener listener) {
         this.exe = exe;
         this.peer = peer;
         this.name = name;
-        this.transferId = transferId;
         this.listener = listener == null ? TransferListener.NONE : listener;
         this.deadlineNanos = startNanos + exe.transferDeadline().toNanos();
         this.noProgressNanos = exe.noProgressTimeout().toNanos();
@@ -108,16 +109,19 @@ final class FileFetch {
                 return;
             }
             long from;
+            long id;
             synchronized (this) {
                 if (done) return;
                 link = l;
                 from = expected;
+                id = transferId = exe.attempt(this, transferId);
             }
-            byte[] req = new Wire.Writer(64 + name.length()).i64(l.fileConnId).i64(l.token).i64(transferId).i64(from).str(name).toBytes();
+            byte[] req = new Wire.Writer(64 + name.length()).i64(l.fileConnId).i64(l.token).i64(id).i64(from).str(name).toBytes();
             l.control.request(new Message(ExecProtocol.FILE_REQUEST, req), exe.requestTimeout()).whenComplete((reply, f) -> {
                 if (f != null) {
                     Throwable t = Executor.unwrap(f);
-                    if (t instanceof RemoteException re && re.status() != ExecProtocol.UNKNOWN_LINK && re.status() != ExecProtocol.STOPPING) {
+                    if (t instanceof RemoteException re && re.status() != ExecProtocol.UNKNOWN_LINK && re.status() != ExecProtocol.STOPPING
+                            && re.status() != ExecProtocol.BUSY) {
                         fail("executor " + peer + " refused it: " + re.remoteMessage(), null);
                     } else {
                         retry("the request failed: " + t.getMessage());
@@ -135,11 +139,16 @@ final class FileFetch {
                 boolean first;
                 synchronized (this) {
                     if (done) return;
-                    if (size >= 0 && size != announced) {
+                    if (size >= 0 && size != announced && started) {
                         failLocked("'" + name + "' changed on executor " + peer + " between attempts (" + size + " -> " + announced + " bytes)");
                         return;
                     }
-                    first = size < 0;
+                    if (size >= 0 && size != announced) {
+                        failLocked("executor " + peer + " announced " + announced + " bytes but ended at " + size);
+                        return;
+                    }
+                    first = !started;
+                    started = true;
                     size = announced;
                 }
                 if (first) listener.started(announced, from);
@@ -174,12 +183,12 @@ final class FileFetch {
 
     // --- File link messages, on its IO thread
 
-    void chunk(Executor.PeerLink from, Connection c, byte[] payload) {
+    void chunk(Executor.PeerLink from, long id, byte[] payload) {
         long offset = FileFetch.getLong(payload, 8);
         int crc = (payload[16] & 0xFF) << 24 | (payload[17] & 0xFF) << 16 | (payload[18] & 0xFF) << 8 | payload[19] & 0xFF;
         int n = payload.length - ExecProtocol.CHUNK_HEADER;
         synchronized (this) {
-            if (done || link != from) return;   // from a link given up on
+            if (done || link != from || id != transferId) return;   // of an attempt given up on
             if (offset != expected) {
                 abandonLocked(from, "a chunk at offset " + offset + " came where " + expected + " was expected");
                 return;
@@ -199,9 +208,12 @@ final class FileFetch {
         drainLater();
     }
 
-    void end(Executor.PeerLink from, long announcedSize, byte[] digest) {
+    void end(Executor.PeerLink from, long id, long announcedSize, byte[] digest) {
         synchronized (this) {
-            if (done || link != from) return;
+            if (done || link != from || id != transferId) return;
+            // The end of a small file may come (on the file link) before the answer to the request
+            // (on the control link): the size it announces is then the size.
+            if (size < 0) size = announcedSize;
             if (announcedSize != expected || announcedSize != size) {
                 abandonLocked(from, "the owner ended at " + announcedSize + " bytes after " + expected + " of " + size);
                 return;
@@ -212,9 +224,9 @@ final class FileFetch {
         drainLater();
     }
 
-    void ownerFailed(Executor.PeerLink from, String why) {
+    void ownerFailed(Executor.PeerLink from, long id, String why) {
         synchronized (this) {
-            if (link != from) return;
+            if (link != from || id != transferId) return;
         }
         fail("executor " + peer + " could not send it: " + why, null);
     }
@@ -327,7 +339,9 @@ final class FileFetch {
         try {
             target = exe.sharedDir().target(name);
             part = target.resolveSibling(target.getFileName() + ".part");
-            out = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+            // A part left by an earlier run (or a link planted there) is removed, never written through.
+            Files.deleteIfExists(part);
+            out = FileChannel.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, java.nio.file.LinkOption.NOFOLLOW_LINKS);
             return true;
         } catch (SharedDir.Refused e) {
             fail(e.getMessage(), null);
@@ -382,6 +396,10 @@ final class FileFetch {
         } catch (IOException ignored) {
             // nothing more to do
         }
+    }
+
+    synchronized long transferId() {
+        return transferId;
     }
 
     long received() {

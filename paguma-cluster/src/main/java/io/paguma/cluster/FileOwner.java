@@ -43,6 +43,8 @@ final class FileOwner {
         final Connection connection;
         final long token;
         final ConcurrentHashMap<Long, Sending> sendings = new ConcurrentHashMap<>();
+        /** Set once a FILE_REQUEST named this link with its token. */
+        volatile boolean claimed;
 
         FileLink(Connection connection, long token) {
             this.connection = connection;
@@ -59,9 +61,17 @@ final class FileOwner {
     private final ConcurrentHashMap<Long, FileLink> links = new ConcurrentHashMap<>();
     private final ThreadPoolExecutor senders;
     private volatile boolean stopping;
+    private final java.util.concurrent.ScheduledExecutorService scheduler;
+    private final Duration claimWithin;
+    private final int maxPerLink;
 
-    FileOwner(String executorId, SharedDir dir, int chunkSize, Duration noProgress, int maxTransfers, Warnings warnings) {
+    FileOwner(String executorId, SharedDir dir, int chunkSize, Duration noProgress, int maxTransfers, Warnings warnings,
+              java.util.concurrent.ScheduledExecutorService scheduler, Duration claimWithin) {
         this.executorId = executorId;
+        this.scheduler = scheduler;
+        this.claimWithin = claimWithin;
+        // One peer holds at most half the senders (active or waiting): one that stops reading cannot starve the others.
+        this.maxPerLink = Math.max(1, maxTransfers / 2);
         this.dir = dir;
         this.chunkSize = chunkSize;
         this.noProgress = noProgress;
@@ -78,8 +88,17 @@ final class FileOwner {
     /** A file link opened: it is told its id on this side, and a token a request must quote with it. */
     void opened(Connection c) {
         long token = random.nextLong();
-        links.put(c.id(), new FileLink(c, token));
+        FileLink link = new FileLink(c, token);
+        links.put(c.id(), link);
         c.send(new Message(ExecProtocol.FILE_HELLO, new Wire.Writer(16).i64(c.id()).i64(token).toBytes()));
+        // A file link no request names soon (a stranger's, or one whose control link never came) only holds a slot.
+        scheduler.schedule(() -> {
+            if (!link.claimed && c.isOpen()) {
+                warnings.warn("unclaimed file link", "executor " + executorId + ": " + c + ": no file request named this file link within "
+                        + claimWithin.toMillis() + " ms: closed", null);
+                c.close();
+            }
+        }, claimWithin.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** A file link closed: what was being sent on it stops. */
@@ -125,6 +144,12 @@ final class FileOwner {
             return;
         } catch (IOException e) {
             r.fail(ExecProtocol.NOT_FOUND, "'" + name + "' cannot be read: " + e);
+            return;
+        }
+        link.claimed = true;
+        if (link.sendings.size() >= maxPerLink) {
+            r.fail(ExecProtocol.BUSY, "executor " + executorId + " sends " + link.sendings.size() + " files on that link already, its most;"
+                    + " ask again when one has ended");
             return;
         }
         if (offset < 0 || offset > size) {
@@ -235,6 +260,8 @@ final class FileOwner {
                 c.send(new Message(ExecProtocol.END, new Wire.Writer(56).i64(transferId).i64(size).bytes(sha.digest()).toBytes()));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            } catch (java.io.InterruptedIOException cancelled) {
+                // given up on while its prefix was hashed
             } catch (IOException e) {
                 log.warn("executor {}: reading '{}' for {} failed: {}", executorId, name, peer, e.toString());
                 fail(link, transferId, "reading '" + name + "' failed: " + e);
@@ -247,6 +274,7 @@ final class FileOwner {
             ByteBuffer buf = ByteBuffer.allocate(Math.max(chunkSize, 64 * 1024));
             long pos = 0;
             while (pos < offset) {
+                if (cancelled || !link.connection.isOpen()) throw new java.io.InterruptedIOException("cancelled");
                 buf.clear().limit((int) Math.min(buf.capacity(), offset - pos));
                 int k = ch.read(buf, pos);
                 if (k < 0) throw new IOException("'" + name + "' became shorter than the resumed offset " + offset);

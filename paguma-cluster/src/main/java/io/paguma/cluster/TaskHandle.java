@@ -67,7 +67,7 @@ public final class TaskHandle {
         }
         if (s.state() == TaskState.FAILED || s.state() == TaskState.TIMED_OUT) {
             result.completeExceptionally(new TaskException("task " + s.id() + " (" + s.type() + ") " + s.state()
-                    + (s.detail() == null ? "" : ": " + s.detail()), s));
+                    + (s.executor() == null ? "" : " on executor " + s.executor()) + (s.detail() == null ? "" : ": " + s.detail()), s));
         }
     }
 

@@ -39,7 +39,7 @@ import java.util.function.Consumer;
  * consumer group {@code executors}, a hash per task ({@code <p>task:<id>}: its fields, state,
  * executor, attempts, version, the stream entry that carries it), the idempotency keys
  * ({@code <p>task-key:<key>} → id), the deadlines of assigned tasks (sorted set
- * {@code <p>task-deadlines}) and two channels: {@code <p>task-ready:<type>} (a task was queued)
+ * {@code <p>task-deadlines}, by Redis's clock: {@code TIME}) and two channels: {@code <p>task-ready:<type>} (a task was queued)
  * and {@code <p>task-changes} (a task's status, as a line). Every change is one Lua script.
  *
  * <p>Executors pull: an executor with a free slot reads one entry of its types' streams as its own
@@ -73,6 +73,10 @@ final class RedisTaskQueue implements TaskQueue, AutoCloseable {
               redis.call('HINCRBY', P .. 'task:' .. id, 'version', 1)
               redis.call('PUBLISH', P .. 'task-changes', line(id))
             end
+            local function nowMs()
+              local t = redis.call('TIME')
+              return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            end
             local function assign(id, executor, entry, now, reclaim)
               local hk = P .. 'task:' .. id
               local h = redis.call('HMGET', hk, 'state', 'entry', 'executor')
@@ -84,7 +88,7 @@ final class RedisTaskQueue implements TaskQueue, AutoCloseable {
               redis.call('HSET', hk, 'state', 'ASSIGNED', 'executor', executor, 'detail', detail)
               redis.call('HINCRBY', hk, 'attempts', 1)
               local t = redis.call('HMGET', hk, 'type', 'key', 'publisher', 'timeoutMs', 'files', 'payload')
-              redis.call('ZADD', P .. 'task-deadlines', now + tonumber(t[4]), id)
+              redis.call('ZADD', P .. 'task-deadlines', nowMs() + tonumber(t[4]), id)
               changed(id)
               return {id, t[1], t[2], t[3], t[4], t[5], t[6]}
             end
@@ -204,7 +208,7 @@ final class RedisTaskQueue implements TaskQueue, AutoCloseable {
 
     /** ARGV: prefix, now: times out what passed its deadline (100 at a time). */
     private static final Script SWEEP = Script.of("task sweep", PRELUDE + """
-            local ids = redis.call('ZRANGEBYSCORE', P .. 'task-deadlines', '-inf', ARGV[2], 'LIMIT', 0, 100)
+            local ids = redis.call('ZRANGEBYSCORE', P .. 'task-deadlines', '-inf', nowMs(), 'LIMIT', 0, 100)
             for _, id in ipairs(ids) do
               local hk = P .. 'task:' .. id
               local h = redis.call('HMGET', hk, 'state', 'executor', 'entry', 'type', 'timeoutMs')

@@ -46,4 +46,6 @@ public final class ExecProtocol {
     public static final int BAD_OFFSET = 416;
     public static final int STOPPING = 503;
     public static final int NOT_INTRODUCED = 401;
+    /** Too many transfers under way on that file link: ask again later. */
+    public static final int BUSY = 429;
 }
