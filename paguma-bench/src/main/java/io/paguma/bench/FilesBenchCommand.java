@@ -36,6 +36,10 @@ final class FilesBenchCommand implements Callable<Integer> {
     @Option(names = "--size-mb", defaultValue = "512", description = "file size in MiB (default ${DEFAULT-VALUE})") int sizeMb;
     @Option(names = "--rounds", defaultValue = "3", description = "rounds of both (default ${DEFAULT-VALUE})") int rounds;
     @Option(names = "--dir", description = "where the files go (default: a temporary directory)") Path dir;
+    @Option(names = "--tls", description = "both sides under TLS (a self-signed certificate made with openssl for the run): executor links with executor.tls, the raw copy over a JDK SSLSocket") boolean tls;
+
+    private Path cert;
+    private Path key;
 
     @Override
     public Integer call() throws Exception {
@@ -47,7 +51,19 @@ final class FilesBenchCommand implements Callable<Integer> {
         write(src, size);
         InProcessRegistry registry = new InProcessRegistry();
         var data = InProcessSharedData.create("bench-files");
-        PagumaConfig cfg = PagumaConfig.builder().port(0).codec("paguma").ioThreads(1).workerPoolSize(1).build();
+        PagumaConfig.Builder cb = PagumaConfig.builder().port(0).codec("paguma").ioThreads(1).workerPoolSize(1);
+        if (tls) {
+            cert = root.resolve("cert.pem");
+            key = root.resolve("key.pem");
+            Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", key.toString(), "-out", cert.toString(), "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            if (p.waitFor() != 0) throw new IllegalStateException("openssl could not make a certificate: " + out);
+            cb.tlsCert(cert.toString()).tlsKey(key.toString()).tlsTrust(cert.toString())
+                    .set(new io.paguma.cluster.ExecutorConfig(), io.paguma.cluster.ExecutorConfig.TLS, true);
+        }
+        PagumaConfig cfg = cb.build();
         Executor owner = Executor.builder().shareDir(ownerDir).build();
         Executor requester = Executor.builder().shareDir(requesterDir).build();
         Daemon a = Daemon.builder().config(cfg).nodeId("owner").registry(registry).sharedData(data).gateway(false).component(owner).build().start();
@@ -57,14 +73,14 @@ final class FilesBenchCommand implements Callable<Integer> {
         try {
             // Warm-up: one of each.
             pagumaOnce(requester, requesterDir, size);
-            rawOnce(src, requesterDir.resolve("raw.bin"), size);
+            rawCopy(src, requesterDir.resolve("raw.bin"), size);
             for (int r = 0; r < rounds; r++) {
                 boolean pagumaFirst = r % 2 == 0;
                 if (pagumaFirst) paguma[r] = pagumaOnce(requester, requesterDir, size);
-                raw[r] = rawOnce(src, requesterDir.resolve("raw.bin"), size);
+                raw[r] = rawCopy(src, requesterDir.resolve("raw.bin"), size);
                 if (!pagumaFirst) paguma[r] = pagumaOnce(requester, requesterDir, size);
-                System.out.printf(Locale.ROOT, "round %d  paguma %8.1f MiB/s  raw sendfile %8.1f MiB/s  ratio %.2f%n", r + 1,
-                        paguma[r], raw[r], paguma[r] / raw[r]);
+                System.out.printf(Locale.ROOT, "round %d  paguma %8.1f MiB/s  raw %s %8.1f MiB/s  ratio %.2f%n", r + 1,
+                        paguma[r], tls ? "TLS copy" : "sendfile", raw[r], paguma[r] / raw[r]);
             }
         } finally {
             b.stop();
@@ -76,7 +92,8 @@ final class FilesBenchCommand implements Callable<Integer> {
         double[] ratios = new double[rounds];
         for (int i = 0; i < rounds; i++) ratios[i] = paguma[i] / raw[i];
         System.out.println();
-        System.out.printf(Locale.ROOT, "files: %d MiB, one JVM, loopback, no TLS; paguma: executor to executor (256 KiB chunks, CRC32C, SHA-256 both sides, .part renamed); raw: FileChannel.transferTo/transferFrom over one socket%n", sizeMb);
+        System.out.printf(Locale.ROOT, "files: %d MiB, one JVM, loopback, " + (tls ? "TLS" : "no TLS") + "; paguma: executor to executor (256 KiB chunks, CRC32C, SHA-256 both sides, .part renamed); raw: "
+                + (tls ? "a JDK SSLSocket, 256 KiB reads and writes" : "FileChannel.transferTo/transferFrom over one socket") + "%n", sizeMb);
         System.out.printf(Locale.ROOT, "paguma %.1f MiB/s, raw %.1f MiB/s, ratio %.2f %s  target >= 0.8: %s%n",
                 Comparison.median(paguma), Comparison.median(raw), Comparison.median(ratios), java.util.Arrays.toString(Comparison.round2(ratios)),
                 Comparison.median(ratios) >= 0.8 ? "met" : "missed");
@@ -118,6 +135,47 @@ final class FilesBenchCommand implements Callable<Integer> {
             sender.get(10, TimeUnit.MINUTES);
             double s = (System.nanoTime() - t0) / 1e9;
             return size / (1024.0 * 1024) / s;
+        }
+    }
+
+    private double rawCopy(Path src, Path dst, long size) throws Exception {
+        return tls ? rawTlsOnce(src, dst, size) : rawOnce(src, dst, size);
+    }
+
+    /** The same copy over TLS: a JDK SSLSocket each side (no sendfile under TLS), the file read and written in 256 KiB blocks. */
+    private double rawTlsOnce(Path src, Path dst, long size) throws Exception {
+        Files.deleteIfExists(dst);
+        javax.net.ssl.SSLContext server = ((io.netty.handler.ssl.JdkSslContext) io.netty.handler.ssl.SslContextBuilder
+                .forServer(cert.toFile(), key.toFile()).sslProvider(io.netty.handler.ssl.SslProvider.JDK).build()).context();
+        javax.net.ssl.SSLContext client = ((io.netty.handler.ssl.JdkSslContext) io.netty.handler.ssl.SslContextBuilder
+                .forClient().trustManager(cert.toFile()).sslProvider(io.netty.handler.ssl.SslProvider.JDK).build()).context();
+        try (java.net.ServerSocket ss = server.getServerSocketFactory().createServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            long t0 = System.nanoTime();
+            CompletableFuture<Void> sender = CompletableFuture.runAsync(() -> {
+                try (java.net.Socket s = ss.accept(); FileChannel in = FileChannel.open(src, StandardOpenOption.READ)) {
+                    OutputStream out = s.getOutputStream();
+                    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(256 * 1024);
+                    while (in.read(buf.clear()) > 0) out.write(buf.array(), 0, buf.position());
+                    out.flush();
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try (java.net.Socket c = client.getSocketFactory().createSocket("127.0.0.1", ss.getLocalPort());
+                 FileChannel out = FileChannel.open(dst, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                var in = c.getInputStream();
+                byte[] buf = new byte[256 * 1024];
+                long pos = 0;
+                while (pos < size) {
+                    int n = in.read(buf);
+                    if (n < 0) throw new IllegalStateException("the raw TLS copy ended at " + pos);
+                    out.write(java.nio.ByteBuffer.wrap(buf, 0, n));
+                    pos += n;
+                }
+                out.force(false);
+            }
+            sender.get(10, TimeUnit.MINUTES);
+            return size / (1024.0 * 1024) / ((System.nanoTime() - t0) / 1e9);
         }
     }
 
