@@ -189,7 +189,8 @@ public final class Executor implements Component {
             t.setDaemon(true);
             return t;
         });
-        this.owner = new FileOwner(id, dir, chunkSize, noProgress, v.get(ExecutorConfig.MAX_TRANSFERS), warnings, scheduler, requestTimeout);
+        this.owner = new FileOwner(id, dir, chunkSize, noProgress, v.get(ExecutorConfig.MAX_TRANSFERS), warnings, scheduler, requestTimeout,
+                fileWindow, v.get(ExecutorConfig.ZERO_COPY));
         controlServer = Server.builder().runtime(runtime)
                 .config(linkConfig.toBuilder().host(host).port(v.get(ExecutorConfig.PORT)).build())
                 .codec(Codecs.PAGUMA).name("paguma-" + id + "-executor")
@@ -270,6 +271,11 @@ public final class Executor implements Component {
     /** The file port (after start). */
     public int filePort() {
         return fileServer.port();
+    }
+
+    /** Chunks this executor sent zero-copy and read into memory (under TLS, or with executor.zeroCopy false). */
+    long[] chunksSent() {
+        return new long[] {owner.zeroCopyChunks.get(), owner.copiedChunks.get()};
     }
 
     /** The shared directory (after start). */

@@ -42,8 +42,11 @@ public final class ExecutorConfig extends ConfigSection {
     public static final ConfigKey<Boolean> TLS = ConfigKey.bool("tls", false)
             .doc("TLS on executor links (control and file), with the root keys tlsCert/tlsKey (what this executor presents) and tlsTrust (what it trusts in the executors it dials); every executor of the cluster must set it alike.");
 
+    public static final ConfigKey<Boolean> ZERO_COPY = ConfigKey.bool("zeroCopy", true)
+            .doc("Send file data zero-copy (sendfile: checksums computed on the file mapped into memory) where the link allows it: not under TLS, not on io_uring; false: read each chunk into memory and send it as a message.");
+
     public ExecutorConfig() {
         super("executor", PORT, FILE_PORT, SHARE_DIR, CHUNK_SIZE, FILE_WINDOW, NO_PROGRESS_TIMEOUT, TRANSFER_DEADLINE,
-                MAX_TRANSFERS, TASK_SLOTS, TLS);
+                MAX_TRANSFERS, TASK_SLOTS, TLS, ZERO_COPY);
     }
 }

@@ -45,6 +45,30 @@ final class FileOwner {
         final ConcurrentHashMap<Long, Sending> sendings = new ConcurrentHashMap<>();
         /** Set once a FILE_REQUEST named this link with its token. */
         volatile boolean claimed;
+        /** Bytes written straight to the channel (zero-copy) and not yet sent; guarded by itself. */
+        private long direct;
+
+        /** Waits until fewer than {@code window} bytes written straight to the channel wait; false if {@code limit} passed first. */
+        boolean awaitRoom(long window, long limitNanos) throws InterruptedException {
+            long deadline = System.nanoTime() + limitNanos;
+            synchronized (this) {
+                while (direct >= window && connection.isOpen()) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) return false;
+                    java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+                }
+                return true;
+            }
+        }
+
+        synchronized void directAdded(long n) {
+            direct += n;
+        }
+
+        synchronized void directSent(long n) {
+            direct -= n;
+            notifyAll();
+        }
 
         FileLink(Connection connection, long token) {
             this.connection = connection;
@@ -64,10 +88,17 @@ final class FileOwner {
     private final java.util.concurrent.ScheduledExecutorService scheduler;
     private final Duration claimWithin;
     private final int maxPerLink;
+    private final int window;
+    private final boolean zeroCopy;
+    /** Chunks sent zero-copy, and read into memory, since start (for tests and the admin page). */
+    final java.util.concurrent.atomic.AtomicLong zeroCopyChunks = new java.util.concurrent.atomic.AtomicLong();
+    final java.util.concurrent.atomic.AtomicLong copiedChunks = new java.util.concurrent.atomic.AtomicLong();
 
     FileOwner(String executorId, SharedDir dir, int chunkSize, Duration noProgress, int maxTransfers, Warnings warnings,
-              java.util.concurrent.ScheduledExecutorService scheduler, Duration claimWithin) {
+              java.util.concurrent.ScheduledExecutorService scheduler, Duration claimWithin, int window, boolean zeroCopy) {
         this.executorId = executorId;
+        this.window = window;
+        this.zeroCopy = zeroCopy;
         this.scheduler = scheduler;
         this.claimWithin = claimWithin;
         // One peer holds at most half the senders (active or waiting): one that stops reading cannot starve the others.
@@ -218,6 +249,10 @@ final class FileOwner {
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
                 MessageDigest sha = sha256();
                 if (offset > 0) hashPrefix(ch, sha);
+                if (zeroCopy(c)) {
+                    sendZeroCopy(c, ch, sha);
+                    return;
+                }
                 long pos = offset;
                 while (pos < size) {
                     if (cancelled || !c.isOpen()) return;
@@ -251,6 +286,7 @@ final class FileOwner {
                         }
                     }
                     c.send(new Message(ExecProtocol.CHUNK, payload));
+                    copiedChunks.incrementAndGet();
                     pos += n;
                 }
                 if (ch.size() != size) {
@@ -270,6 +306,69 @@ final class FileOwner {
             }
         }
 
+        /**
+         * Zero-copy: each chunk's checksums are computed on the file mapped into memory (no copy
+         * into the heap), and its data goes to the socket as a {@link io.netty.channel.FileRegion}
+         * ({@code sendfile}), after a frame header written here in the {@code paguma} format
+         * (docs/PROTOCOL.md): header and region are written in one task of the link's event loop,
+         * so they stay together. Never more than the window written and not yet sent.
+         */
+        private void sendZeroCopy(Connection c, FileChannel ch, MessageDigest sha) throws IOException, InterruptedException {
+            io.netty.channel.Channel channel = c.channel();
+            long pos = offset;
+            while (pos < size) {
+                if (cancelled || !c.isOpen()) return;
+                int n = (int) Math.min(chunkSize, size - pos);
+                if (ch.size() < pos + n) {
+                    fail(link, transferId, "'" + name + "' became shorter while it was sent (" + size + " bytes at the start)");
+                    return;
+                }
+                java.nio.MappedByteBuffer mapped = ch.map(FileChannel.MapMode.READ_ONLY, pos, n);
+                CRC32C crc = new CRC32C();
+                crc.update(mapped.duplicate());
+                sha.update(mapped);
+                if (!link.awaitRoom(window, noProgress.toNanos())) {
+                    warnings.warn("file stalled " + peer, "executor " + executorId + ": " + peer + " read nothing of '" + name
+                            + "' for " + noProgress.toMillis() + " ms (executor.noProgressTimeout): sending stopped before byte " + pos, null);
+                    fail(link, transferId, "the requester read nothing for " + noProgress.toMillis() + " ms");
+                    return;
+                }
+                io.netty.buffer.ByteBuf head = channel.alloc().buffer(PAGUMA_HEADER + ExecProtocol.CHUNK_HEADER);
+                head.writeInt(ExecProtocol.CHUNK_HEADER + n).writeByte(0xb7).writeByte(0).writeShort(0)
+                        .writeInt(ExecProtocol.CHUNK).writeInt(0)
+                        .writeLong(transferId).writeLong(pos).writeInt((int) crc.getValue());
+                writeDirect(channel, head, new io.netty.channel.DefaultFileRegion(file.toFile(), pos, n), n);
+                zeroCopyChunks.incrementAndGet();
+                pos += n;
+            }
+            if (ch.size() != size) {
+                fail(link, transferId, "'" + name + "' changed size while it was sent (" + size + " -> " + ch.size() + " bytes)");
+                return;
+            }
+            byte[] end = new Wire.Writer(56).i64(transferId).i64(size).bytes(sha.digest()).toBytes();
+            io.netty.buffer.ByteBuf frame = channel.alloc().buffer(PAGUMA_HEADER + end.length);
+            frame.writeInt(end.length).writeByte(0xb7).writeByte(0).writeShort(0).writeInt(ExecProtocol.END).writeInt(0).writeBytes(end);
+            writeDirect(channel, frame, null, 0);
+        }
+
+        private void writeDirect(io.netty.channel.Channel channel, io.netty.buffer.ByteBuf head, io.netty.channel.FileRegion region, long n) {
+            link.directAdded(n);
+            try {
+                channel.eventLoop().execute(() -> {
+                    if (region == null) {
+                        channel.writeAndFlush(head);
+                        return;
+                    }
+                    channel.write(head);
+                    channel.writeAndFlush(region).addListener(f -> link.directSent(n));
+                });
+            } catch (java.util.concurrent.RejectedExecutionException ended) {
+                head.release();
+                if (region != null) region.release();
+                link.directSent(n);
+            }
+        }
+
         private void hashPrefix(FileChannel ch, MessageDigest sha) throws IOException {
             ByteBuffer buf = ByteBuffer.allocate(Math.max(chunkSize, 64 * 1024));
             long pos = 0;
@@ -282,6 +381,20 @@ final class FileOwner {
                 pos += k;
             }
         }
+    }
+
+    /** The {@code paguma} frame header without a time limit: len, marker, flags, status, id, seq. */
+    private static final int PAGUMA_HEADER = 16;
+
+    /**
+     * Whether chunks go to this link zero-copy: allowed (executor.zeroCopy), and nothing in the
+     * link's pipeline would have to see the bytes (TLS encrypts them: then they are read into
+     * memory and sent as messages).
+     */
+    private boolean zeroCopy(Connection c) {
+        io.netty.channel.Channel ch = c.channel();
+        return zeroCopy && ch != null && ch.pipeline().get(io.netty.handler.ssl.SslHandler.class) == null
+                && !ch.getClass().getSimpleName().startsWith("IoUring");
     }
 
     static MessageDigest sha256() {

@@ -158,11 +158,24 @@ class ExecutorFilesTest {
         watch.stop();
         assertThat(Files.size(got)).isEqualTo(size);
         assertThat(sha256(got)).isEqualTo(sha256(src));
+        // Without TLS the chunks went zero-copy (sendfile), none through memory.
+        assertThat(a.chunksSent()[0]).isEqualTo(800);
+        assertThat(a.chunksSent()[1]).isZero();
         System.out.printf("ExecutorFilesTest: 200 MiB in %.2f s (%.0f MiB/s); peak heap growth after GC %d MiB, peak direct %d MiB%n",
                 seconds, 200 / seconds, watch.heapGrowth() >> 20, watch.peakDirect() >> 20);
         // Both sides in this JVM: what the transfer holds is the window (4 MiB) on each side and the chunks in hand.
         assertThat(watch.heapGrowth()).as("heap after GC grew by").isLessThan(64L << 20);
         assertThat(watch.peakDirect()).as("direct memory").isLessThan(64L << 20);
+    }
+
+    @Test
+    void withZeroCopyOffChunksGoThroughMemoryAndArriveTheSame() throws Exception {
+        Consumer<PagumaConfig.Builder> copy = c -> c.set(new ExecutorConfig(), ExecutorConfig.ZERO_COPY, false);
+        Executor a = executor("a", copy);
+        Executor b = executor("b", copy);
+        Path src = write(a.shareDir().resolve("c.bin"), 5L * 1024 * 1024 + 3, 30);
+        assertThat(sha256(b.requestFile("a", "c.bin").get(30, TimeUnit.SECONDS))).isEqualTo(sha256(src));
+        assertThat(a.chunksSent()).containsExactly(0, 21);
     }
 
     @Test
@@ -302,6 +315,9 @@ class ExecutorFilesTest {
         Executor b = executor("b", tls);
         Path src = write(a.shareDir().resolve("secret.bin"), 8L * 1024 * 1024 + 5, 21);
         assertThat(sha256(b.requestFile("a", "secret.bin").get(30, TimeUnit.SECONDS))).isEqualTo(sha256(src));
+        // Under TLS the bytes must go through the encryption: read into memory, none zero-copy.
+        assertThat(a.chunksSent()[0]).isZero();
+        assertThat(a.chunksSent()[1]).isEqualTo(33);
         // Without TLS, or trusting another certificate: no link (tried again until noProgressTimeout), nothing written.
         Executor plain = executor("c", c -> c.set(new ExecutorConfig(), ExecutorConfig.NO_PROGRESS_TIMEOUT, Duration.ofSeconds(1)));
         assertThat(failure(plain.requestFile("a", "secret.bin"))).isInstanceOf(FileTransferException.class)
