@@ -7,7 +7,6 @@ import io.paguma.Connection;
 import io.paguma.Message;
 import io.paguma.PagumaConfig;
 import io.paguma.PagumaRuntime;
-import io.paguma.RemoteException;
 import io.paguma.Request;
 import io.paguma.Server;
 import io.paguma.cluster.internal.ExecProtocol;
@@ -579,7 +578,6 @@ public final class Executor implements Component {
             return;
         }
         CompletableFuture<long[]> hello = new CompletableFuture<>();
-        AtomicLong linkRef = new AtomicLong();
         PeerLink[] made = new PeerLink[1];
         Client control = Client.builder().runtime(runtime)
                 .config(linkConfig.toBuilder().host(info.host()).port(Integer.parseInt(port)).build())

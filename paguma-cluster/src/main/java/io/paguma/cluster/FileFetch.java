@@ -1,6 +1,5 @@
 package io.paguma.cluster;
 
-import io.paguma.Connection;
 import io.paguma.Message;
 import io.paguma.RemoteException;
 import io.paguma.cluster.internal.ExecProtocol;
