@@ -8,10 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -47,26 +44,8 @@ final class ExecutorCommand implements Callable<Integer> {
         Daemon d = Daemon.builder().config(cfg).gateway(false).component(e).build().start();
         daemon = d;
         executor = e;
-        Thread hook = new Thread(() -> {
-            stop.countDown();
-            d.stop();
-        }, "paguma-executor-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        System.out.println();
-        System.out.println("Paguma executor " + d.id() + ": executor port " + e.port() + ", file port " + e.filePort()
-                + ", shared directory " + e.shareDir() + ", task types " + types);
-        System.out.println("Press Ctrl+C to stop.");
-        System.out.println();
-        System.out.flush();
-        started.countDown();
-        stop.await();
-        d.stop();
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException shuttingDown) {
-            // the hook is running
-        }
-        return 0;
+        return RunningNode.runUntilStopped(d, "Paguma executor " + d.id() + ": executor port " + e.port() + ", file port "
+                + e.filePort() + ", shared directory " + e.shareDir() + ", task types " + types, started, stop);
     }
 
     static TaskHandler handler(String type) {
@@ -74,12 +53,7 @@ final class ExecutorCommand implements Callable<Integer> {
             case "checksum" -> ctx -> {
                 StringBuilder out = new StringBuilder();
                 for (String name : ctx.task().files()) {
-                    MessageDigest md = MessageDigest.getInstance("SHA-256");
-                    try (var in = Files.newInputStream(ctx.file(name))) {
-                        byte[] buf = new byte[1 << 16];
-                        for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
-                    }
-                    out.append(HexFormat.of().formatHex(md.digest())).append("  ").append(name).append('\n');
+                    out.append(RunningNode.sha256(ctx.file(name))).append("  ").append(name).append('\n');
                 }
                 return out.toString().getBytes(StandardCharsets.UTF_8);
             };

@@ -11,8 +11,6 @@ import picocli.CommandLine.Parameters;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
@@ -51,7 +49,7 @@ final class FetchCommand implements Callable<Integer> {
                 double s = (System.nanoTime() - t0) / 1e9;
                 long size = Files.size(file);
                 out.printf(Locale.ROOT, "fetched %s (%s in %.1f s, %s/s)%n", file, bytes(size), s, bytes((long) (size / Math.max(s, 1e-3))));
-                out.println("sha-256 " + sha256(file));
+                out.println("sha-256 " + RunningNode.sha256(file));
                 return 0;
             } catch (ExecutionException x) {
                 p.end();
@@ -125,14 +123,5 @@ final class FetchCommand implements Callable<Integer> {
         if (n < 1024 * 1024) return String.format(Locale.ROOT, "%.1f KiB", n / 1024.0);
         if (n < 1024L * 1024 * 1024) return String.format(Locale.ROOT, "%.1f MiB", n / (1024.0 * 1024));
         return String.format(Locale.ROOT, "%.2f GiB", n / (1024.0 * 1024 * 1024));
-    }
-
-    static String sha256(Path file) throws Exception {
-        MessageDigest md = MessageDigest.getInstance("SHA-256");
-        try (var in = Files.newInputStream(file)) {
-            byte[] buf = new byte[1 << 16];
-            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
-        }
-        return HexFormat.of().formatHex(md.digest());
     }
 }

@@ -43,28 +43,10 @@ final class NodeCommand implements Callable<Integer> {
         }
         Daemon d = b.build().start();
         daemon = d;
-        Thread hook = new Thread(() -> {
-            stop.countDown();
-            d.stop();
-        }, "paguma-node-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        System.out.println();
-        System.out.println("Paguma node " + d.id() + ": gateway " + (d.gatewayAddress() == null ? "(websocket only)" : d.gatewayAddress())
-                + ", node port " + d.nodePort() + ", services " + services);
-        System.out.println("  chat with: ./paguma chat --port " + (d.gatewayAddress() == null ? "?" : d.gatewayAddress().getPort())
-                + " --name alice");
-        System.out.println("Press Ctrl+C to stop.");
-        System.out.println();
-        System.out.flush();
-        started.countDown();
-        stop.await();
-        d.stop();
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException shuttingDown) {
-            // the hook is running
-        }
-        return 0;
+        return RunningNode.runUntilStopped(d, "Paguma node " + d.id() + ": gateway "
+                + (d.gatewayAddress() == null ? "(websocket only)" : d.gatewayAddress()) + ", node port " + d.nodePort()
+                + ", services " + services + "\n  chat with: ./paguma chat --port "
+                + (d.gatewayAddress() == null ? "?" : d.gatewayAddress().getPort()) + " --name alice", started, stop);
     }
 
     static Service service(String name) {

@@ -60,7 +60,8 @@ class ExecutorFilesTest {
         });
     }
 
-    private static Path write(Path file, long size, long seed) throws IOException {
+    /** A file of {@code size} random bytes (seeded), its directories made. */
+    static Path write(Path file, long size, long seed) throws IOException {
         Files.createDirectories(file.getParent());
         Random r = new Random(seed);
         byte[] block = new byte[1 << 20];
@@ -76,7 +77,7 @@ class ExecutorFilesTest {
         return file;
     }
 
-    private static String sha256(Path file) throws Exception {
+    static String sha256(Path file) throws Exception {
         MessageDigest md = MessageDigest.getInstance("SHA-256");
         byte[] buf = new byte[1 << 20];
         try (var in = Files.newInputStream(file)) {
