@@ -94,6 +94,20 @@ public final class PagumaConfig {
         }
     }
 
+    /** Which TLS implementation carries {@code tls} connections (B3). */
+    public enum TlsProvider {
+        /** OpenSSL when {@code netty-tcnative} is on the class path (the {@code ./paguma} distribution ships it), else the JDK's. The default. */
+        AUTO,
+        /** The JDK's own TLS ({@code SSLEngine}). */
+        JDK,
+        /** OpenSSL (BoringSSL) through {@code netty-tcnative}; a config error at start when it is not on the class path. */
+        OPENSSL;
+
+        public String configName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
     private static final int CORES = Runtime.getRuntime().availableProcessors();
     private static final byte[] PING_PAYLOAD = {'p', 'i', 'n', 'g'};
 
@@ -174,6 +188,8 @@ public final class PagumaConfig {
     private static final ConfigKey<String> TLS_CERT = ConfigKey.string("tlsCert", "").doc("PEM file with the certificate chain.");
     private static final ConfigKey<String> TLS_KEY = ConfigKey.string("tlsKey", "").doc("PEM file with the PKCS#8 key of tlsCert.");
     private static final ConfigKey<String> TLS_TRUST = ConfigKey.string("tlsTrust", "").doc("PEM file with the certificates to trust.");
+    private static final ConfigKey<TlsProvider> TLS_PROVIDER = ConfigKey.enumOf("tlsProvider", TlsProvider.class, TlsProvider.AUTO)
+            .doc("auto, jdk or openssl: the TLS implementation.");
     private static final ConfigKey<Duration> CONNECT_TIMEOUT = ConfigKey.duration("connectTimeout", Duration.ofSeconds(5))
             .check(v -> v.toMillis() >= 1, "must be at least 1ms").scope(ConfigKey.Scope.CLIENT)
             .doc("How long one connection attempt may take.");
@@ -207,7 +223,7 @@ public final class PagumaConfig {
             KEEP_ALIVE, KEEP_ALIVE_PERIOD, SO_BACKLOG, WRITE_BUFFER_HIGH_WATER_MARK, WRITE_BUFFER_LOW_WATER_MARK,
             MAX_PENDING_WRITE_BYTES, OUTBOUND_POLICY, STOP_GRACE_PERIOD, CLOSE_LINGER, SERVER_FULL_MSG_ID, SERVER_FULL_MESSAGE, WARN_INTERVAL,
             HEARTBEAT_MAX, HEARTBEAT_INTERVAL, HEARTBEAT_MSG_ID, HEARTBEAT_REPLY, REQUEST_TIMEOUT, MAX_PENDING_REQUESTS,
-            TLS, TLS_CERT, TLS_KEY, TLS_TRUST, CONNECT_TIMEOUT, RECONNECT, RECONNECT_BASE, RECONNECT_MAX_DELAY,
+            TLS, TLS_CERT, TLS_KEY, TLS_TRUST, TLS_PROVIDER, CONNECT_TIMEOUT, RECONNECT, RECONNECT_BASE, RECONNECT_MAX_DELAY,
             RECONNECT_ATTEMPTS, RECONNECT_JITTER, DEAD_LINK_TIMEOUTS, OFFLINE_QUEUE_SIZE)) {
     };
 
@@ -251,6 +267,7 @@ public final class PagumaConfig {
     private final String tlsCert;
     private final String tlsKey;
     private final String tlsTrust;
+    private final TlsProvider tlsProvider;
     private final Duration connectTimeout;
     private final boolean reconnect;
     private final Duration reconnectBase;
@@ -313,6 +330,7 @@ public final class PagumaConfig {
         this.tlsCert = root.get(TLS_CERT);
         this.tlsKey = root.get(TLS_KEY);
         this.tlsTrust = root.get(TLS_TRUST);
+        this.tlsProvider = root.get(TLS_PROVIDER);
         this.connectTimeout = root.get(CONNECT_TIMEOUT);
         this.reconnect = root.get(RECONNECT);
         this.reconnectBase = root.get(RECONNECT_BASE);
@@ -519,6 +537,9 @@ public final class PagumaConfig {
     /** PEM file with the certificates to trust: a client's server CAs (empty: the JDK's), or a server's client CAs (set: clients must present a certificate). */
     public String tlsTrust() { return tlsTrust; }
 
+    /** Which TLS implementation carries {@code tls} connections: OpenSSL (netty-tcnative) or the JDK's; {@code auto} picks OpenSSL when it is there. */
+    public TlsProvider tlsProvider() { return tlsProvider; }
+
     /** Client: how long one connection attempt may take. */
     public Duration connectTimeout() { return connectTimeout; }
 
@@ -619,6 +640,7 @@ public final class PagumaConfig {
         public Builder tlsCert(String tlsCert) { return put(TLS_CERT, tlsCert); }
         public Builder tlsKey(String tlsKey) { return put(TLS_KEY, tlsKey); }
         public Builder tlsTrust(String tlsTrust) { return put(TLS_TRUST, tlsTrust); }
+        public Builder tlsProvider(TlsProvider provider) { return put(TLS_PROVIDER, provider); }
         public Builder connectTimeout(Duration connectTimeout) { return put(CONNECT_TIMEOUT, connectTimeout); }
         public Builder reconnect(boolean reconnect) { return put(RECONNECT, reconnect); }
         public Builder reconnectBase(Duration reconnectBase) { return put(RECONNECT_BASE, reconnectBase); }

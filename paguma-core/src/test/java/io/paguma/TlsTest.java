@@ -125,6 +125,45 @@ class TlsTest {
         }
     }
 
+    /** Each implementation against the other, both ways, with a client certificate: OpenSSL and the JDK's TLS interoperate. */
+    @ParameterizedTest
+    @EnumSource(value = PagumaConfig.TlsProvider.class, names = {"JDK", "OPENSSL"})
+    void eachTlsImplementationServesTheOther(PagumaConfig.TlsProvider serverSide) {
+        PagumaConfig.TlsProvider clientSide = serverSide == PagumaConfig.TlsProvider.JDK ? PagumaConfig.TlsProvider.OPENSSL : PagumaConfig.TlsProvider.JDK;
+        PagumaConfig serverConfig = Servers.config().codec("paguma").tls(true).tlsCert(pem("cert.pem")).tlsKey(pem("key.pem"))
+                .tlsTrust(pem("cert.pem")).tlsProvider(serverSide).maxPacketSize(1 << 20).build();
+        assertThat(io.paguma.internal.Tls.forServer(serverConfig).getClass().getSimpleName())
+                .startsWith(serverSide == PagumaConfig.TlsProvider.JDK ? "Jdk" : "OpenSsl");
+        Server server = Server.builder().config(serverConfig).route(1, r -> r.reply(1, "tls:" + r.text()))
+                .route(2, r -> r.reply(2, r.data())).build().start();
+        PagumaConfig clientConfig = PagumaConfig.builder().host("127.0.0.1").port(server.port()).codec("paguma").reconnect(false)
+                .tls(true).tlsTrust(pem("cert.pem")).tlsCert(pem("cert.pem")).tlsKey(pem("key.pem")).tlsProvider(clientSide).maxPacketSize(1 << 20).build();
+        Client client = Client.builder().config(clientConfig).build();
+        try {
+            client.connect().orTimeout(10, TimeUnit.SECONDS).join();
+            byte[] big = new byte[200_000];
+            new java.util.Random(7).nextBytes(big);
+            for (int i = 0; i < 20; i++) {
+                assertThat(client.request(1, "hello " + i).orTimeout(10, TimeUnit.SECONDS).join().text()).isEqualTo("tls:hello " + i);
+            }
+            // Larger than a TLS record (16 KiB): split and joined again on the way.
+            assertThat(client.request(2, big).orTimeout(10, TimeUnit.SECONDS).join().data()).isEqualTo(big);
+        } finally {
+            client.close().orTimeout(10, TimeUnit.SECONDS).join();
+            server.stop();
+        }
+    }
+
+    @Test
+    void autoPicksOpenSslWhenItIsOnTheClassPath() {
+        // netty-tcnative is a test dependency of this module, so auto finds it.
+        assertThat(io.paguma.internal.Tls.provider(PagumaConfig.defaults())).isEqualTo(io.netty.handler.ssl.SslProvider.OPENSSL);
+        assertThat(io.paguma.internal.Tls.provider(PagumaConfig.builder().tlsProvider(PagumaConfig.TlsProvider.JDK).build()))
+                .isEqualTo(io.netty.handler.ssl.SslProvider.JDK);
+        assertThat(PagumaConfig.load(null, java.util.Map.of("PAGUMA_TLS_PROVIDER", "openssl"), java.util.Map.of()).tlsProvider())
+                .isEqualTo(PagumaConfig.TlsProvider.OPENSSL);
+    }
+
     @Test
     void plainTextOnATlsPortIsClosedWithoutHarmingOthers() throws Exception {
         Server server = tlsServer();

@@ -10,6 +10,7 @@ import io.paguma.PagumaRuntime;
 import io.paguma.Request;
 import io.paguma.Server;
 import io.paguma.cluster.internal.ExecProtocol;
+import io.paguma.cluster.internal.FileDigest;
 import io.paguma.cluster.internal.SharedDir;
 import io.paguma.cluster.internal.Warnings;
 import io.paguma.cluster.internal.Wire;
@@ -112,6 +113,7 @@ public final class Executor implements Component {
     private Duration requestTimeout;
     private int fileWindow;
     private int chunkSize;
+    private int digestKind;
     private Warnings warnings;
     private PagumaConfig linkConfig;
     private PagumaConfig fileLinkConfig;
@@ -162,6 +164,7 @@ public final class Executor implements Component {
         this.deadline = v.get(ExecutorConfig.TRANSFER_DEADLINE);
         this.fileWindow = v.get(ExecutorConfig.FILE_WINDOW);
         this.chunkSize = v.get(ExecutorConfig.CHUNK_SIZE);
+        this.digestKind = v.get(ExecutorConfig.DIGEST) == ExecutorConfig.Digest.SHA256 ? FileDigest.SHA256 : FileDigest.CRC32C;
         this.requestTimeout = config.section(new ClusterConfig()).get(ClusterConfig.REQUEST_TIMEOUT);
         String s = config.section(new ClusterConfig()).get(ClusterConfig.SECRET);
         this.secret = s.isEmpty() ? null : s.getBytes(StandardCharsets.UTF_8);
@@ -170,7 +173,7 @@ public final class Executor implements Component {
         String host = daemon.info().host();
         PagumaConfig.Builder links = ClusterNode.linkConfig(config).toBuilder().reconnect(false);
         if (v.get(ExecutorConfig.TLS)) {
-            links.tls(true).tlsCert(config.tlsCert()).tlsKey(config.tlsKey()).tlsTrust(config.tlsTrust());
+            links.tls(true).tlsCert(config.tlsCert()).tlsKey(config.tlsKey()).tlsTrust(config.tlsTrust()).tlsProvider(config.tlsProvider());
         }
         this.linkConfig = links.build();
         this.fileLinkConfig = linkConfig.toBuilder()
@@ -493,7 +496,7 @@ public final class Executor implements Component {
     /**
      * Fetches {@code name} (relative to the shared directory) from executor {@code peer} (its
      * node's id) into this executor's shared directory under the same name. The future completes
-     * with the file once it is complete and its SHA-256 matched the owner's, or fails with
+     * with the file once it is complete and its digest (executor.digest) matched the owner's, or fails with
      * {@link FileTransferException} (nothing is then left under the name, nor its part file).
      */
     public CompletableFuture<Path> requestFile(String peer, String name) {
@@ -643,9 +646,9 @@ public final class Executor implements Component {
                     Wire.Reader in = new Wire.Reader(data);
                     in.i64("transfer id");
                     long size = in.i64("size");
-                    byte[] sha = in.bytes("sha-256");
+                    byte[] digest = in.bytes("digest");
                     in.end();
-                    f.end(link, transferId, size, sha);
+                    f.end(link, transferId, size, digest);
                 }
                 case ExecProtocol.FAIL -> {
                     Wire.Reader in = new Wire.Reader(data);
@@ -742,6 +745,11 @@ public final class Executor implements Component {
 
     Duration transferDeadline() {
         return deadline;
+    }
+
+    /** What FILE_REQUEST asks the owner to compute over the whole file (executor.digest). */
+    int digestKind() {
+        return digestKind;
     }
 
     Duration requestTimeout() {

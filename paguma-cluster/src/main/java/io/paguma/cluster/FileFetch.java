@@ -3,6 +3,7 @@ package io.paguma.cluster;
 import io.paguma.Message;
 import io.paguma.RemoteException;
 import io.paguma.cluster.internal.ExecProtocol;
+import io.paguma.cluster.internal.FileDigest;
 import io.paguma.cluster.internal.SharedDir;
 import io.paguma.cluster.internal.Wire;
 
@@ -13,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
@@ -29,7 +29,7 @@ import java.util.zip.CRC32C;
  * the owner over the control link, naming its file link's id there and the transfer's id (the
  * callback id); checks every chunk's CRC32C and offset on the file link's IO thread; writes them
  * to {@code <name>.part} on a writer thread, in order, hashing as it goes; at the end compares
- * size and SHA-256 and renames the part to the name. A broken file link, a damaged chunk or an
+ * size and the whole-file digest ({@code executor.digest}: CRC32C or SHA-256) and renames the part to the name. A broken file link, a damaged chunk or an
  * owner that forgot the link: asked again from the last good offset on a new link. A failure
  * (refused, no such file, the owner failed, no progress, the deadline) deletes the part.
  */
@@ -70,9 +70,10 @@ final class FileFetch {
     private Path part;
     private FileChannel out;
     private boolean closedOut;
-    private final MessageDigest sha = FileOwner.sha256();
+    private final int digestKind;
+    private final FileDigest digest;
     private long written;
-    private byte[] ownerSha;
+    private byte[] ownerDigest;
 
     FileFetch(Executor exe, String peer, String name, TransferListener listener) {
         this.exe = exe;
@@ -81,6 +82,8 @@ final class FileFetch {
         this.listener = listener == null ? TransferListener.NONE : listener;
         this.deadlineNanos = startNanos + exe.transferDeadline().toNanos();
         this.noProgressNanos = exe.noProgressTimeout().toNanos();
+        this.digestKind = exe.digestKind();
+        this.digest = FileDigest.of(digestKind);
     }
 
     /** Makes the part file, starts the watch and the first attempt. */
@@ -115,7 +118,7 @@ final class FileFetch {
                 from = expected;
                 id = transferId = exe.attempt(this, transferId);
             }
-            byte[] req = new Wire.Writer(64 + name.length()).i64(l.fileConnId).i64(l.token).i64(id).i64(from).str(name).toBytes();
+            byte[] req = new Wire.Writer(64 + name.length()).i64(l.fileConnId).i64(l.token).i64(id).i64(from).str(name).u8(digestKind).toBytes();
             l.control.request(new Message(ExecProtocol.FILE_REQUEST, req), exe.requestTimeout()).whenComplete((reply, f) -> {
                 if (f != null) {
                     Throwable t = Executor.unwrap(f);
@@ -217,7 +220,7 @@ final class FileFetch {
                 abandonLocked(from, "the owner ended at " + announcedSize + " bytes after " + expected + " of " + size);
                 return;
             }
-            ownerSha = digest;
+            ownerDigest = digest;
         }
         queue.add(END);
         drainLater();
@@ -317,7 +320,7 @@ final class FileFetch {
                     fail("writing its part file failed: " + e, e);
                     continue;
                 }
-                sha.update(c.payload, ExecProtocol.CHUNK_HEADER, n);
+                digest.update(c.payload, ExecProtocol.CHUNK_HEADER, n);
                 written += n;
                 c.link.release(n);
                 long total;
@@ -351,15 +354,15 @@ final class FileFetch {
         return false;
     }
 
-    /** On the writer, after the last chunk: checks size and SHA-256, renames the part. */
+    /** On the writer, after the last chunk: checks size and the whole-file digest, renames the part. */
     private void finish() {
-        byte[] mine = sha.digest();
+        byte[] mine = digest.finish();
         byte[] theirs;
         synchronized (this) {
-            theirs = ownerSha;
+            theirs = ownerDigest;
         }
         if (!Arrays.equals(mine, theirs)) {
-            fail("its SHA-256 does not match the owner's (every chunk passed its CRC32C: the file changed on the owner between attempts?)", null);
+            fail("its " + digest.name() + " does not match the owner's (every chunk passed its CRC32C: the file changed on the owner between attempts?)", null);
             return;
         }
         synchronized (this) {

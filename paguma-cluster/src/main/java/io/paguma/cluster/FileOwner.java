@@ -4,6 +4,7 @@ import io.paguma.Connection;
 import io.paguma.Message;
 import io.paguma.Request;
 import io.paguma.cluster.internal.ExecProtocol;
+import io.paguma.cluster.internal.FileDigest;
 import io.paguma.cluster.internal.SharedDir;
 import io.paguma.cluster.internal.Warnings;
 import io.paguma.cluster.internal.Wire;
@@ -15,8 +16,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
@@ -142,6 +141,7 @@ final class FileOwner {
     void request(Request r, String peer) {
         long connId, token, transferId, offset;
         String name;
+        int digest;
         try {
             Wire.Reader in = new Wire.Reader(r.data());
             connId = in.i64("file connection id");
@@ -149,7 +149,9 @@ final class FileOwner {
             transferId = in.i64("transfer id");
             offset = in.i64("offset");
             name = in.str("name");
+            digest = in.more() ? in.u8("digest") : FileDigest.SHA256;
             in.end();
+            FileDigest.of(digest);
         } catch (IllegalArgumentException e) {
             r.fail(ExecProtocol.REFUSED, "malformed file request: " + e.getMessage());
             return;
@@ -187,7 +189,7 @@ final class FileOwner {
             r.fail(ExecProtocol.BAD_OFFSET, "offset " + offset + " is outside '" + name + "' (" + size + " bytes)");
             return;
         }
-        Sending s = new Sending(link, transferId, name, file, size, offset, peer);
+        Sending s = new Sending(link, transferId, name, file, size, offset, peer, digest);
         if (link.sendings.putIfAbsent(transferId, s) != null) {
             r.fail(ExecProtocol.REFUSED, "transfer " + transferId + " is already under way on that link");
             return;
@@ -222,7 +224,7 @@ final class FileOwner {
         return s.length() > 1000 ? s.substring(0, 1000) : s;
     }
 
-    /** One file being sent: on a sender thread, from its offset to its end, then END with the whole file's SHA-256. */
+    /** One file being sent: on a sender thread, from its offset to its end, then END with the whole file's digest (the one the request named). */
     private final class Sending implements Runnable {
         final FileLink link;
         final long transferId;
@@ -231,9 +233,10 @@ final class FileOwner {
         final long size;
         final long offset;
         final String peer;
+        final int digestKind;
         volatile boolean cancelled;
 
-        Sending(FileLink link, long transferId, String name, Path file, long size, long offset, String peer) {
+        Sending(FileLink link, long transferId, String name, Path file, long size, long offset, String peer, int digestKind) {
             this.link = link;
             this.transferId = transferId;
             this.name = name;
@@ -241,59 +244,16 @@ final class FileOwner {
             this.size = size;
             this.offset = offset;
             this.peer = peer;
+            this.digestKind = digestKind;
         }
 
         @Override
         public void run() {
             Connection c = link.connection;
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-                MessageDigest sha = sha256();
-                if (offset > 0) hashPrefix(ch, sha);
-                if (zeroCopy(c)) {
-                    sendZeroCopy(c, ch, sha);
-                    return;
-                }
-                long pos = offset;
-                while (pos < size) {
-                    if (cancelled || !c.isOpen()) return;
-                    int n = (int) Math.min(chunkSize, size - pos);
-                    byte[] payload = new byte[ExecProtocol.CHUNK_HEADER + n];
-                    ByteBuffer data = ByteBuffer.wrap(payload, ExecProtocol.CHUNK_HEADER, n);
-                    while (data.hasRemaining()) {
-                        if (ch.read(data, pos + data.position() - ExecProtocol.CHUNK_HEADER) < 0) {
-                            fail(link, transferId, "'" + name + "' became shorter while it was sent (" + size + " bytes at the start)");
-                            return;
-                        }
-                    }
-                    CRC32C crc = new CRC32C();
-                    crc.update(payload, ExecProtocol.CHUNK_HEADER, n);
-                    sha.update(payload, ExecProtocol.CHUNK_HEADER, n);
-                    putLong(payload, 0, transferId);
-                    putLong(payload, 8, pos);
-                    Wire.putInt(payload, 16, (int) crc.getValue());
-                    // Never more than the link's window ahead of the requester (outboundPolicy wait:
-                    // what this thread queued and the IO thread did not yet write counts too).
-                    if (!c.isWritable()) {
-                        try {
-                            c.writable().get(noProgress.toMillis(), TimeUnit.MILLISECONDS);
-                        } catch (TimeoutException e) {
-                            warnings.warn("file stalled " + peer, "executor " + executorId + ": " + peer + " read nothing of '" + name
-                                    + "' for " + noProgress.toMillis() + " ms (executor.noProgressTimeout): sending stopped before byte " + pos, null);
-                            fail(link, transferId, "the requester read nothing for " + noProgress.toMillis() + " ms");
-                            return;
-                        } catch (java.util.concurrent.ExecutionException closed) {
-                            return;
-                        }
-                    }
-                    c.send(new Message(ExecProtocol.CHUNK, payload));
-                    copiedChunks.incrementAndGet();
-                    pos += n;
-                }
-                if (ch.size() != size) {
-                    fail(link, transferId, "'" + name + "' changed size while it was sent (" + size + " -> " + ch.size() + " bytes)");
-                    return;
-                }
-                c.send(new Message(ExecProtocol.END, new Wire.Writer(56).i64(transferId).i64(size).bytes(sha.digest()).toBytes()));
+                FileDigest digest = FileDigest.of(digestKind);
+                if (offset > 0) hashPrefix(ch, digest);
+                sendChunks(c, ch, digest, zeroCopy(c));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (java.io.InterruptedIOException cancelled) {
@@ -307,13 +267,16 @@ final class FileOwner {
         }
 
         /**
-         * Zero-copy: each chunk's checksums are computed on the file mapped into memory (no copy
-         * into the heap), and its data goes to the socket as a {@link io.netty.channel.FileRegion}
-         * ({@code sendfile}), after a frame header written here in the {@code paguma} format
-         * (docs/PROTOCOL.md): header and region are written in one task of the link's event loop,
-         * so they stay together. Never more than the window written and not yet sent.
+         * Each chunk goes from the file to the link's channel without passing through a message
+         * or the heap, as a frame header in the {@code paguma} format (docs/PROTOCOL.md) written
+         * here and the chunk's data: zero-copy, its checksums computed on the file mapped into
+         * memory and its data a {@link io.netty.channel.FileRegion} ({@code sendfile}); otherwise
+         * (TLS must encrypt the bytes, or executor.zeroCopy is false) read once into a pooled
+         * direct buffer, checksummed there and handed as it is to the pipeline (OpenSSL encrypts
+         * straight from it). Header and data are written in one task of the link's event loop, so
+         * they stay together; never more than the window written and not yet sent.
          */
-        private void sendZeroCopy(Connection c, FileChannel ch, MessageDigest sha) throws IOException, InterruptedException {
+        private void sendChunks(Connection c, FileChannel ch, FileDigest digest, boolean zeroCopy) throws IOException, InterruptedException {
             io.netty.channel.Channel channel = c.channel();
             long pos = offset;
             while (pos < size) {
@@ -323,11 +286,31 @@ final class FileOwner {
                     fail(link, transferId, "'" + name + "' became shorter while it was sent (" + size + " bytes at the start)");
                     return;
                 }
-                java.nio.MappedByteBuffer mapped = ch.map(FileChannel.MapMode.READ_ONLY, pos, n);
                 CRC32C crc = new CRC32C();
-                crc.update(mapped.duplicate());
-                sha.update(mapped);
+                io.netty.buffer.ByteBuf data = null;
+                if (zeroCopy) {
+                    java.nio.MappedByteBuffer mapped = ch.map(FileChannel.MapMode.READ_ONLY, pos, n);
+                    crc.update(mapped.duplicate());
+                    digest.update(mapped);
+                } else {
+                    data = channel.alloc().directBuffer(n, n);
+                    try {
+                        while (data.isWritable()) {
+                            if (data.writeBytes(ch, pos + data.writerIndex(), data.writableBytes()) < 0) {
+                                data.release();
+                                fail(link, transferId, "'" + name + "' became shorter while it was sent (" + size + " bytes at the start)");
+                                return;
+                            }
+                        }
+                        crc.update(data.nioBuffer());
+                        digest.update(data.nioBuffer());
+                    } catch (IOException | RuntimeException e) {
+                        data.release();
+                        throw e;
+                    }
+                }
                 if (!link.awaitRoom(window, noProgress.toNanos())) {
+                    if (data != null) data.release();
                     warnings.warn("file stalled " + peer, "executor " + executorId + ": " + peer + " read nothing of '" + name
                             + "' for " + noProgress.toMillis() + " ms (executor.noProgressTimeout): sending stopped before byte " + pos, null);
                     fail(link, transferId, "the requester read nothing for " + noProgress.toMillis() + " ms");
@@ -337,21 +320,27 @@ final class FileOwner {
                 head.writeInt(ExecProtocol.CHUNK_HEADER + n).writeByte(0xb7).writeByte(0).writeShort(0)
                         .writeInt(ExecProtocol.CHUNK).writeInt(0)
                         .writeLong(transferId).writeLong(pos).writeInt((int) crc.getValue());
-                writeDirect(channel, head, new io.netty.channel.DefaultFileRegion(file.toFile(), pos, n), n);
-                zeroCopyChunks.incrementAndGet();
+                if (zeroCopy) {
+                    writeDirect(channel, head, new io.netty.channel.DefaultFileRegion(file.toFile(), pos, n), n);
+                    zeroCopyChunks.incrementAndGet();
+                } else {
+                    writeDirect(channel, head, data, n);
+                    copiedChunks.incrementAndGet();
+                }
                 pos += n;
             }
             if (ch.size() != size) {
                 fail(link, transferId, "'" + name + "' changed size while it was sent (" + size + " -> " + ch.size() + " bytes)");
                 return;
             }
-            byte[] end = new Wire.Writer(56).i64(transferId).i64(size).bytes(sha.digest()).toBytes();
+            byte[] end = new Wire.Writer(56).i64(transferId).i64(size).bytes(digest.finish()).toBytes();
             io.netty.buffer.ByteBuf frame = channel.alloc().buffer(PAGUMA_HEADER + end.length);
             frame.writeInt(end.length).writeByte(0xb7).writeByte(0).writeShort(0).writeInt(ExecProtocol.END).writeInt(0).writeBytes(end);
             writeDirect(channel, frame, null, 0);
         }
 
-        private void writeDirect(io.netty.channel.Channel channel, io.netty.buffer.ByteBuf head, io.netty.channel.FileRegion region, long n) {
+        /** Writes {@code head} and then {@code data} (a FileRegion or a ByteBuf; null: head alone) on the channel's loop, counted in the window until sent. */
+        private void writeDirect(io.netty.channel.Channel channel, io.netty.buffer.ByteBuf head, io.netty.util.ReferenceCounted region, long n) {
             link.directAdded(n);
             try {
                 channel.eventLoop().execute(() -> {
@@ -369,7 +358,7 @@ final class FileOwner {
             }
         }
 
-        private void hashPrefix(FileChannel ch, MessageDigest sha) throws IOException {
+        private void hashPrefix(FileChannel ch, FileDigest digest) throws IOException {
             ByteBuffer buf = ByteBuffer.allocate(Math.max(chunkSize, 64 * 1024));
             long pos = 0;
             while (pos < offset) {
@@ -377,7 +366,7 @@ final class FileOwner {
                 buf.clear().limit((int) Math.min(buf.capacity(), offset - pos));
                 int k = ch.read(buf, pos);
                 if (k < 0) throw new IOException("'" + name + "' became shorter than the resumed offset " + offset);
-                sha.update(buf.array(), 0, k);
+                digest.update(buf.array(), 0, k);
                 pos += k;
             }
         }
@@ -395,14 +384,6 @@ final class FileOwner {
         io.netty.channel.Channel ch = c.channel();
         return zeroCopy && ch != null && ch.pipeline().get(io.netty.handler.ssl.SslHandler.class) == null
                 && !ch.getClass().getSimpleName().startsWith("IoUring");
-    }
-
-    static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("no SHA-256 in this JVM", e);
-        }
     }
 
     static void putLong(byte[] b, int at, long v) {

@@ -209,6 +209,53 @@ class ExecutorFilesTest {
         assertThat(resumedAt.get(0)).isGreaterThan(size / 3).isLessThan(size);
     }
 
+    /**
+     * executor.digest: the requester names the whole-file digest (CRC32C by default, SHA-256 on
+     * request), the owner computes it, whatever its own setting. Either catches a file that changed
+     * between two attempts where every chunk passed its CRC32C: byte 0, already received, is
+     * changed on the owner and the link cut; the resumed attempt's digest covers the new byte 0.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(ExecutorConfig.Digest.class)
+    void theWholeFileDigestCatchesAFileThatChangedBetweenAttempts(ExecutorConfig.Digest digest) throws Exception {
+        Executor a = executor("a", c -> c.set(new ExecutorConfig(), ExecutorConfig.DIGEST,
+                digest == ExecutorConfig.Digest.SHA256 ? ExecutorConfig.Digest.CRC32C : ExecutorConfig.Digest.SHA256));
+        Executor b = executor("b", c -> c.set(new ExecutorConfig(), ExecutorConfig.DIGEST, digest));
+        long size = 32L * 1024 * 1024;
+        Path src = write(a.shareDir().resolve("d.bin"), size, 12);
+        assertThat(sha256(b.requestFile("a", "d.bin").get(60, TimeUnit.SECONDS))).isEqualTo(sha256(src));
+        Files.delete(b.shareDir().resolve("d.bin"));
+        AtomicBoolean cut = new AtomicBoolean();
+        List<Long> resumedAt = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CompletableFuture<Path> f = b.requestFile("a", "d.bin", new TransferListener() {
+            @Override
+            public void progress(long bytes, long total) {
+                if (bytes > size / 3 && cut.compareAndSet(false, true)) {
+                    try (var ch = java.nio.channels.FileChannel.open(src, java.nio.file.StandardOpenOption.WRITE)) {
+                        byte[] first = new byte[1];
+                        try (var in = Files.newInputStream(src)) {
+                            first[0] = (byte) (in.read() ^ 0x5A);
+                        }
+                        ch.write(java.nio.ByteBuffer.wrap(first), 0);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                    b.link("a").join().file.close();
+                }
+            }
+
+            @Override
+            public void resumed(long offset, String why) {
+                resumedAt.add(offset);
+            }
+        });
+        assertThat(failure(f)).isInstanceOf(FileTransferException.class)
+                .hasMessageContaining((digest == ExecutorConfig.Digest.SHA256 ? "SHA-256" : "CRC32C") + " does not match the owner's");
+        assertThat(resumedAt).isNotEmpty();
+        assertThat(Files.exists(b.shareDir().resolve("d.bin"))).isFalse();
+        assertThat(Files.exists(b.shareDir().resolve("d.bin.part"))).isFalse();
+    }
+
     @Test
     void aStalledOwnerTripsTheNoProgressTimeoutAndTheOverallDeadlineFiresToo() throws Exception {
         Consumer<PagumaConfig.Builder> small = c -> c.set(new ExecutorConfig(), ExecutorConfig.NO_PROGRESS_TIMEOUT, Duration.ofMillis(400))

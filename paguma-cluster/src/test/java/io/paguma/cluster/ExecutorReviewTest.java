@@ -125,6 +125,22 @@ class ExecutorReviewTest {
     }
 
     @Test
+    void aFileRequestNamingAnUnknownDigestIsRefusedAndTheLinkCarriesOn() throws Exception {
+        Executor a = executor("a", c -> {
+        }, x -> {
+        });
+        Executor b = executor("b", c -> {
+        }, x -> {
+        });
+        write(a.shareDir().resolve("f.txt"), 100, 4);
+        Executor.PeerLink l = b.link("a").get(10, TimeUnit.SECONDS);
+        byte[] req = new Wire.Writer(128).i64(l.fileConnId).i64(l.token).i64(4242).i64(0).str("f.txt").u8(7).toBytes();
+        assertThatThrownBy(() -> l.control.request(new Message(ExecProtocol.FILE_REQUEST, req), Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(RemoteException.class).hasMessageContaining("unknown file digest 7");
+        assertThat(b.requestFile("a", "f.txt").get(30, TimeUnit.SECONDS)).exists();
+    }
+
+    @Test
     void aPeerThatStopsReadingHoldsAtMostHalfTheSendersAndOthersGoOn() throws Exception {
         Consumer<PagumaConfig.Builder> s = c -> c.set(new ExecutorConfig(), ExecutorConfig.NO_PROGRESS_TIMEOUT, Duration.ofSeconds(20))
                 .set(new ExecutorConfig(), ExecutorConfig.FILE_WINDOW, 65536)

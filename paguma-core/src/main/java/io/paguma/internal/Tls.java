@@ -1,8 +1,10 @@
 package io.paguma.internal;
 
 import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import io.paguma.ConfigException;
 import io.paguma.PagumaConfig;
 
@@ -26,7 +28,7 @@ public final class Tls {
             if (!c.tlsTrust().isEmpty()) {
                 b.trustManager(file("tlsTrust", c.tlsTrust())).clientAuth(ClientAuth.REQUIRE);
             }
-            return b.build();
+            return b.sslProvider(provider(c)).build();
         } catch (ConfigException e) {
             throw e;
         } catch (Exception e) {
@@ -42,11 +44,30 @@ public final class Tls {
             SslContextBuilder b = SslContextBuilder.forClient().endpointIdentificationAlgorithm("HTTPS");
             if (!c.tlsTrust().isEmpty()) b.trustManager(file("tlsTrust", c.tlsTrust()));
             if (!c.tlsCert().isEmpty()) b.keyManager(file("tlsCert", c.tlsCert()), file("tlsKey", c.tlsKey()));
-            return b.build();
+            return b.sslProvider(provider(c)).build();
         } catch (ConfigException e) {
             throw e;
         } catch (Exception e) {
             throw new ConfigException("tlsTrust", "cannot set up TLS: " + e.getMessage());
+        }
+    }
+
+    /**
+     * The implementation {@code tlsProvider} names: {@code auto} is OpenSSL (BoringSSL through
+     * netty-tcnative) when it loads here, as Netty's own default, else the JDK's.
+     */
+    public static SslProvider provider(PagumaConfig c) {
+        switch (c.tlsProvider()) {
+            case JDK:
+                return SslProvider.JDK;
+            case OPENSSL:
+                if (!OpenSsl.isAvailable()) {
+                    throw new ConfigException("tlsProvider", "tlsProvider is openssl but OpenSSL is not available: put io.netty:netty-tcnative-boringssl-static"
+                            + " on the class path, or use auto or jdk (" + OpenSsl.unavailabilityCause() + ")");
+                }
+                return SslProvider.OPENSSL;
+            default:
+                return OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
         }
     }
 

@@ -15,7 +15,7 @@ public final class ExecProtocol {
     public static final int HELLO = 1;
     /**
      * Request: [i64 file connection id][i64 file link token][i64 transfer id (the callback id)]
-     * [i64 offset][str name]; answer: [i64 size], or a status below.
+     * [i64 offset][str name][u8 digest: 0 SHA-256, 1 CRC32C; absent: SHA-256]; answer: [i64 size], or a status below.
      */
     public static final int FILE_REQUEST = 2;
     /** One-way: [i64 file connection id][i64 transfer id]: the requester gave up; the owner stops sending. */
@@ -31,7 +31,7 @@ public final class ExecProtocol {
     public static final int FILE_HELLO = 1;
     /** [i64 transfer id][i64 offset][i32 CRC32C of the data][data...] (the data to the end of the message). */
     public static final int CHUNK = 2;
-    /** [i64 transfer id][i64 size][bytes SHA-256 of the whole file (32)]. */
+    /** [i64 transfer id][i64 size][bytes the whole file's digest the request named: SHA-256 (32) or CRC32C (4, big-endian)]. */
     public static final int END = 3;
     /** [i64 transfer id][str why]: the owner cannot go on (the file changed, a read failed). */
     public static final int FAIL = 4;

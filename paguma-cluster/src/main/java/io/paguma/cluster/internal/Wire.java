@@ -131,6 +131,11 @@ public final class Wire {
             return b;
         }
 
+        /** Whether bytes follow: an optional trailing field is there. */
+        public boolean more() {
+            return pos < buf.length;
+        }
+
         /** Checks that nothing follows the last field. */
         public void end() {
             if (pos != buf.length) {
