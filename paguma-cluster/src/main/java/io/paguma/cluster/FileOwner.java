@@ -288,44 +288,45 @@ final class FileOwner {
                 }
                 CRC32C crc = new CRC32C();
                 io.netty.buffer.ByteBuf data = null;
-                if (zeroCopy) {
-                    java.nio.MappedByteBuffer mapped = ch.map(FileChannel.MapMode.READ_ONLY, pos, n);
-                    crc.update(mapped.duplicate());
-                    digest.update(mapped);
-                } else {
-                    data = channel.alloc().directBuffer(n, n);
-                    try {
+                boolean handedOver = false;
+                try {
+                    if (zeroCopy) {
+                        java.nio.MappedByteBuffer mapped = ch.map(FileChannel.MapMode.READ_ONLY, pos, n);
+                        crc.update(mapped.duplicate());
+                        digest.update(mapped);
+                    } else {
+                        // Read while the window may still be full: the chunk is ready when room comes.
+                        data = channel.alloc().directBuffer(n, n);
                         while (data.isWritable()) {
                             if (data.writeBytes(ch, pos + data.writerIndex(), data.writableBytes()) < 0) {
-                                data.release();
                                 fail(link, transferId, "'" + name + "' became shorter while it was sent (" + size + " bytes at the start)");
                                 return;
                             }
                         }
                         crc.update(data.nioBuffer());
                         digest.update(data.nioBuffer());
-                    } catch (IOException | RuntimeException e) {
-                        data.release();
-                        throw e;
                     }
-                }
-                if (!link.awaitRoom(window, noProgress.toNanos())) {
-                    if (data != null) data.release();
-                    warnings.warn("file stalled " + peer, "executor " + executorId + ": " + peer + " read nothing of '" + name
-                            + "' for " + noProgress.toMillis() + " ms (executor.noProgressTimeout): sending stopped before byte " + pos, null);
-                    fail(link, transferId, "the requester read nothing for " + noProgress.toMillis() + " ms");
-                    return;
-                }
-                io.netty.buffer.ByteBuf head = channel.alloc().buffer(PAGUMA_HEADER + ExecProtocol.CHUNK_HEADER);
-                head.writeInt(ExecProtocol.CHUNK_HEADER + n).writeByte(0xb7).writeByte(0).writeShort(0)
-                        .writeInt(ExecProtocol.CHUNK).writeInt(0)
-                        .writeLong(transferId).writeLong(pos).writeInt((int) crc.getValue());
-                if (zeroCopy) {
-                    writeDirect(channel, head, new io.netty.channel.DefaultFileRegion(file.toFile(), pos, n), n);
-                    zeroCopyChunks.incrementAndGet();
-                } else {
-                    writeDirect(channel, head, data, n);
-                    copiedChunks.incrementAndGet();
+                    if (!link.awaitRoom(window, noProgress.toNanos())) {
+                        warnings.warn("file stalled " + peer, "executor " + executorId + ": " + peer + " read nothing of '" + name
+                                + "' for " + noProgress.toMillis() + " ms (executor.noProgressTimeout): sending stopped before byte " + pos, null);
+                        fail(link, transferId, "the requester read nothing for " + noProgress.toMillis() + " ms");
+                        return;
+                    }
+                    io.netty.buffer.ByteBuf head = channel.alloc().buffer(PAGUMA_HEADER + ExecProtocol.CHUNK_HEADER);
+                    head.writeInt(ExecProtocol.CHUNK_HEADER + n).writeByte(0xb7).writeByte(0).writeShort(0)
+                            .writeInt(ExecProtocol.CHUNK).writeInt(0)
+                            .writeLong(transferId).writeLong(pos).writeInt((int) crc.getValue());
+                    handedOver = true;
+                    if (zeroCopy) {
+                        writeDirect(channel, head, new io.netty.channel.DefaultFileRegion(file.toFile(), pos, n), n);
+                        zeroCopyChunks.incrementAndGet();
+                    } else {
+                        writeDirect(channel, head, data, n);
+                        copiedChunks.incrementAndGet();
+                    }
+                } finally {
+                    // Stopped (interrupted while waiting for room), failed or refused: the chunk in hand goes back to the pool.
+                    if (!handedOver && data != null) data.release();
                 }
                 pos += n;
             }

@@ -37,16 +37,22 @@ final class Batches implements Runnable {
     /**
      * Publishes {@code S<value>} on the channel of each key (named like the key) that someone
      * listens to: the same as publishing on every one (a message on a channel without subscribers
-     * reaches no one), but one call for the whole batch when none has any. Pattern subscriptions are not counted per channel, so while
-     * Redis has any, every channel is published.
+     * reaches no one), at a cost per key only while someone listens to some key. The last ARGV is
+     * the store's "watching" channel: every store that listens to a key's channel listens to it
+     * too, from before (the same SUBSCRIBE) to after ({@code RedisSharedData}); while it has no
+     * subscriber no key's channel has one, and nothing is checked or published per key. Pattern
+     * subscriptions are not counted per channel, so while Redis has any, every channel is published.
      */
     private static final String PUBLISH_LISTENED = """
             local function publish(value)
               if redis.call('PUBSUB', 'NUMPAT') == 0 then
+                if redis.call('PUBSUB', 'NUMSUB', ARGV[#ARGV])[2] == 0 then return end
                 local counts = redis.call('PUBSUB', 'NUMSUB', unpack(KEYS))
                 for i = 1, #KEYS do
-                  local v = value(i)
-                  if v and counts[2 * i] > 0 then redis.call('PUBLISH', KEYS[i], 'S' .. v) end
+                  if counts[2 * i] > 0 then
+                    local v = value(i)
+                    if v then redis.call('PUBLISH', KEYS[i], 'S' .. v) end
+                  end
                 end
               else
                 for i = 1, #KEYS do
@@ -57,7 +63,7 @@ final class Batches implements Runnable {
             end
             """;
 
-    /** KEYS: the keys (each also the channel of its changes); ARGV: their values. One MSET for all. */
+    /** KEYS: the keys (each also the channel of its changes); ARGV: their values, then the watching channel. One MSET for all. */
     private static final Script SET_ALL = Script.of("set, batched", PUBLISH_LISTENED + """
             local pairs = {}
             for i = 1, #KEYS do
@@ -67,7 +73,7 @@ final class Batches implements Runnable {
             redis.call('MSET', unpack(pairs))
             publish(function(i) return ARGV[i] end)
             return #KEYS""");
-    /** KEYS: the keys; ARGV: value, milliseconds to live, for each. */
+    /** KEYS: the keys; ARGV: value, milliseconds to live, for each; then the watching channel. */
     private static final Script SET_TTL_ALL = Script.of("set with ttl, batched", PUBLISH_LISTENED + """
             for i = 1, #KEYS do
               redis.call('SET', KEYS[i], ARGV[2 * i - 1], 'PX', ARGV[2 * i])
@@ -75,7 +81,7 @@ final class Batches implements Runnable {
             publish(function(i) return ARGV[2 * i - 1] end)
             return #KEYS""");
     /**
-     * KEYS: the counters; ARGV: the delta of each. Each result is the new value (an integer reply),
+     * KEYS: the counters; ARGV: the delta of each, then the watching channel. Each result is the new value (an integer reply),
      * or {@code !O} (overflow) / {@code !N} (not a counter) / {@code !E<Redis's error>} (out of
      * memory, a read-only replica, ...), which change nothing. Lua numbers are
      * doubles: a counter beyond ±2^53 is read back with GET and answered as text, so no digit of a
@@ -132,6 +138,7 @@ final class Batches implements Runnable {
     }
 
     private final RedisLink link;
+    private final byte[] watching;
     private final Supplier<CompletableFuture<?>> gate;
     private final EventExecutor executor;
     private final ConcurrentLinkedQueue<Op<?>> queue = new ConcurrentLinkedQueue<>();
@@ -142,11 +149,13 @@ final class Batches implements Runnable {
     private volatile Throwable closed;
 
     /**
+     * @param watching the channel every store listening to a key's channel listens to too
      * @param gate what to wait for before sending (the connection attempt under way, subscriptions
      *             being confirmed): asked at each drain; the queue keeps its order meanwhile
      */
-    Batches(RedisLink link, Supplier<CompletableFuture<?>> gate) {
+    Batches(RedisLink link, String watching, Supplier<CompletableFuture<?>> gate) {
         this.link = link;
+        this.watching = watching.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         this.gate = gate;
         this.executor = link.scheduler().next();
     }
@@ -302,7 +311,8 @@ final class Batches implements Runnable {
     private CompletableFuture<?> sendSets(List<Op<?>> ops, Script script, boolean withTtl) {
         int n = ops.size();
         String[] keys = new String[n];
-        byte[][] args = new byte[(withTtl ? 2 : 1) * n][];
+        byte[][] args = new byte[(withTtl ? 2 : 1) * n + 1][];
+        args[args.length - 1] = watching;
         for (int i = 0; i < n; i++) {
             Op<?> op = ops.get(i);
             keys[i] = op.key;
@@ -325,11 +335,12 @@ final class Batches implements Runnable {
     private CompletableFuture<?> sendIncrements(List<Op<?>> ops) {
         int n = ops.size();
         String[] keys = new String[n];
-        byte[][] args = new byte[n][];
+        byte[][] args = new byte[n + 1][];
         for (int i = 0; i < n; i++) {
             keys[i] = ops.get(i).key;
             args[i] = ops.get(i).arg;
         }
+        args[n] = watching;
         return link.<List<Object>>script(INCREMENT_ALL, ScriptOutputType.MULTI, keys, args).whenComplete((results, e) -> {
             if (e == null && results.size() != ops.size()) {
                 e = new SharedDataException("the increment script answered " + results.size() + " results for " + ops.size());

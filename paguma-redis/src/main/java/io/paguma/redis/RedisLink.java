@@ -407,8 +407,9 @@ final class RedisLink {
     }
 
     /** Subscribes {@code channel} now, and again on every later connection; completes once Redis confirmed it (or there is no connection). */
-    CompletableFuture<Void> subscribe(String channel) {
-        channels.add(channel);
+    /** Subscribes the channels in one SUBSCRIBE (so Redis takes them at once), and again after each reconnection. */
+    CompletableFuture<Void> subscribe(String... channel) {
+        channels.addAll(java.util.List.of(channel));
         return onPubSub(p -> p.subscribe(channel));
     }
 

@@ -88,6 +88,11 @@ public final class RedisSharedData implements SharedData {
             return 1""");
     private final String name;
     private final String dataPrefix;
+    /**
+     * Subscribed with a store's first key channel (in the same SUBSCRIBE) and kept until it closes:
+     * while no store listens here, the batch scripts skip looking for listeners key by key.
+     */
+    private final String watching;
     private final RedisLink link;
     private final Batches batches;
     private final ConcurrentHashMap<String, Sub[]> subscribers = new ConcurrentHashMap<>();
@@ -112,7 +117,8 @@ public final class RedisSharedData implements SharedData {
         });
         delivery.allowCoreThreadTimeOut(true);
         this.link = new RedisLink("shared data '" + name + "'", redis, runtime, java.util.Set.of(), this::heard);
-        this.batches = new Batches(link, this::gate);
+        this.watching = prefix + "watching";
+        this.batches = new Batches(link, watching, this::gate);
     }
 
     /**
@@ -225,7 +231,7 @@ public final class RedisSharedData implements SharedData {
         subscribers.compute(key, (k, subs) -> {
             // The first listener of a key subscribes its channel; a later one waits for a PING on
             // the pub/sub connection: either way, it hears what Redis publishes after the reply.
-            CompletableFuture<Void> confirmed = subs == null ? link.subscribe(dataPrefix + k) : link.fence();
+            CompletableFuture<Void> confirmed = subs == null ? link.subscribe(watching, dataPrefix + k) : link.fence();
             awaitBefore(confirmed.whenComplete((v, e) -> sub.active = true));
             if (subs == null) return new Sub[] {sub};
             Sub[] more = Arrays.copyOf(subs, subs.length + 1);

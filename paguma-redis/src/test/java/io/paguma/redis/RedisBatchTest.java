@@ -138,7 +138,8 @@ class RedisBatchTest {
                 }
             });
             String channel = "paguma:data:" + prefix;
-            plain.sync().subscribe(channel + "3");
+            // As a store does (docs/REDIS.md): the key's channel and the prefix's watching channel.
+            plain.sync().subscribe("paguma:watching", channel + "3");
             List<CompletableFuture<?>> ops = new ArrayList<>();
             for (int i = 0; i < 10; i++) ops.add(store.set(prefix + i, bytes("v" + i)));
             ops.add(store.increment(prefix + "n", 4));
@@ -158,6 +159,46 @@ class RedisBatchTest {
             assertThat(heard).isEqualTo(expected);
             assertThat(plainHeard.poll(5, TimeUnit.SECONDS)).isEqualTo(channel + "3=Sw3");
             assertThat(plainHeard).isEmpty();
+        } finally {
+            raw.shutdown();
+        }
+    }
+
+    /**
+     * While nobody listens on the watching channel, a batch looks for listeners of no key and
+     * publishes nothing: a subscriber of a key's channel alone (not following the protocol) hears
+     * only what is published after a store's listener subscribed the watching channel too.
+     */
+    @Test
+    void withNobodyWatchingABatchPublishesNothingUntilAStoreListens() throws Exception {
+        RedisClient raw = RedisClient.create(redis.uri());
+        try (SharedData store = RedisSharedData.create(RedisSharedDataTest.config(redis));
+             SharedData other = RedisSharedData.create(RedisSharedDataTest.config(redis));
+             StatefulRedisPubSubConnection<String, String> bare = raw.connectPubSub();
+             StatefulRedisConnection<String, String> admin = raw.connect()) {
+            String key = "bare-" + UUID.randomUUID();
+            String channel = "paguma:data:" + key;
+            BlockingQueue<String> heard = new LinkedBlockingQueue<>();
+            bare.addListener(new RedisPubSubAdapter<>() {
+                @Override
+                public void message(String ch, String message) {
+                    heard.add(message);
+                }
+            });
+            bare.sync().subscribe(channel);
+            store.set(key, bytes("unheard")).get(5, TimeUnit.SECONDS);
+            store.increment(key + "n", 1).get(5, TimeUnit.SECONDS);
+            // Messages on one connection come in order: the marker published after the set is the first heard.
+            admin.sync().publish(channel, "marker");
+            assertThat(heard.poll(5, TimeUnit.SECONDS)).isEqualTo("marker");
+            BlockingQueue<Change> changes = new LinkedBlockingQueue<>();
+            try (SharedData.Subscription s = other.subscribe(key, changes::add)) {
+                // A store's operations wait for its subscriptions: once this is answered, Redis has the SUBSCRIBE.
+                other.get(key).get(5, TimeUnit.SECONDS);
+                store.set(key, bytes("heard")).get(5, TimeUnit.SECONDS);
+                assertThat(next(changes)).isEqualTo("SET heard");
+                assertThat(heard.poll(5, TimeUnit.SECONDS)).isEqualTo("Sheard");
+            }
         } finally {
             raw.shutdown();
         }
