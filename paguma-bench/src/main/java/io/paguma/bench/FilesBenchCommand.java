@@ -73,7 +73,12 @@ final class FilesBenchCommand implements Callable<Integer> {
         cb.set(new io.paguma.cluster.ExecutorConfig(), io.paguma.cluster.ExecutorConfig.DIGEST,
                 io.paguma.cluster.ExecutorConfig.Digest.valueOf(digest.toUpperCase(Locale.ROOT)));
         PagumaConfig cfg = cb.build();
-        this.provider = io.paguma.internal.Tls.provider(cfg);
+        // What tlsProvider picks (core's rule): auto is OpenSSL when it loads, as Netty's own default.
+        this.provider = switch (cfg.tlsProvider()) {
+            case JDK -> io.netty.handler.ssl.SslProvider.JDK;
+            case OPENSSL -> io.netty.handler.ssl.SslProvider.OPENSSL;
+            case AUTO -> io.netty.handler.ssl.OpenSsl.isAvailable() ? io.netty.handler.ssl.SslProvider.OPENSSL : io.netty.handler.ssl.SslProvider.JDK;
+        };
         Executor owner = Executor.builder().shareDir(ownerDir).build();
         Executor requester = Executor.builder().shareDir(requesterDir).build();
         Daemon a = Daemon.builder().config(cfg).nodeId("owner").registry(registry).sharedData(data).gateway(false).component(owner).build().start();

@@ -263,7 +263,11 @@ final class RedisLink {
             String[] all = channels.toArray(new String[0]);
             String[] withExpired = java.util.Arrays.copyOf(all, all.length + 1);
             withExpired[all.length] = expiredChannel;
-            c.pubSub().async().subscribe(withExpired).toCompletableFuture().whenComplete((ok, e) -> {
+            // Lettuce completes a SUBSCRIBE of several channels at the first confirmation; the PING's
+            // reply comes after all of them, so what is sent once the attempt completes is not taken
+            // for confirmed by one of them.
+            c.pubSub().async().subscribe(withExpired).toCompletableFuture()
+                    .thenCompose(ok -> c.pubSub().async().ping().toCompletableFuture()).whenComplete((ok, e) -> {
                 if (e != null) {
                     c.close();
                     failed(attempt, unwrap(e));
@@ -407,9 +411,9 @@ final class RedisLink {
     }
 
     /** Subscribes {@code channel} now, and again on every later connection; completes once Redis confirmed it (or there is no connection). */
-    /** Subscribes the channels in one SUBSCRIBE (so Redis takes them at once), and again after each reconnection. */
-    CompletableFuture<Void> subscribe(String... channel) {
-        channels.addAll(java.util.List.of(channel));
+    /** Subscribes the channel, now and after each reconnection; completes when Redis confirmed it. */
+    CompletableFuture<Void> subscribe(String channel) {
+        channels.add(channel);
         return onPubSub(p -> p.subscribe(channel));
     }
 

@@ -93,6 +93,8 @@ public final class RedisSharedData implements SharedData {
      * while no store listens here, the batch scripts skip looking for listeners key by key.
      */
     private final String watching;
+    private final Object watchingLock = new Object();
+    private boolean watchingSubscribed;
     private final RedisLink link;
     private final Batches batches;
     private final ConcurrentHashMap<String, Sub[]> subscribers = new ConcurrentHashMap<>();
@@ -231,7 +233,7 @@ public final class RedisSharedData implements SharedData {
         subscribers.compute(key, (k, subs) -> {
             // The first listener of a key subscribes its channel; a later one waits for a PING on
             // the pub/sub connection: either way, it hears what Redis publishes after the reply.
-            CompletableFuture<Void> confirmed = subs == null ? link.subscribe(watching, dataPrefix + k) : link.fence();
+            CompletableFuture<Void> confirmed = subs == null ? subscribeKey(k) : link.fence();
             awaitBefore(confirmed.whenComplete((v, e) -> sub.active = true));
             if (subs == null) return new Sub[] {sub};
             Sub[] more = Arrays.copyOf(subs, subs.length + 1);
@@ -239,6 +241,22 @@ public final class RedisSharedData implements SharedData {
             return more;
         });
         return sub;
+    }
+
+    /**
+     * SUBSCRIBEs the key's channel, after the watching channel's own SUBSCRIBE the first time: one
+     * channel per command (Lettuce completes a SUBSCRIBE of several channels at the first of their
+     * confirmations), issued in this order on the one pub/sub connection, so Redis has the
+     * watching channel before any key channel of this store.
+     */
+    private CompletableFuture<Void> subscribeKey(String k) {
+        synchronized (watchingLock) {
+            if (!watchingSubscribed) {
+                watchingSubscribed = true;
+                awaitBefore(link.subscribe(watching));
+            }
+            return link.subscribe(dataPrefix + k);
+        }
     }
 
     private void unsubscribe(Sub sub) {
