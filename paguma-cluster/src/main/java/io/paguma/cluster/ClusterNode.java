@@ -26,6 +26,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -1383,17 +1384,42 @@ final class ClusterNode implements ServiceContext {
     // ---------------------------------------------------------------- link messages (on the link's worker)
 
     private void onForward(Request r) {
-        Wire.Reader in = new Wire.Reader(r.data());
+        byte[] d = r.data();
+        Wire.Reader in = new Wire.Reader(d);
         long conn = in.i64("conn");
-        String clientId = in.str("client");
-        long epoch = in.i64("epoch");
-        String address = in.str("address");
-        String service = in.str("service");
+        in.skipStr("client");
+        in.i64("epoch");
+        in.skipStr("address");
+        int headerEnd = in.position();
+        in.skipStr("service");
+        int serviceEnd = in.position();
         int msgId = in.i32("id");
         int seq = in.i32("seq");
         byte[] payload = in.bytes("data");
         in.end();
-        String from = nodeOf(r.connection());
+        // The client's fields and the service name repeat from message to message: compared with
+        // the last ones seen on this link, and decoded only when they differ.
+        ForwardOrigins origins = forwardOrigins(r.connection());
+        String from = origins.from;
+        ForwardOrigins.Origin o = origins.byConnection.get(conn);
+        if (o == null || !Arrays.equals(d, 0, headerEnd, o.header(), 0, o.header().length)) {
+            Wire.Reader h = new Wire.Reader(d);
+            h.i64("conn");
+            String clientId = h.str("client");
+            long epoch = h.i64("epoch");
+            String address = h.str("address");
+            o = new ForwardOrigins.Origin(Arrays.copyOf(d, headerEnd), clientId, epoch, address);
+            if (origins.byConnection.size() >= ForwardOrigins.MOST) origins.byConnection.clear();
+            origins.byConnection.put(conn, o);
+        }
+        String clientId = o.clientId();
+        long epoch = o.epoch();
+        String address = o.address();
+        if (origins.service == null || !Arrays.equals(d, headerEnd, serviceEnd, origins.serviceField, 0, origins.serviceField.length)) {
+            origins.service = new String(d, headerEnd + 2, serviceEnd - headerEnd - 2, StandardCharsets.UTF_8);
+            origins.serviceField = Arrays.copyOfRange(d, headerEnd, serviceEnd);
+        }
+        String service = origins.service;
         // A request (the client waits) comes as a link request: its answer is this request's reply.
         RemoteClient client = new RemoteClient(this, from, conn, clientId, epoch, address, r.seq() != 0 && seq != 0 ? r : null, seq);
         int timeout = r.message().timeoutMillis() == 0 ? 0 : (int) Math.max(1, r.remaining().toMillis());
@@ -1412,6 +1438,37 @@ final class ClusterNode implements ServiceContext {
             warnings.warn("overloaded", "node " + id + ": service work from node " + from + " refused: its lane is full", null);
             failQuietly(forwarded, RemoteException.UNAVAILABLE, "node " + id + " is overloaded");
         }
+    }
+
+    /**
+     * What a node link's FORWARDs said last, by client connection: used on the link's IO thread
+     * only (node links run their routers there), so without locks; at most {@link #MOST} clients,
+     * then it starts over (closed connections leave their entries behind until then).
+     */
+    static final class ForwardOrigins {
+        static final int MOST = 4096;
+        final String from;
+        final io.netty.util.collection.LongObjectHashMap<Origin> byConnection = new io.netty.util.collection.LongObjectHashMap<>();
+        byte[] serviceField;
+        String service;
+
+        ForwardOrigins(String from) {
+            this.from = from;
+        }
+
+        record Origin(byte[] header, String clientId, long epoch, String address) {
+        }
+    }
+
+    private static final String FORWARD_ORIGINS = "io.paguma.cluster.forwardOrigins";
+
+    private static ForwardOrigins forwardOrigins(Connection c) {
+        ForwardOrigins o = c.property(FORWARD_ORIGINS);
+        if (o == null) {
+            o = new ForwardOrigins(nodeOf(c));
+            c.property(FORWARD_ORIGINS, o);
+        }
+        return o;
     }
 
     /** The node at the other end of a link (it said HELLO: {@link #gate} let the message through). */

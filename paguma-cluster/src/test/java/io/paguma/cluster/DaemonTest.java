@@ -75,6 +75,34 @@ class DaemonTest {
         assertThat(a.clientCount()).isEqualTo(1);
     }
 
+    /**
+     * The serving node keeps the fields of a forwarded client's last messages and decodes them
+     * again only when they change: a login (a new id and epoch) is seen at once, and clients of
+     * one gateway are never taken for each other.
+     */
+    @Test
+    void aForwardedClientIsSeenAsItsLatestLoginOnTheServingNode() throws Exception {
+        Daemon a = nodes.start("a", new Store());
+        Daemon b = nodes.start("b", new ChatService());
+        nodes.awaitMesh();
+        await().atMost(Duration.ofSeconds(5)).until(() -> a.context().nodes().get("b") != null);
+        Nodes.TestClient one = nodes.client(a);
+        Nodes.TestClient two = nodes.client(a);
+        String anonymous = one.ask(ChatService.WHOAMI, "").split("\\|")[0];
+        assertThat(anonymous).matches("@a/[0-9a-f]+/\\d+");
+        long e1 = Long.parseLong(one.ask(ChatService.LOGIN, "alice"));
+        assertThat(one.ask(ChatService.WHOAMI, "")).isEqualTo("alice|" + e1 + "|a|b");
+        long e2 = Long.parseLong(two.ask(ChatService.LOGIN, "bob"));
+        for (int i = 0; i < 3; i++) {
+            assertThat(one.ask(ChatService.WHOAMI, "")).isEqualTo("alice|" + e1 + "|a|b");
+            assertThat(two.ask(ChatService.WHOAMI, "")).isEqualTo("bob|" + e2 + "|a|b");
+        }
+        // A third client of the gateway, anonymous, between two known ones.
+        Nodes.TestClient three = nodes.client(a);
+        assertThat(three.ask(ChatService.WHOAMI, "").split("\\|")[0]).matches("@a/[0-9a-f]+/\\d+").isNotEqualTo(anonymous);
+        assertThat(one.ask(ChatService.WHOAMI, "")).isEqualTo("alice|" + e1 + "|a|b");
+    }
+
     @Test
     void aRoomBroadcastReachesClientsOnAllNodesExactlyOnce() throws Exception {
         ChatService chatA = new ChatService(), chatB = new ChatService(), chatC = new ChatService();

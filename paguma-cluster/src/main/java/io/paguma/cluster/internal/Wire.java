@@ -131,6 +131,20 @@ public final class Wire {
             return b;
         }
 
+        /** Steps over a text field without decoding it (its bounds are checked as {@link #str}'s). */
+        public void skipStr(String field) {
+            need(2, field);
+            int n = (buf[pos] & 0xFF) << 8 | buf[pos + 1] & 0xFF;
+            pos += 2;
+            need(n, field);
+            pos += n;
+        }
+
+        /** Bytes read so far. */
+        public int position() {
+            return pos;
+        }
+
         /** Whether bytes follow: an optional trailing field is there. */
         public boolean more() {
             return pos < buf.length;
