@@ -142,6 +142,8 @@ final class MessageHandler implements Dispatcher {
             }
             if (events.timesRouters) events.routerTimed(request, System.nanoTime() - start);
         } catch (Throwable t) {
+            // A router that threw is timed too: its time is part of what the route costs.
+            if (events.timesRouters) events.routerTimed(request, System.nanoTime() - start);
             failed(request, route, steps != null ? steps.step() : step, t);
         }
     }

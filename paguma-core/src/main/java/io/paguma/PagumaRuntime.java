@@ -95,6 +95,14 @@ public final class PagumaRuntime implements AutoCloseable {
     }
 
     /**
+     * The server channel class of the runtime's {@link #transport()}, for a library that listens
+     * on {@link #ioEventLoops()} with a bootstrap of its own (paguma-admin's HTTP port).
+     */
+    public Class<? extends io.netty.channel.ServerChannel> serverChannelType() {
+        return threads.transport().serverChannel();
+    }
+
+    /**
      * Adds a listener for the events of every server and client on this runtime, now and later.
      * Router timings ({@link EndpointListener#timesRouters}) reach it only from endpoints built
      * after it was added: whether to read the clock is decided when an endpoint is built.

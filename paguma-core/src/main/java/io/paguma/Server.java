@@ -427,6 +427,18 @@ public final class Server {
         }
     }
 
+    /**
+     * How many requests and tasks wait in each worker's queue now (P9; {@code maxWorkerTaskLen}
+     * bounds each), for metrics; empty when routers run on the IO threads or before start.
+     */
+    public int[] workerQueueDepths() {
+        EndpointContext ctx;
+        synchronized (lock) {
+            ctx = context;
+        }
+        return ctx == null ? new int[0] : ctx.workerQueueDepths();
+    }
+
     /** Counts of the server's events since it was built (always on). */
     public EndpointStats stats() {
         return events.stats();

@@ -1,7 +1,9 @@
 package io.paguma.cli;
 
 import io.paguma.PagumaConfig;
+import io.paguma.PagumaRuntime;
 import io.paguma.Server;
+import io.paguma.admin.Admin;
 import io.paguma.cli.demo.ChatRoom;
 import io.paguma.cli.demo.DemoServer;
 import picocli.CommandLine.Command;
@@ -24,13 +26,34 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PagumaConfig cfg = config != null ? PagumaConfig.load(config) : PagumaConfig.load();
-        Server server = DemoServer.build(cfg).start();
-        printHowToConnect(System.out, server);
-        server.serve();
+        PagumaRuntime runtime = PagumaRuntime.create(cfg);
+        // Made before the server, so that it times its routers (docs/ADMIN.md).
+        Admin admin = Admin.builder().runtime(runtime).config(cfg).build();
+        try {
+            Server server = DemoServer.build(cfg, runtime).start();
+            admin.watch(server);
+            String status;
+            try {
+                admin.start();
+                status = "http://127.0.0.1:" + admin.port() + "/";
+            } catch (IllegalStateException portTaken) {
+                status = null;
+                System.out.println("status page not started: " + portTaken.getMessage() + "; set PAGUMA_ADMIN_PORT to another port");
+            }
+            printHowToConnect(System.out, server, status);
+            server.serve();
+        } finally {
+            admin.close();
+            runtime.close();
+        }
         return 0;
     }
 
     static void printHowToConnect(PrintStream out, Server server) {
+        printHowToConnect(out, server, null);
+    }
+
+    static void printHowToConnect(PrintStream out, Server server, String statusPage) {
         String codec = server.codec().name();
         int port = server.port();
         out.println();
@@ -51,6 +74,9 @@ final class DemoCommand implements Callable<Integer> {
             out.println("  frames: see docs/PROTOCOL.md (" + codec + "). Try an echo from another terminal:");
             out.println("    python3 -c \"import socket,struct;d=b'hello';s=socket.create_connection(('127.0.0.1'," + port
                     + "));s.sendall(" + snippet + ");print(s.recv(64))\"");
+        }
+        if (statusPage != null) {
+            out.println("  status page: " + statusPage + "  (Prometheus: " + statusPage + "metrics, JSON: " + statusPage + "api/stats)");
         }
         out.println("Press Ctrl+C to stop.");
         out.println();

@@ -309,4 +309,9 @@ public final class EndpointContext {
             Failures.warn(log, c + ": " + name + " hook threw: " + Failures.describe(t), t);
         }
     }
+
+    /** How many tasks wait in each worker's queue now; empty when routers run on the IO threads. */
+    public int[] workerQueueDepths() {
+        return workers == null ? new int[0] : workers.queueDepths();
+    }
 }

@@ -130,9 +130,21 @@ public final class EventHub {
 
     /** Only when {@link #timesRouters}; only to the listeners that asked for timings. */
     public void routerTimed(Request r, long nanos) {
-        fire(null, "routerTimed", l -> {
-            if (l.timesRouters()) l.routerTimed(r, nanos);
-        });
+        // Once per message: no lambda, nothing allocated.
+        for (EndpointListener l : listeners) {
+            if (!l.timesRouters()) continue;
+            try {
+                l.routerTimed(r, nanos);
+            } catch (VirtualMachineError e) {
+                throw e;
+            } catch (Throwable t) {
+                if (loggedFailures.add(l.getClass().getName() + "#routerTimed")) {
+                    Failures.warn(log, "event listener " + l.getClass().getName() + " threw in routerTimed (logged once): "
+                            + Failures.describe(t), t);
+                }
+            }
+        }
+        if (parent != null) parent.routerTimed(r, nanos);
     }
 
     /** Counts {@code kind} (null: not counted), tells the listeners, then the runtime's hub does the same. */

@@ -71,6 +71,11 @@ final class Worker implements Runnable {
         thread.start();
     }
 
+    /** Tasks waiting in the queue now (approximate while others add and take). */
+    int queued() {
+        return queue.size();
+    }
+
     /**
      * Queues a request if there is room; called on IO threads, which call {@link #wake()} once per
      * turn of their event loop (see {@link TurnEnd}) rather than once per request.

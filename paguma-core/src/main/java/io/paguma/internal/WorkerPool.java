@@ -28,6 +28,13 @@ final class WorkerPool {
         return workers.length;
     }
 
+    /** Each worker's queue length now. */
+    int[] queueDepths() {
+        int[] d = new int[workers.length];
+        for (int i = 0; i < d.length; i++) d[i] = workers[i].queued();
+        return d;
+    }
+
     /** The worker for a new connection; its requests and hooks all run there, in order. */
     Worker assign(long connectionId) {
         Worker chosen;

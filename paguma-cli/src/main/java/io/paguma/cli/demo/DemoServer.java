@@ -16,9 +16,15 @@ public final class DemoServer {
     }
 
     public static Server build(PagumaConfig config) {
+        return build(config, null);
+    }
+
+    /** The demo server on {@code runtime} (null: one of its own), where an admin endpoint may hear it. */
+    public static Server build(PagumaConfig config, io.paguma.PagumaRuntime runtime) {
         ChatRoom chat = new ChatRoom();
-        Server.Builder b = Server.builder()
-                .config(config)
+        Server.Builder b = Server.builder();
+        if (runtime != null) b.runtime(runtime);
+        b.config(config)
                 .route(ECHO, r -> r.reply(ECHO, r.data()))
                 .route(ChatRoom.NICK, chat::nick)
                 .route(ChatRoom.JOIN, chat::join)

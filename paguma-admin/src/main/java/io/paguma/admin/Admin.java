@@ -1,0 +1,406 @@
+package io.paguma.admin;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.paguma.ConfigException;
+import io.paguma.Connection;
+import io.paguma.EndpointStats;
+import io.paguma.PagumaConfig;
+import io.paguma.PagumaRuntime;
+import io.paguma.Server;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The admin endpoint (SPEC B5, T7): an HTTP port beside the servers of one runtime, on that
+ * runtime's IO threads, with {@code /metrics} (Prometheus text, through a Micrometer registry of
+ * its own), {@code /api/stats} (JSON: totals, rates over the last minute, the busiest routes,
+ * worker queues, the latest errors), {@code /api/connections} (paged), {@code /healthz} and the
+ * live status page at {@code /}. See docs/ADMIN.md.
+ *
+ * <pre>{@code
+ * PagumaRuntime runtime = PagumaRuntime.create(config);
+ * Admin admin = Admin.builder().runtime(runtime).config(config).build();   // before the servers: it times their routers
+ * Server server = Server.builder().runtime(runtime).config(config)...build().start();
+ * admin.watch(server).start();
+ * }</pre>
+ *
+ * <p>Nothing global: each admin has its own registry, listener and port; two in one JVM do not
+ * meet. It hears every endpoint of its runtime (counts, router times, errors), and shows the
+ * servers it {@linkplain #watch watches}.
+ */
+public final class Admin implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Admin.class);
+
+    private final PagumaRuntime runtime;
+    private final boolean ownRuntime;
+    private final PagumaConfig config;
+    private final int port;
+    private final String host;
+    private final byte[] token;
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Recorder recorder;
+    private final List<History> servers = new CopyOnWriteArrayList<>();
+    private final long startedMillis = System.currentTimeMillis();
+    private final ObjectMapper json = new ObjectMapper();
+    private final JvmGcMetrics gc = new JvmGcMetrics();
+    private final Object lock = new Object();
+    private Channel channel;
+    private ScheduledFuture<?> sampler;
+    private boolean stopped;
+
+    private Admin(Builder b) {
+        this.config = b.config != null ? b.config : b.runtime != null ? b.runtime.config() : PagumaConfig.defaults();
+        this.ownRuntime = b.runtime == null;
+        this.runtime = b.runtime != null ? b.runtime : PagumaRuntime.create(config);
+        var section = config.section(new AdminConfig());
+        this.port = section.get(AdminConfig.PORT);
+        this.host = section.get(AdminConfig.HOST);
+        String t = section.get(AdminConfig.TOKEN);
+        this.token = t.isEmpty() ? null : t.getBytes(StandardCharsets.UTF_8);
+        if (token == null && !loopback(host)) {
+            throw new ConfigException("admin.token", "admin.host is " + host + ", not a loopback address: set admin.token,"
+                    + " which every request must then carry (or keep admin.host at 127.0.0.1)");
+        }
+        this.recorder = new Recorder(registry, section.get(AdminConfig.ROUTES), section.get(AdminConfig.RECENT_ERRORS));
+        runtime.addEventListener(recorder);
+        new JvmMemoryMetrics().bindTo(registry);
+        gc.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        Gauge.builder("paguma.netty.direct.memory.used", () -> io.netty.util.internal.PlatformDependent.usedDirectMemory())
+                .description("Direct memory Netty's buffers hold (-1: not tracked)").baseUnit("bytes").register(registry);
+        FunctionCounter.builder("paguma.client.reconnects", runtime, r -> r.stats().reconnects())
+                .description("Reconnection attempts of the runtime's clients").register(registry);
+        FunctionCounter.builder("paguma.client.gave.up", runtime, r -> r.stats().gaveUp())
+                .description("Clients of the runtime that gave up reconnecting").register(registry);
+    }
+
+    private static boolean loopback(String host) {
+        try {
+            return InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            throw new ConfigException("admin.host", "admin.host: cannot resolve " + host);
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Shows {@code server} on the page and in {@code /metrics} (tag {@code server}, its name); before or after start. */
+    public Admin watch(Server server) {
+        Objects.requireNonNull(server, "server");
+        History h = new History(server);
+        servers.add(h);
+        Tags tags = Tags.of("server", server.name());
+        Gauge.builder("paguma.connections.open", server, s -> s.isRunning() ? safeCount(s) : 0)
+                .description("Open connections").tags(tags).register(registry);
+        counter("paguma.connections.accepted", "Connections accepted", server, tags, s -> s.stats().accepted());
+        counter("paguma.connections.refused", "Connections refused (maxConn, a stopping server, a failed WebSocket upgrade)", server, tags, s -> s.stats().refused());
+        counter("paguma.messages.received", "Messages read", server, tags, s -> s.traffic().messagesIn());
+        counter("paguma.messages.sent", "Messages written", server, tags, s -> s.traffic().messagesOut());
+        FunctionCounter.builder("paguma.received", server, s -> s.traffic().bytesIn()).baseUnit("bytes")
+                .description("Bytes read (frames, before TLS)").tags(tags).register(registry);
+        FunctionCounter.builder("paguma.sent", server, s -> s.traffic().bytesOut()).baseUnit("bytes")
+                .description("Bytes written (frames, before TLS)").tags(tags).register(registry);
+        counter("paguma.frames.rejected", "Malformed or oversized frames (the connection was closed)", server, tags, s -> s.stats().framesRejected());
+        counter("paguma.messages.unknown", "Messages for an id no router handles", server, tags, s -> s.stats().unknownMessages());
+        counter("paguma.router.failures", "Routers that threw (answered as a remote error)", server, tags, s -> s.stats().routerFailures());
+        counter("paguma.idle.closes", "Connections closed by heartbeatMax", server, tags, s -> s.stats().idleCloses());
+        counter("paguma.slow.peer.cuts", "Connections cut for not reading (maxPendingWriteBytes)", server, tags, s -> s.stats().slowPeerCuts());
+        counter("paguma.read.pauses", "Times reading paused (full worker queue or write backpressure)", server, tags, s -> s.stats().readPauses());
+        counter("paguma.request.timeouts", "Requests sent over the server's connections that got no reply in time", server, tags, s -> s.stats().requestTimeouts());
+        counter("paguma.requests.expired", "Requests skipped because their time limit passed while queued", server, tags, s -> s.stats().requestsExpired());
+        rate("paguma.messages.received.per.second", "Messages read per second, over the last minute", h, tags, s -> History.Series.mean(s.messagesIn));
+        rate("paguma.messages.sent.per.second", "Messages written per second, over the last minute", h, tags, s -> History.Series.mean(s.messagesOut));
+        rate("paguma.received.bytes.per.second", "Bytes read per second, over the last minute", h, tags, s -> History.Series.mean(s.bytesIn));
+        rate("paguma.sent.bytes.per.second", "Bytes written per second, over the last minute", h, tags, s -> History.Series.mean(s.bytesOut));
+        return this;
+    }
+
+    private void counter(String name, String description, Server server, Tags tags, ToDoubleFunction<Server> f) {
+        FunctionCounter.builder(name, server, f).description(description).tags(tags).register(registry);
+    }
+
+    private void rate(String name, String description, History h, Tags tags, ToDoubleFunction<History.Series> f) {
+        Gauge.builder(name, h, x -> f.applyAsDouble(x.series())).description(description).tags(tags).register(registry);
+    }
+
+    private static long safeCount(Server s) {
+        try {
+            return s.connections().count();
+        } catch (IllegalStateException notStarted) {
+            return 0;
+        }
+    }
+
+    /** Binds the port and starts sampling once a second; returns this. Fails when the port is taken. */
+    public Admin start() {
+        synchronized (lock) {
+            if (channel != null) return this;
+            if (stopped) throw new IllegalStateException("the admin endpoint was stopped");
+            AdminHttp handler = new AdminHttp(this);
+            try {
+                channel = new ServerBootstrap().group(runtime.ioEventLoops())
+                        .channel(runtime.serverChannelType())
+                        .childHandler(new ChannelInitializer<SocketChannel>() {
+                            @Override
+                            protected void initChannel(SocketChannel ch) {
+                                ch.pipeline().addLast(new IdleStateHandler(0, 0, 60), new HttpServerCodec(4096, 8192, 8192),
+                                        new HttpObjectAggregator(16 * 1024), handler);
+                            }
+                        })
+                        .bind(new InetSocketAddress(host, port)).syncUninterruptibly().channel();
+            } catch (RuntimeException e) {
+                throw new IllegalStateException("admin endpoint: cannot listen on " + host + ":" + port + " (admin.port): " + e.getMessage(), e);
+            }
+            var loop = runtime.ioEventLoops().next();
+            sampler = loop.scheduleAtFixedRate(this::sample, 0, 1, TimeUnit.SECONDS);
+            log.info("admin endpoint on http://{}:{}/ (/metrics, /api/stats, /healthz){}", host, port(),
+                    token == null ? "" : ", token required");
+            return this;
+        }
+    }
+
+    private void sample() {
+        try {
+            long now = System.currentTimeMillis();
+            List<Recorder.Route> routes = recorder.routes();
+            for (History h : servers) {
+                h.sample(now, routes);
+                int[] depths = h.server.isRunning() ? h.server.workerQueueDepths() : new int[0];
+                registerWorkerGauges(h.server, depths.length);
+            }
+        } catch (RuntimeException e) {
+            log.warn("admin endpoint: sampling failed: {}", e.toString());
+        }
+    }
+
+    private final java.util.Map<Server, Integer> workerGauges = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private void registerWorkerGauges(Server server, int workers) {
+        int had = workerGauges.getOrDefault(server, 0);
+        for (int i = had; i < workers; i++) {
+            int index = i;
+            Gauge.builder("paguma.worker.queue.depth", server, s -> {
+                int[] d = s.isRunning() ? s.workerQueueDepths() : new int[0];
+                return index < d.length ? d[index] : 0;
+            }).description("Requests and tasks waiting in a worker's queue").tags("server", server.name(), "worker", Integer.toString(i)).register(registry);
+        }
+        if (workers > had) workerGauges.put(server, workers);
+    }
+
+    /** The bound port (after start), or the configured one. */
+    public int port() {
+        synchronized (lock) {
+            return channel == null ? port : ((InetSocketAddress) channel.localAddress()).getPort();
+        }
+    }
+
+    /** The registry behind {@code /metrics}: add meters of your own to it. */
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    /** Closes the port and stops sampling; the runtime stays (unless the admin made it). */
+    @Override
+    public void close() {
+        Channel c;
+        synchronized (lock) {
+            if (stopped) return;
+            stopped = true;
+            c = channel;
+            if (sampler != null) sampler.cancel(false);
+        }
+        if (c != null) c.close().syncUninterruptibly();
+        gc.close();
+        registry.close();
+        if (ownRuntime) runtime.close();
+    }
+
+    // --- what the HTTP handler serves
+
+    boolean authorized(String bearer, String query) {
+        if (token == null) return true;
+        return matches(bearer) || matches(query);
+    }
+
+    private boolean matches(String given) {
+        return given != null && java.security.MessageDigest.isEqual(token, given.getBytes(StandardCharsets.UTF_8));
+    }
+
+    String scrape() {
+        return registry.scrape();
+    }
+
+    /** 200 while every watched server runs; 503 with the ones that do not. */
+    boolean healthy(ObjectNode out) {
+        boolean up = true;
+        ArrayNode list = out.putArray("servers");
+        for (History h : servers) {
+            boolean running = h.server.isRunning();
+            up &= running;
+            list.addObject().put("name", h.server.name()).put("running", running);
+        }
+        out.put("status", up ? "UP" : "DOWN");
+        return up;
+    }
+
+    ObjectNode stats() {
+        ObjectNode out = json.createObjectNode();
+        long now = System.currentTimeMillis();
+        out.put("time", now);
+        out.put("uptimeSeconds", (now - startedMillis) / 1000);
+        ArrayNode list = out.putArray("servers");
+        for (History h : servers) {
+            Server s = h.server;
+            ObjectNode o = list.addObject();
+            o.put("name", s.name());
+            o.put("running", s.isRunning());
+            if (s.isRunning()) o.put("port", s.port());
+            o.put("connections", s.isRunning() ? safeCount(s) : 0);
+            var t = s.traffic();
+            o.putObject("totals").put("messagesIn", t.messagesIn()).put("messagesOut", t.messagesOut())
+                    .put("bytesIn", t.bytesIn()).put("bytesOut", t.bytesOut());
+            History.Series series = h.series();
+            ObjectNode rates = o.putObject("rates");
+            rate(rates, "messagesIn", series.messagesIn);
+            rate(rates, "messagesOut", series.messagesOut);
+            rate(rates, "bytesIn", series.bytesIn);
+            rate(rates, "bytesOut", series.bytesOut);
+            EndpointStats st = s.stats();
+            o.putObject("events").put("accepted", st.accepted()).put("refused", st.refused())
+                    .put("framesRejected", st.framesRejected()).put("unknownMessages", st.unknownMessages())
+                    .put("routerFailures", st.routerFailures()).put("idleCloses", st.idleCloses())
+                    .put("slowPeerCuts", st.slowPeerCuts()).put("readPauses", st.readPauses())
+                    .put("requestTimeouts", st.requestTimeouts()).put("requestsExpired", st.requestsExpired());
+            ArrayNode queues = o.putArray("workerQueues");
+            for (int d : s.isRunning() ? s.workerQueueDepths() : new int[0]) queues.add(d);
+            ObjectNode se = o.putObject("series");
+            ArrayNode times = se.putArray("time"), conns = se.putArray("connections"), mi = se.putArray("messagesIn"),
+                    mo = se.putArray("messagesOut"), bi = se.putArray("bytesIn"), bo = se.putArray("bytesOut");
+            for (int i = 0; i < series.size(); i++) {
+                times.add(series.time[i]);
+                conns.add(series.connections[i]);
+                mi.add(Math.round(series.messagesIn[i]));
+                mo.add(Math.round(series.messagesOut[i]));
+                bi.add(Math.round(series.bytesIn[i]));
+                bo.add(Math.round(series.bytesOut[i]));
+            }
+            ArrayNode top = o.putArray("topRoutes");
+            Map<String, double[]> routeRates = h.routeRates();
+            List<Recorder.Route> routes = new ArrayList<>(recorder.routes());
+            routes.sort(Comparator.comparingDouble((Recorder.Route r) -> -routeRates.getOrDefault(r.name, new double[2])[1])
+                    .thenComparing(r -> -r.timer.count()));
+            for (Recorder.Route r : routes.subList(0, Math.min(10, routes.size()))) {
+                var snap = r.timer.takeSnapshot();
+                double[] rr = routeRates.getOrDefault(r.name, new double[2]);
+                top.addObject().put("route", r.name).put("count", r.timer.count()).put("lastMinute", (long) rr[0])
+                        .put("perSecond", Math.round(rr[1] * 10) / 10.0)
+                        .put("meanMicros", Math.round(snap.mean(TimeUnit.MICROSECONDS) * 10) / 10.0)
+                        .put("maxMicros", Math.round(snap.max(TimeUnit.MICROSECONDS) * 10) / 10.0);
+            }
+        }
+        ArrayNode errors = out.putArray("recentErrors");
+        for (Recorder.Error e : recorder.recentErrors()) {
+            errors.addObject().put("time", e.timeMillis()).put("kind", e.kind()).put("connection", e.connection())
+                    .put("address", e.address()).put("detail", e.detail());
+        }
+        Runtime rt = Runtime.getRuntime();
+        out.putObject("memory").put("heapUsed", rt.totalMemory() - rt.freeMemory()).put("heapMax", rt.maxMemory())
+                .put("nettyDirectUsed", io.netty.util.internal.PlatformDependent.usedDirectMemory());
+        return out;
+    }
+
+    private static void rate(ObjectNode rates, String name, double[] perSecond) {
+        rates.putObject(name).put("lastSecond", Math.round(History.Series.last(perSecond)))
+                .put("lastMinute", Math.round(History.Series.mean(perSecond)));
+    }
+
+    /** One page of a server's open connections, by id. */
+    ObjectNode connections(String serverName, int page, int size) {
+        ObjectNode out = json.createObjectNode();
+        History h = servers.stream().filter(x -> serverName == null || x.server.name().equals(serverName)).findFirst().orElse(null);
+        if (h == null || !h.server.isRunning()) {
+            out.put("total", 0).put("page", page).put("size", size).putArray("connections");
+            return out;
+        }
+        List<Connection> all = new ArrayList<>(h.server.connections().all());
+        all.sort(Comparator.comparingLong(Connection::id));
+        out.put("server", h.server.name()).put("total", all.size()).put("page", page).put("size", size);
+        ArrayNode list = out.putArray("connections");
+        int from = Math.min(all.size(), page * size);
+        for (Connection c : all.subList(from, Math.min(all.size(), from + size))) {
+            var t = c.traffic();
+            InetSocketAddress a = c.remoteAddress();
+            ObjectNode o = list.addObject().put("id", c.id()).put("address", a == null ? "" : a.getHostString() + ":" + a.getPort());
+            Long opened = recorder.openedAt.get(c);
+            if (opened != null) o.put("openedAt", opened);
+            o.put("messagesIn", t.messagesIn()).put("messagesOut", t.messagesOut()).put("bytesIn", t.bytesIn()).put("bytesOut", t.bytesOut());
+        }
+        return out;
+    }
+
+    ObjectMapper json() {
+        return json;
+    }
+
+    /** Builds an {@link Admin}. */
+    public static final class Builder {
+        private PagumaRuntime runtime;
+        private PagumaConfig config;
+
+        private Builder() {
+        }
+
+        /** The runtime whose IO threads serve the port and whose endpoints it hears; default: one of its own. */
+        public Builder runtime(PagumaRuntime runtime) {
+            this.runtime = Objects.requireNonNull(runtime, "runtime");
+            return this;
+        }
+
+        /** Section {@code admin:} of this config; default: the runtime's. */
+        public Builder config(PagumaConfig config) {
+            this.config = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        public Admin build() {
+            return new Admin(this);
+        }
+    }
+}
