@@ -291,7 +291,13 @@ public final class Admin implements AutoCloseable {
             ObjectNode o = list.addObject();
             o.put("name", s.name());
             o.put("running", s.isRunning());
-            if (s.isRunning()) o.put("port", s.port());
+            o.put("codec", s.codec().name());
+            if (s.isRunning()) {
+                if (s.config().mode() != io.paguma.PagumaConfig.Mode.WEBSOCKET) o.put("port", s.port());
+                if (s.config().mode() != io.paguma.PagumaConfig.Mode.TCP) {
+                    o.putObject("webSocket").put("port", s.wsPort()).put("path", s.config().wsPath()).put("secure", s.config().tls());
+                }
+            }
             o.put("connections", s.isRunning() ? safeCount(s) : 0);
             var t = s.traffic();
             o.putObject("totals").put("messagesIn", t.messagesIn()).put("messagesOut", t.messagesOut())

@@ -17,14 +17,14 @@ import java.nio.file.StandardCopyOption;
  * {@code /usr/bin/chromedriver} (nothing downloaded), a fresh profile each time. Screenshots go
  * to {@code target/screenshots/}, kept as test artifacts.
  */
-final class Browser implements AutoCloseable {
-    static final String CHROMIUM = "/usr/bin/chromium";
-    static final String DRIVER = "/usr/bin/chromedriver";
+public final class Browser implements AutoCloseable {
+    public static final String CHROMIUM = "/usr/bin/chromium";
+    public static final String DRIVER = "/usr/bin/chromedriver";
 
-    final ChromeDriver driver;
+    public final ChromeDriver driver;
     private final Path profile;
 
-    Browser() throws IOException {
+    public Browser() throws IOException {
         if (!Files.isExecutable(Path.of(CHROMIUM)) || !Files.isExecutable(Path.of(DRIVER))) {
             throw new IllegalStateException("the browser tests need Chromium and its driver at " + CHROMIUM + " and " + DRIVER
                     + ": apt-get install chromium chromium-driver (.ci/run does)");
@@ -41,7 +41,7 @@ final class Browser implements AutoCloseable {
     }
 
     /** Saves a screenshot as {@code target/screenshots/<name>.png}; returns its path. */
-    Path screenshot(String name) throws IOException {
+    public Path screenshot(String name) throws IOException {
         File shot = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
         Path dir = Files.createDirectories(Path.of("target", "screenshots"));
         Path to = dir.resolve(name + ".png");

@@ -14,8 +14,9 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Runs the demo server: echo on message id 1 and a chat room.",
-                "Listens on 8999 unless configured otherwise:",
+        description = {"Runs the demo server: echo on message id 1 and a chat room,",
+                "on TCP (8999) and WebSocket (9000), with the status page and a browser chat on 8990.",
+                "Ports come from the config:",
                 "  PAGUMA_PORT=9000 ./paguma demo",
                 "or an application.json/yaml (see docs/CONFIG.md).",
                 "Ctrl+C stops it cleanly."})
@@ -26,6 +27,8 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PagumaConfig cfg = config != null ? PagumaConfig.load(config) : PagumaConfig.load();
+        // Browsers are clients too: TCP on port and WebSocket on wsPort, unless mode says websocket only.
+        if (cfg.mode() == PagumaConfig.Mode.TCP) cfg = cfg.toBuilder().mode(PagumaConfig.Mode.BOTH).build();
         PagumaRuntime runtime = PagumaRuntime.create(cfg);
         // Made before the server, so that it times its routers (docs/ADMIN.md).
         Admin admin = Admin.builder().runtime(runtime).config(cfg).build();
@@ -75,8 +78,13 @@ final class DemoCommand implements Callable<Integer> {
             out.println("    python3 -c \"import socket,struct;d=b'hello';s=socket.create_connection(('127.0.0.1'," + port
                     + "));s.sendall(" + snippet + ");print(s.recv(64))\"");
         }
+        if (server.config().mode() != PagumaConfig.Mode.TCP) {
+            out.println("  WebSocket: " + (server.config().tls() ? "wss" : "ws") + "://127.0.0.1:" + server.wsPort() + server.config().wsPath()
+                    + " (one " + codec + " frame per binary message; browsers: paguma.js)");
+        }
         if (statusPage != null) {
             out.println("  status page: " + statusPage + "  (Prometheus: " + statusPage + "metrics, JSON: " + statusPage + "api/stats)");
+            if (server.config().mode() != PagumaConfig.Mode.TCP) out.println("  chat in a browser: " + statusPage + "chat.html");
         }
         out.println("Press Ctrl+C to stop.");
         out.println();
