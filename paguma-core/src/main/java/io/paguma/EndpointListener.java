@@ -92,6 +92,16 @@ public interface EndpointListener {
         return false;
     }
 
+    /**
+     * Of how many routed messages one is timed, on average, when {@link #timesRouters()}: 1 times
+     * every message; 32 reads the clock around one message in 32, chosen at random, so that a
+     * histogram costs the hot path almost nothing. Rounded up to a power of two; an endpoint whose
+     * listeners ask for several uses the smallest. Asked once, when the endpoint is built.
+     */
+    default int routerTimingSample() {
+        return 1;
+    }
+
     /** A router ran for {@code nanos} (pre, handle and post), when {@link #timesRouters()} is true. */
     default void routerTimed(Request request, long nanos) {
     }

@@ -125,8 +125,10 @@ final class MessageHandler implements Dispatcher {
             route = unknownRoute != null ? unknownRoute
                     : new Route(unknownRouter, unknownInterceptors(request.id()), unknownFailedBefore);
         }
-        // The clock is read only when a listener asked for router timings.
-        long start = events.timesRouters ? System.nanoTime() : 0;
+        // The clock is read only when a listener asked for router timings, and then for its sample of the messages.
+        boolean timed = events.timesRouters
+                && (events.timingMask == 0 || (java.util.concurrent.ThreadLocalRandom.current().nextInt() & events.timingMask) == 0);
+        long start = timed ? System.nanoTime() : 0;
         Steps steps = route.interceptors.length == 0 ? null : new Steps(route);
         String step = "preHandle";
         try {
@@ -140,10 +142,10 @@ final class MessageHandler implements Dispatcher {
                 step = "postHandle";
                 router.postHandle(request);
             }
-            if (events.timesRouters) events.routerTimed(request, System.nanoTime() - start);
+            if (timed) events.routerTimed(request, System.nanoTime() - start);
         } catch (Throwable t) {
             // A router that threw is timed too: its time is part of what the route costs.
-            if (events.timesRouters) events.routerTimed(request, System.nanoTime() - start);
+            if (timed) events.routerTimed(request, System.nanoTime() - start);
             failed(request, route, steps != null ? steps.step() : step, t);
         }
     }

@@ -94,7 +94,8 @@ public final class Admin implements AutoCloseable {
             throw new ConfigException("admin.token", "admin.host is " + host + ", not a loopback address: set admin.token,"
                     + " which every request must then carry (or keep admin.host at 127.0.0.1)");
         }
-        this.recorder = new Recorder(registry, section.get(AdminConfig.ROUTES), section.get(AdminConfig.RECENT_ERRORS));
+        this.recorder = new Recorder(registry, section.get(AdminConfig.ROUTES), section.get(AdminConfig.RECENT_ERRORS),
+                section.get(AdminConfig.ROUTER_SAMPLE));
         runtime.addEventListener(recorder);
         new JvmMemoryMetrics().bindTo(registry);
         gc.bindTo(registry);
@@ -335,8 +336,10 @@ public final class Admin implements AutoCloseable {
             for (Recorder.Route r : routes.subList(0, Math.min(10, routes.size()))) {
                 var snap = r.timer.takeSnapshot();
                 double[] rr = routeRates.getOrDefault(r.name, new double[2]);
-                top.addObject().put("route", r.name).put("count", r.timer.count()).put("lastMinute", (long) rr[0])
-                        .put("perSecond", Math.round(rr[1] * 10) / 10.0)
+                // Estimates from the timed sample (exact when admin.routerSample is 1).
+                int k = recorder.sample;
+                top.addObject().put("route", r.name).put("count", r.timer.count() * k).put("lastMinute", (long) rr[0] * k)
+                        .put("perSecond", Math.round(rr[1] * k * 10) / 10.0).put("sampled", k)
                         .put("meanMicros", Math.round(snap.mean(TimeUnit.MICROSECONDS) * 10) / 10.0)
                         .put("maxMicros", Math.round(snap.max(TimeUnit.MICROSECONDS) * 10) / 10.0);
             }

@@ -51,8 +51,12 @@ final class Recorder implements EndpointListener {
     /** When each open connection opened, by connection (several servers may reuse an id: each is keyed by its object). */
     final ConcurrentHashMap<Connection, Long> openedAt = new ConcurrentHashMap<>();
 
-    Recorder(MeterRegistry registry, int maxRoutes, int recentErrors) {
+    /** One message in this many is timed (admin.routerSample). */
+    final int sample;
+
+    Recorder(MeterRegistry registry, int maxRoutes, int recentErrors, int sample) {
         this.registry = registry;
+        this.sample = sample;
         this.maxRoutes = maxRoutes;
         this.errors = new AtomicReferenceArray<>(recentErrors);
         this.errorCount = Counter.builder("paguma.errors").description("Errors the status page lists: bad frames, unknown ids, router failures, refusals, idle closes, slow-peer cuts, request timeouts and expiries")
@@ -62,6 +66,11 @@ final class Recorder implements EndpointListener {
     @Override
     public boolean timesRouters() {
         return true;
+    }
+
+    @Override
+    public int routerTimingSample() {
+        return sample;
     }
 
     @Override
@@ -93,7 +102,8 @@ final class Recorder implements EndpointListener {
     }
 
     private Route make(String name) {
-        Timer t = Timer.builder("paguma.router").description("Time a router took for a message (pre, handle, post), by message id")
+        Timer t = Timer.builder("paguma.router").description("Time a router took for a message (pre, handle, post), by message id; "
+                        + "a random sample of the messages (admin.routerSample: one in " + sample + ")")
                 .tag("route", name).publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofNanos(1000)).maximumExpectedValue(Duration.ofSeconds(10))
                 .register(registry);

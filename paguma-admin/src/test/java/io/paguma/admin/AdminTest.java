@@ -53,8 +53,14 @@ class AdminTest {
     }
 
     private Setup setup(String token) {
+        return setup(token, 1);
+    }
+
+    /** With admin.routerSample {@code sample} (1: every message timed, so the counts are exact). */
+    private Setup setup(String token, int sample) {
         PagumaConfig config = Servers.config().name("game").codec("paguma")
-                .set(new AdminConfig(), AdminConfig.PORT, 0).set(new AdminConfig(), AdminConfig.TOKEN, token).build();
+                .set(new AdminConfig(), AdminConfig.PORT, 0).set(new AdminConfig(), AdminConfig.TOKEN, token)
+                .set(new AdminConfig(), AdminConfig.ROUTER_SAMPLE, sample).build();
         PagumaRuntime runtime = keep(PagumaRuntime.create(config));
         Admin admin = keep(Admin.builder().runtime(runtime).config(config).build());
         Server server = Server.builder().runtime(runtime).config(config)
@@ -207,6 +213,22 @@ class AdminTest {
             }
         }
         assertThat(traffic).isEqualTo(sent + 1);
+    }
+
+    /** With admin.routerSample 4, about one message in 4 is timed (binomial: 2000 messages, mean 500, sd 19). */
+    @Test
+    void routerTimingsAreASampleOfTheMessages() throws Exception {
+        Setup s = setup("", 4);
+        Client client = Client.builder().config(PagumaConfig.builder().host("127.0.0.1").port(s.server.port()).codec("paguma").build()).build();
+        open.add(() -> client.close().get(10, TimeUnit.SECONDS));
+        client.connect().get(10, TimeUnit.SECONDS);
+        List<java.util.concurrent.CompletableFuture<?>> all = new ArrayList<>();
+        for (int i = 0; i < 2000; i++) all.add(client.request(1, "x"));
+        java.util.concurrent.CompletableFuture.allOf(all.toArray(java.util.concurrent.CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+        JsonNode parsed = parse(get(s.admin, "/metrics").body());
+        assertThat(sample(parsed, "paguma_router_seconds_count", Map.of("route", "1"))).isBetween(380.0, 620.0);
+        // Every message is still counted by the server's own counters.
+        assertThat(sample(parsed, "paguma_messages_received_total", Map.of("server", "game"))).isEqualTo(2000);
     }
 
     @Test

@@ -97,6 +97,7 @@ final class Runner {
         ServerProcess(Target target) throws IOException {
             List<String> args = new ArrayList<>(List.of("server", "--impl", target.impl()));
             if (target.pool() != null) args.addAll(List.of("--pool", target.pool().toString()));
+            if (target.admin()) args.add("--admin");
             process = new ProcessBuilder(java(serverCpus, serverJvm, args.toArray(String[]::new)))
                     .redirectError(ProcessBuilder.Redirect.INHERIT)
                     .start();
@@ -191,13 +192,20 @@ final class Runner {
     }
 
     /** One server configuration to compare. */
-    record Target(String impl, Integer pool) {
+    /** A server under test: netty, or paguma with an optional workerPoolSize and the admin endpoint on or off. */
+    record Target(String impl, Integer pool, boolean admin) {
+        Target(String impl, Integer pool) {
+            this(impl, pool, false);
+        }
+
         static Target parse(String spec) {
             String s = spec.trim();
-            if (s.equals("netty")) return new Target("netty", null);
-            if (s.equals("paguma")) return new Target("paguma", null);
-            if (s.startsWith("paguma:pool=")) return new Target("paguma", Integer.parseInt(s.substring("paguma:pool=".length())));
-            throw new IllegalArgumentException("target must be netty, paguma or paguma:pool=N, not " + spec);
+            boolean admin = s.endsWith("+admin");
+            if (admin) s = s.substring(0, s.length() - "+admin".length());
+            if (s.equals("netty") && !admin) return new Target("netty", null);
+            if (s.equals("paguma")) return new Target("paguma", null, admin);
+            if (s.startsWith("paguma:pool=")) return new Target("paguma", Integer.parseInt(s.substring("paguma:pool=".length())), admin);
+            throw new IllegalArgumentException("target must be netty, paguma or paguma:pool=N, each paguma one optionally +admin, not " + spec);
         }
 
         boolean baseline() {
@@ -206,7 +214,7 @@ final class Runner {
 
         @Override
         public String toString() {
-            return pool == null ? impl : impl + ":pool=" + pool;
+            return (pool == null ? impl : impl + ":pool=" + pool) + (admin ? "+admin" : "");
         }
     }
 }

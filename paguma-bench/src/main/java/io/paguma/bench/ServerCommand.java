@@ -39,10 +39,13 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--max-frame", defaultValue = "65536", description = "largest payload accepted")
     int maxFrame;
 
+    @Option(names = "--admin", description = "paguma only: with the admin endpoint (paguma-admin) on the server's runtime, its /metrics scraped over HTTP once a second")
+    boolean admin;
+
     @Override
     public Integer call() throws Exception {
         int threads = ioThreads != null ? ioThreads : Runtime.getRuntime().availableProcessors();
-        BenchTarget target = start(impl, host, port, pool, threads, maxFrame);
+        BenchTarget target = start(impl, host, port, pool, threads, maxFrame, admin);
         System.out.println("READY " + target.port() + " " + target.describe());
         System.out.flush();
         ObjectMapper json = new ObjectMapper();
@@ -67,6 +70,11 @@ final class ServerCommand implements Callable<Integer> {
     }
 
     static BenchTarget start(String impl, String host, int port, Integer pool, int ioThreads, int maxFrame) {
+        return start(impl, host, port, pool, ioThreads, maxFrame, false);
+    }
+
+    static BenchTarget start(String impl, String host, int port, Integer pool, int ioThreads, int maxFrame, boolean admin) {
+        if (admin && !impl.equals("paguma")) throw new IllegalArgumentException("--admin is for --impl paguma");
         switch (impl) {
             case "netty":
                 return new NettyEchoServer(host, port, ioThreads, maxFrame);
@@ -74,7 +82,7 @@ final class ServerCommand implements Callable<Integer> {
                 PagumaConfig.Builder b = PagumaConfig.builder().host(host).port(port).ioThreads(ioThreads)
                         .maxPacketSize(maxFrame);
                 if (pool != null) b.workerPoolSize(pool);
-                return new PagumaEchoServer(b.build());
+                return admin ? PagumaEchoServer.withAdmin(b.build()) : new PagumaEchoServer(b.build());
             default:
                 throw new IllegalArgumentException("--impl must be netty or paguma, not " + impl);
         }

@@ -27,6 +27,8 @@ public final class EventHub {
     private final List<EndpointListener> listeners;
     /** Whether some listener here or above wants router timings (fixed when the endpoint is built). */
     public final boolean timesRouters;
+    /** A message is timed when a random int and this are 0 (0: every message); from the timing listeners' smallest sample. */
+    public final int timingMask;
     private final Set<String> loggedFailures = ConcurrentHashMap.newKeySet();
     /** One counter per {@link Kind}. */
     private final LongAdder[] counts = new LongAdder[Kind.values().length];
@@ -46,6 +48,7 @@ public final class EventHub {
         this.parent = null;
         this.listeners = new CopyOnWriteArrayList<>();
         this.timesRouters = false;
+        this.timingMask = 0;
     }
 
     /** An endpoint's hub, with its own listeners and its runtime's hub (or null). */
@@ -53,11 +56,18 @@ public final class EventHub {
         this.parent = parent;
         this.listeners = List.copyOf(own);
         boolean timing = false;
-        for (EndpointListener l : own) timing |= l.timesRouters();
-        if (parent != null) {
-            for (EndpointListener l : parent.listeners) timing |= l.timesRouters();
+        int sample = Integer.MAX_VALUE;
+        List<EndpointListener> all = new java.util.ArrayList<>(own);
+        if (parent != null) all.addAll(parent.listeners);
+        for (EndpointListener l : all) {
+            if (!l.timesRouters()) continue;
+            timing = true;
+            sample = Math.min(sample, Math.max(1, l.routerTimingSample()));
         }
         this.timesRouters = timing;
+        // Rounded up to a power of two (at most 2^30): the mask of a random int's low bits.
+        int n = !timing || sample <= 1 ? 1 : Integer.highestOneBit(Math.min(sample, 1 << 30) - 1) << 1;
+        this.timingMask = n - 1;
     }
 
     /** A runtime's listener. */

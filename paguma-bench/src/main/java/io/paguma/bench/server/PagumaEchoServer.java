@@ -8,13 +8,60 @@ public final class PagumaEchoServer implements BenchTarget {
     public static final int ECHO = 1;
 
     private final Server server;
+    private final io.paguma.PagumaRuntime runtime;
+    private final io.paguma.admin.Admin admin;
+    private final Thread scraper;
+    private volatile boolean closing;
 
     public PagumaEchoServer(PagumaConfig config) {
-        server = Server.builder()
-                .config(config)
+        this(config, false);
+    }
+
+    /**
+     * The same server on a runtime with the admin endpoint (paguma-admin) hearing it — router
+     * timings per route, counters, the sampler — and its {@code /metrics} fetched over HTTP once a
+     * second, as a Prometheus scraping every second would (more often than the usual 15 s).
+     */
+    public static PagumaEchoServer withAdmin(PagumaConfig config) {
+        return new PagumaEchoServer(config, true);
+    }
+
+    private PagumaEchoServer(PagumaConfig config, boolean withAdmin) {
+        Server.Builder b = Server.builder();
+        if (withAdmin) {
+            config = config.toBuilder().set(new io.paguma.admin.AdminConfig(), io.paguma.admin.AdminConfig.PORT, 0).build();
+            runtime = io.paguma.PagumaRuntime.create(config);
+            admin = io.paguma.admin.Admin.builder().runtime(runtime).config(config).build();
+            b.runtime(runtime);
+        } else {
+            runtime = null;
+            admin = null;
+        }
+        server = b.config(config)
                 .route(ECHO, r -> r.reply(ECHO, r.data()))
                 .build()
                 .start();
+        if (admin != null) {
+            admin.watch(server).start();
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            java.net.URI metrics = java.net.URI.create("http://127.0.0.1:" + admin.port() + "/metrics");
+            scraper = new Thread(() -> {
+                while (!closing) {
+                    try {
+                        http.send(java.net.http.HttpRequest.newBuilder(metrics).build(), java.net.http.HttpResponse.BodyHandlers.discarding());
+                        Thread.sleep(1000);
+                    } catch (InterruptedException e) {
+                        return;
+                    } catch (java.io.IOException e) {
+                        // stopping
+                    }
+                }
+            }, "bench-scraper");
+            scraper.setDaemon(true);
+            scraper.start();
+        } else {
+            scraper = null;
+        }
     }
 
     @Override
@@ -31,12 +78,16 @@ public final class PagumaEchoServer implements BenchTarget {
     public String describe() {
         PagumaConfig c = server.config();
         return "Paguma (" + server.transport() + ", " + c.ioThreads() + " IO thread(s), workerPoolSize "
-                + c.workerPoolSize() + ")";
+                + c.workerPoolSize() + (admin != null ? ", admin endpoint on, /metrics scraped every second" : "") + ")";
     }
 
     @Override
     public void close() {
+        closing = true;
+        if (scraper != null) scraper.interrupt();
         server.stop();
+        if (admin != null) admin.close();
+        if (runtime != null) runtime.close();
     }
 
     public Server server() {
