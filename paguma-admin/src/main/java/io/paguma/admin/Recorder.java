@@ -48,6 +48,8 @@ final class Recorder implements EndpointListener {
     private final AtomicReferenceArray<Error> errors;
     private final AtomicLong nextError = new AtomicLong();
     private final Counter errorCount;
+    /** Read pauses by cause: a full worker queue, a peer that does not read (write backpressure), the application. */
+    private final Counter[] pauses = new Counter[PauseCause.values().length];
     /** When each open connection opened, by connection (several servers may reuse an id: each is keyed by its object). */
     final ConcurrentHashMap<Connection, Long> openedAt = new ConcurrentHashMap<>();
 
@@ -61,6 +63,16 @@ final class Recorder implements EndpointListener {
         this.errors = new AtomicReferenceArray<>(recentErrors);
         this.errorCount = Counter.builder("paguma.errors").description("Errors the status page lists: bad frames, unknown ids, router failures, refusals, idle closes, slow-peer cuts, request timeouts and expiries")
                 .register(registry);
+        for (PauseCause c : PauseCause.values()) {
+            pauses[c.ordinal()] = Counter.builder("paguma.backpressure.pauses")
+                    .description("Times reading a connection paused, by cause: worker_full (inbound), peer_not_reading (write backpressure), application")
+                    .tag("cause", c.name().toLowerCase(java.util.Locale.ROOT)).register(registry);
+        }
+    }
+
+    @Override
+    public void readingPaused(Connection connection, PauseCause cause) {
+        pauses[cause.ordinal()].increment();
     }
 
     @Override

@@ -231,6 +231,29 @@ class AdminTest {
         assertThat(sample(parsed, "paguma_messages_received_total", Map.of("server", "game"))).isEqualTo(2000);
     }
 
+    /** A peer that sends and never reads: the server stops reading it (write backpressure), counted by cause. */
+    @Test
+    void writeBackpressureIsCountedByCause() throws Exception {
+        Setup s = setup("");
+        try (FrameSocket greedy = FrameSocket.connect(s.server.port(), io.paguma.Codecs.byName("paguma"))) {
+            greedy.socket().setReceiveBufferSize(4096);
+            byte[] payload = new byte[60_000];
+            Thread writer = new Thread(() -> {
+                try {
+                    for (int i = 0; i < 400; i++) greedy.send(1, payload);
+                } catch (IOException stopped) {
+                    // the server stopped reading us, or closed: either way, done
+                }
+            });
+            writer.setDaemon(true);
+            writer.start();
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(
+                    sample(parse(get(s.admin, "/metrics").body()), "paguma_backpressure_pauses_total", Map.of("cause", "peer_not_reading")))
+                    .isGreaterThanOrEqualTo(1));
+        }
+        assertThat(sample(parse(get(s.admin, "/metrics").body()), "paguma_backpressure_pauses_total", Map.of("cause", "worker_full"))).isNotNegative();
+    }
+
     @Test
     void healthzIsUpWhileTheServerRunsAndDownAfter() throws Exception {
         Setup s = setup("");
