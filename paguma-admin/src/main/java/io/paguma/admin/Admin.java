@@ -77,6 +77,10 @@ public final class Admin implements AutoCloseable {
     private final ObjectMapper json = new ObjectMapper();
     private final JvmGcMetrics gc = new JvmGcMetrics();
     private final Object lock = new Object();
+    /** Admin connections open at once, at most; more are closed as they come. */
+    static final int MAX_CONNECTIONS = 64;
+    private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
+    private final io.micrometer.core.instrument.Counter refusedConnections;
     private Channel channel;
     private ScheduledFuture<?> sampler;
     private boolean stopped;
@@ -104,6 +108,8 @@ public final class Admin implements AutoCloseable {
         new UptimeMetrics().bindTo(registry);
         Gauge.builder("paguma.netty.direct.memory.used", () -> io.netty.util.internal.PlatformDependent.usedDirectMemory())
                 .description("Direct memory Netty's buffers hold (-1: not tracked)").baseUnit("bytes").register(registry);
+        this.refusedConnections = io.micrometer.core.instrument.Counter.builder("paguma.admin.connections.refused")
+                .description("Connections to the admin port closed at once: " + MAX_CONNECTIONS + " were open").register(registry);
         FunctionCounter.builder("paguma.client.reconnects", runtime, r -> r.stats().reconnects())
                 .description("Reconnection attempts of the runtime's clients").register(registry);
         FunctionCounter.builder("paguma.client.gave.up", runtime, r -> r.stats().gaveUp())
@@ -181,7 +187,16 @@ public final class Admin implements AutoCloseable {
                         .childHandler(new ChannelInitializer<SocketChannel>() {
                             @Override
                             protected void initChannel(SocketChannel ch) {
-                                ch.pipeline().addLast(new IdleStateHandler(0, 0, 60), new HttpServerCodec(4096, 8192, 8192),
+                                // Its connections share the process's file descriptors with the game servers: a few
+                                // at a time, and one that sends nothing for 10 s (a half-sent request included) goes.
+                                if (open.incrementAndGet() > MAX_CONNECTIONS) {
+                                    open.decrementAndGet();
+                                    refusedConnections.increment();
+                                    ch.close();
+                                    return;
+                                }
+                                ch.closeFuture().addListener(f -> open.decrementAndGet());
+                                ch.pipeline().addLast(new IdleStateHandler(10, 0, 0), new HttpServerCodec(4096, 8192, 8192),
                                         new HttpObjectAggregator(16 * 1024), handler);
                             }
                         })
@@ -372,7 +387,7 @@ public final class Admin implements AutoCloseable {
         all.sort(Comparator.comparingLong(Connection::id));
         out.put("server", h.server.name()).put("total", all.size()).put("page", page).put("size", size);
         ArrayNode list = out.putArray("connections");
-        int from = Math.min(all.size(), page * size);
+        int from = (int) Math.min(all.size(), (long) page * size);   // a huge page is past the end, never an overflow
         for (Connection c : all.subList(from, Math.min(all.size(), from + size))) {
             var t = c.traffic();
             InetSocketAddress a = c.remoteAddress();

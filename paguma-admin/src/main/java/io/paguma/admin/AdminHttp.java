@@ -163,7 +163,7 @@ final class AdminHttp extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent) ctx.close();   // a minute without a request
+        if (evt instanceof IdleStateEvent) ctx.close();   // 10 s without a byte: idle, or a request that never ends
         else ctx.fireUserEventTriggered(evt);
     }
 

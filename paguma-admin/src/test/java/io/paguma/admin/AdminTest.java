@@ -213,6 +213,12 @@ class AdminTest {
             }
         }
         assertThat(traffic).isEqualTo(sent + 1);
+        // Pages past the end, and numbers that overflow or are not numbers, are empty pages or the defaults: never an error.
+        for (String q : List.of("page=2147483647&size=1000", "page=99999999999&size=-5", "page=-3&size=abc", "size=0")) {
+            HttpResponse<String> r = get(s.admin, "/api/connections?" + q);
+            assertThat(r.statusCode()).as(q).isEqualTo(200);
+            assertThat(json.readTree(r.body()).get("total").asInt()).as(q).isEqualTo(3);
+        }
     }
 
     /** With admin.routerSample 4, about one message in 4 is timed (binomial: 2000 messages, mean 500, sd 19). */
@@ -280,6 +286,39 @@ class AdminTest {
         assertThat(post.statusCode()).isEqualTo(405);
         PagumaConfig open = PagumaConfig.builder().set(new AdminConfig(), AdminConfig.HOST, "0.0.0.0").build();
         assertThatThrownBy(() -> Admin.builder().config(open).build()).isInstanceOf(ConfigException.class).hasMessageContaining("admin.token");
+    }
+
+    /**
+     * Slowloris and a flood on the admin port: at most 64 of its connections stay open, a
+     * half-sent request is closed after 10 s of silence, and the game server's clients and a
+     * well-behaved scrape carry on meanwhile.
+     */
+    @Test
+    void aFloodOfHalfSentRequestsHoldsAtMost64ConnectionsAndTheGameCarriesOn() throws Exception {
+        Setup s = setup("");
+        List<java.net.Socket> slow = new ArrayList<>();
+        try {
+            for (int i = 0; i < 100; i++) {
+                java.net.Socket c = new java.net.Socket("127.0.0.1", s.admin.port());
+                c.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
+                slow.add(c);
+            }
+            // The 36 beyond 64 are closed at once (their reads see the end of the stream).
+            // (Read in-process: the port itself is full until the slow ones go.)
+            await().atMost(Duration.ofSeconds(10)).until(() ->
+                    s.admin.registry().get("paguma.admin.connections.refused").counter().count() >= 36);
+            Client client = Client.builder().config(PagumaConfig.builder().host("127.0.0.1").port(s.server.port()).codec("paguma").build()).build();
+            open.add(() -> client.close().get(10, TimeUnit.SECONDS));
+            client.connect().get(10, TimeUnit.SECONDS);
+            assertThat(client.request(1, "still here").get(10, TimeUnit.SECONDS).text()).isEqualTo("still here");
+            // After 10 s of silence the half-sent requests are closed, and the port serves again.
+            java.net.Socket first = slow.get(0);
+            first.setSoTimeout(20_000);
+            assertThat(first.getInputStream().read()).isEqualTo(-1);
+            assertThat(get(s.admin, "/healthz").statusCode()).isEqualTo(200);
+        } finally {
+            for (java.net.Socket c : slow) c.close();
+        }
     }
 
     @Test
