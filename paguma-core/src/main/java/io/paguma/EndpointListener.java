@@ -95,8 +95,9 @@ public interface EndpointListener {
     /**
      * Of how many routed messages one is timed, on average, when {@link #timesRouters()}: 1 times
      * every message; 32 reads the clock around one message in 32, chosen at random, so that a
-     * histogram costs the hot path almost nothing. Rounded up to a power of two; an endpoint whose
-     * listeners ask for several uses the smallest. Asked once, when the endpoint is built.
+     * histogram costs the hot path almost nothing. Rounded up to a power of two; each listener
+     * hears its own sample, whatever other listeners asked for. Asked when the endpoint is built
+     * and as messages are timed: return a constant.
      */
     default int routerTimingSample() {
         return 1;

@@ -126,8 +126,8 @@ final class MessageHandler implements Dispatcher {
                     : new Route(unknownRouter, unknownInterceptors(request.id()), unknownFailedBefore);
         }
         // The clock is read only when a listener asked for router timings, and then for its sample of the messages.
-        boolean timed = events.timesRouters
-                && (events.timingMask == 0 || (java.util.concurrent.ThreadLocalRandom.current().nextInt() & events.timingMask) == 0);
+        int dice = events.samples ? java.util.concurrent.ThreadLocalRandom.current().nextInt() : 0;
+        boolean timed = events.timesRouters && (dice & events.timingMask) == 0;
         long start = timed ? System.nanoTime() : 0;
         Steps steps = route.interceptors.length == 0 ? null : new Steps(route);
         String step = "preHandle";
@@ -142,10 +142,10 @@ final class MessageHandler implements Dispatcher {
                 step = "postHandle";
                 router.postHandle(request);
             }
-            if (timed) events.routerTimed(request, System.nanoTime() - start);
+            if (timed) events.routerTimed(request, System.nanoTime() - start, dice);
         } catch (Throwable t) {
             // A router that threw is timed too: its time is part of what the route costs.
-            if (timed) events.routerTimed(request, System.nanoTime() - start);
+            if (timed) events.routerTimed(request, System.nanoTime() - start, dice);
             failed(request, route, steps != null ? steps.step() : step, t);
         }
     }

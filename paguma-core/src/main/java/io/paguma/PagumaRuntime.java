@@ -111,6 +111,11 @@ public final class PagumaRuntime implements AutoCloseable {
         events.add(java.util.Objects.requireNonNull(listener, "listener"));
     }
 
+    /** Removes a listener added with {@link #addEventListener}; it hears nothing more from any endpoint. */
+    public void removeEventListener(EndpointListener listener) {
+        events.remove(listener);
+    }
+
     /** Counts of the events of every endpoint that has run on this runtime (always on). */
     public EndpointStats stats() {
         return events.stats();

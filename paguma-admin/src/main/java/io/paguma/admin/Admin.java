@@ -19,8 +19,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.timeout.IdleStateHandler;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.paguma.ConfigException;
 import io.paguma.Connection;
 import io.paguma.EndpointStats;
@@ -82,7 +80,12 @@ public final class Admin implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
     private final io.micrometer.core.instrument.Counter refusedConnections;
     private Channel channel;
-    private ScheduledFuture<?> sampler;
+    private java.util.concurrent.ScheduledFuture<?> sampler;
+    /** The admin's own thread: the sampler and every data request run here, never on an IO thread. */
+    private final java.util.concurrent.ScheduledThreadPoolExecutor worker;
+    /** Data requests waiting for the admin's thread, at most; more get 503. */
+    static final int MAX_QUEUED = 64;
+    private final io.netty.channel.group.ChannelGroup accepted;
     private boolean stopped;
 
     private Admin(Builder b) {
@@ -98,6 +101,13 @@ public final class Admin implements AutoCloseable {
             throw new ConfigException("admin.token", "admin.host is " + host + ", not a loopback address: set admin.token,"
                     + " which every request must then carry (or keep admin.host at 127.0.0.1)");
         }
+        String threadName = "paguma-admin-" + config.name();
+        this.worker = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+            Thread thread = new Thread(r, threadName);
+            thread.setDaemon(true);
+            return thread;
+        });
+        this.accepted = new io.netty.channel.group.DefaultChannelGroup("admin", io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
         this.recorder = new Recorder(registry, section.get(AdminConfig.ROUTES), section.get(AdminConfig.RECENT_ERRORS),
                 section.get(AdminConfig.ROUTER_SAMPLE));
         runtime.addEventListener(recorder);
@@ -128,43 +138,68 @@ public final class Admin implements AutoCloseable {
         return new Builder();
     }
 
-    /** Shows {@code server} on the page and in {@code /metrics} (tag {@code server}, its name); before or after start. */
+    /**
+     * Shows {@code server} on the page and in {@code /metrics} (tag {@code server}, its name);
+     * before or after start. Names must differ: a second server of a watched name is refused
+     * ({@link #unwatch} the first).
+     */
     public Admin watch(Server server) {
         Objects.requireNonNull(server, "server");
-        History h = new History(server);
-        servers.add(h);
-        Tags tags = Tags.of("server", server.name());
-        Gauge.builder("paguma.connections.open", server, s -> s.isRunning() ? safeCount(s) : 0)
-                .description("Open connections").tags(tags).register(registry);
-        counter("paguma.connections.accepted", "Connections accepted", server, tags, s -> s.stats().accepted());
-        counter("paguma.connections.refused", "Connections refused (maxConn, a stopping server, a failed WebSocket upgrade)", server, tags, s -> s.stats().refused());
-        counter("paguma.messages.received", "Messages read", server, tags, s -> s.traffic().messagesIn());
-        counter("paguma.messages.sent", "Messages written", server, tags, s -> s.traffic().messagesOut());
-        FunctionCounter.builder("paguma.received", server, s -> s.traffic().bytesIn()).baseUnit("bytes")
-                .description("Bytes read (frames, before TLS)").tags(tags).register(registry);
-        FunctionCounter.builder("paguma.sent", server, s -> s.traffic().bytesOut()).baseUnit("bytes")
-                .description("Bytes written (frames, before TLS)").tags(tags).register(registry);
-        counter("paguma.frames.rejected", "Malformed or oversized frames (the connection was closed)", server, tags, s -> s.stats().framesRejected());
-        counter("paguma.messages.unknown", "Messages for an id no router handles", server, tags, s -> s.stats().unknownMessages());
-        counter("paguma.router.failures", "Routers that threw (answered as a remote error)", server, tags, s -> s.stats().routerFailures());
-        counter("paguma.idle.closes", "Connections closed by heartbeatMax", server, tags, s -> s.stats().idleCloses());
-        counter("paguma.slow.peer.cuts", "Connections cut for not reading (maxPendingWriteBytes)", server, tags, s -> s.stats().slowPeerCuts());
-        counter("paguma.read.pauses", "Times reading paused (full worker queue or write backpressure)", server, tags, s -> s.stats().readPauses());
-        counter("paguma.request.timeouts", "Requests sent over the server's connections that got no reply in time", server, tags, s -> s.stats().requestTimeouts());
-        counter("paguma.requests.expired", "Requests skipped because their time limit passed while queued", server, tags, s -> s.stats().requestsExpired());
-        rate("paguma.messages.received.per.second", "Messages read per second, over the last minute", h, tags, s -> History.Series.mean(s.messagesIn));
-        rate("paguma.messages.sent.per.second", "Messages written per second, over the last minute", h, tags, s -> History.Series.mean(s.messagesOut));
-        rate("paguma.received.bytes.per.second", "Bytes read per second, over the last minute", h, tags, s -> History.Series.mean(s.bytesIn));
-        rate("paguma.sent.bytes.per.second", "Bytes written per second, over the last minute", h, tags, s -> History.Series.mean(s.bytesOut));
+        synchronized (lock) {
+            for (History h : servers) {
+                if (h.server.name().equals(server.name())) {
+                    throw new IllegalArgumentException("the admin endpoint watches a server named " + server.name()
+                            + " already: give servers different names (config name), or unwatch the first");
+                }
+            }
+            History h = new History(server);
+            Tags tags = Tags.of("server", server.name());
+            List<io.micrometer.core.instrument.Meter> m = h.meters;
+            m.add(Gauge.builder("paguma.connections.open", server, s -> s.isRunning() ? safeCount(s) : 0)
+                    .description("Open connections").tags(tags).register(registry));
+            counter(m, "paguma.connections.accepted", "Connections accepted", server, tags, s -> s.stats().accepted());
+            counter(m, "paguma.connections.refused", "Connections refused (maxConn, a stopping server, a failed WebSocket upgrade)", server, tags, s -> s.stats().refused());
+            counter(m, "paguma.messages.received", "Messages read", server, tags, s -> s.traffic().messagesIn());
+            counter(m, "paguma.messages.sent", "Messages written", server, tags, s -> s.traffic().messagesOut());
+            m.add(FunctionCounter.builder("paguma.received", server, s -> s.traffic().bytesIn()).baseUnit("bytes")
+                    .description("Bytes read (frames, before TLS)").tags(tags).register(registry));
+            m.add(FunctionCounter.builder("paguma.sent", server, s -> s.traffic().bytesOut()).baseUnit("bytes")
+                    .description("Bytes written (frames, before TLS)").tags(tags).register(registry));
+            counter(m, "paguma.frames.rejected", "Malformed or oversized frames (the connection was closed)", server, tags, s -> s.stats().framesRejected());
+            counter(m, "paguma.messages.unknown", "Messages for an id no router handles", server, tags, s -> s.stats().unknownMessages());
+            counter(m, "paguma.router.failures", "Routers that threw (answered as a remote error)", server, tags, s -> s.stats().routerFailures());
+            counter(m, "paguma.idle.closes", "Connections closed by heartbeatMax", server, tags, s -> s.stats().idleCloses());
+            counter(m, "paguma.slow.peer.cuts", "Connections cut for not reading (maxPendingWriteBytes)", server, tags, s -> s.stats().slowPeerCuts());
+            counter(m, "paguma.read.pauses", "Times reading paused (full worker queue or write backpressure)", server, tags, s -> s.stats().readPauses());
+            counter(m, "paguma.request.timeouts", "Requests sent over the server's connections that got no reply in time", server, tags, s -> s.stats().requestTimeouts());
+            counter(m, "paguma.requests.expired", "Requests skipped because their time limit passed while queued", server, tags, s -> s.stats().requestsExpired());
+            rate(m, "paguma.messages.received.per.second", "Messages read per second, over the last minute", h, tags, x -> History.Series.mean(x.messagesIn));
+            rate(m, "paguma.messages.sent.per.second", "Messages written per second, over the last minute", h, tags, x -> History.Series.mean(x.messagesOut));
+            rate(m, "paguma.received.bytes.per.second", "Bytes read per second, over the last minute", h, tags, x -> History.Series.mean(x.bytesIn));
+            rate(m, "paguma.sent.bytes.per.second", "Bytes written per second, over the last minute", h, tags, x -> History.Series.mean(x.bytesOut));
+            servers.add(h);
+        }
         return this;
     }
 
-    private void counter(String name, String description, Server server, Tags tags, ToDoubleFunction<Server> f) {
-        FunctionCounter.builder(name, server, f).description(description).tags(tags).register(registry);
+    /** Stops showing {@code server}: its series leave {@code /metrics}, it leaves the page and {@code /healthz}. */
+    public Admin unwatch(Server server) {
+        synchronized (lock) {
+            for (History h : servers) {
+                if (h.server != server) continue;
+                servers.remove(h);
+                for (io.micrometer.core.instrument.Meter meter : h.meters) registry.remove(meter);
+            }
+        }
+        return this;
     }
 
-    private void rate(String name, String description, History h, Tags tags, ToDoubleFunction<History.Series> f) {
-        Gauge.builder(name, h, x -> f.applyAsDouble(x.series())).description(description).tags(tags).register(registry);
+    private void counter(List<io.micrometer.core.instrument.Meter> m, String name, String description, Server server, Tags tags, ToDoubleFunction<Server> f) {
+        m.add(FunctionCounter.builder(name, server, f).description(description).tags(tags).register(registry));
+    }
+
+    private void rate(List<io.micrometer.core.instrument.Meter> m, String name, String description, History h, Tags tags, ToDoubleFunction<History.Series> f) {
+        m.add(Gauge.builder(name, h, x -> f.applyAsDouble(x.series())).description(description).tags(tags).register(registry));
     }
 
     private static long safeCount(Server s) {
@@ -188,7 +223,7 @@ public final class Admin implements AutoCloseable {
                             @Override
                             protected void initChannel(SocketChannel ch) {
                                 // Its connections share the process's file descriptors with the game servers: a few
-                                // at a time, and one that sends nothing for 10 s (a half-sent request included) goes.
+                                // at a time; AdminHttp closes one that does not send a whole request within 10 s.
                                 if (open.incrementAndGet() > MAX_CONNECTIONS) {
                                     open.decrementAndGet();
                                     refusedConnections.increment();
@@ -196,16 +231,15 @@ public final class Admin implements AutoCloseable {
                                     return;
                                 }
                                 ch.closeFuture().addListener(f -> open.decrementAndGet());
-                                ch.pipeline().addLast(new IdleStateHandler(10, 0, 0), new HttpServerCodec(4096, 8192, 8192),
-                                        new HttpObjectAggregator(16 * 1024), handler);
+                                accepted.add(ch);
+                                ch.pipeline().addLast(new HttpServerCodec(4096, 8192, 8192), new HttpObjectAggregator(16 * 1024), handler);
                             }
                         })
                         .bind(new InetSocketAddress(host, port)).syncUninterruptibly().channel();
             } catch (RuntimeException e) {
                 throw new IllegalStateException("admin endpoint: cannot listen on " + host + ":" + port + " (admin.port): " + e.getMessage(), e);
             }
-            var loop = runtime.ioEventLoops().next();
-            sampler = loop.scheduleAtFixedRate(this::sample, 0, 1, TimeUnit.SECONDS);
+            sampler = worker.scheduleAtFixedRate(this::sample, 0, 1, TimeUnit.SECONDS);
             log.info("admin endpoint on http://{}:{}/ (/metrics, /api/stats, /healthz){}", host, port(),
                     token == null ? "" : ", token required");
             return this;
@@ -219,25 +253,37 @@ public final class Admin implements AutoCloseable {
             for (History h : servers) {
                 h.sample(now, routes);
                 int[] depths = h.server.isRunning() ? h.server.workerQueueDepths() : new int[0];
-                registerWorkerGauges(h.server, depths.length);
+                registerWorkerGauges(h, depths.length);
             }
         } catch (RuntimeException e) {
             log.warn("admin endpoint: sampling failed: {}", e.toString());
         }
     }
 
-    private final java.util.Map<Server, Integer> workerGauges = new java.util.concurrent.ConcurrentHashMap<>();
-
-    private void registerWorkerGauges(Server server, int workers) {
-        int had = workerGauges.getOrDefault(server, 0);
-        for (int i = had; i < workers; i++) {
-            int index = i;
-            Gauge.builder("paguma.worker.queue.depth", server, s -> {
-                int[] d = s.isRunning() ? s.workerQueueDepths() : new int[0];
-                return index < d.length ? d[index] : 0;
-            }).description("Requests and tasks waiting in a worker's queue").tags("server", server.name(), "worker", Integer.toString(i)).register(registry);
+    private void registerWorkerGauges(History h, int workers) {
+        synchronized (lock) {
+            if (!servers.contains(h)) return;
+            Server server = h.server;
+            for (int i = h.workerGauges; i < workers; i++) {
+                int index = i;
+                h.meters.add(Gauge.builder("paguma.worker.queue.depth", server, s -> {
+                    int[] d = s.isRunning() ? s.workerQueueDepths() : new int[0];
+                    return index < d.length ? d[index] : 0;
+                }).description("Requests and tasks waiting in a worker's queue").tags("server", server.name(), "worker", Integer.toString(i)).register(registry));
+            }
+            h.workerGauges = Math.max(h.workerGauges, workers);
         }
-        if (workers > had) workerGauges.put(server, workers);
+    }
+
+    /** Runs {@code work} on the admin's thread; false when {@link #MAX_QUEUED} wait already, or it is closed. */
+    boolean offer(Runnable work) {
+        if (worker.getQueue().size() >= MAX_QUEUED + 1) return false;   // + the sampler's own entry
+        try {
+            worker.execute(work);
+            return true;
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            return false;
+        }
     }
 
     /** The bound port (after start), or the configured one. */
@@ -252,7 +298,10 @@ public final class Admin implements AutoCloseable {
         return registry;
     }
 
-    /** Closes the port and stops sampling; the runtime stays (unless the admin made it). */
+    /**
+     * Closes the port and every admin connection, stops the sampler and the admin's thread, and
+     * stops hearing the runtime's endpoints; the runtime stays (unless the admin made it).
+     */
     @Override
     public void close() {
         Channel c;
@@ -262,7 +311,16 @@ public final class Admin implements AutoCloseable {
             c = channel;
             if (sampler != null) sampler.cancel(false);
         }
+        runtime.removeEventListener(recorder);
         if (c != null) c.close().syncUninterruptibly();
+        accepted.close().syncUninterruptibly();
+        worker.shutdown();
+        try {
+            if (!worker.awaitTermination(5, TimeUnit.SECONDS)) worker.shutdownNow();
+        } catch (InterruptedException e) {
+            worker.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
         gc.close();
         registry.close();
         if (ownRuntime) runtime.close();
@@ -343,21 +401,22 @@ public final class Admin implements AutoCloseable {
                 bi.add(Math.round(series.bytesIn[i]));
                 bo.add(Math.round(series.bytesOut[i]));
             }
-            ArrayNode top = o.putArray("topRoutes");
-            Map<String, double[]> routeRates = h.routeRates();
-            List<Recorder.Route> routes = new ArrayList<>(recorder.routes());
-            routes.sort(Comparator.comparingDouble((Recorder.Route r) -> -routeRates.getOrDefault(r.name, new double[2])[1])
-                    .thenComparing(r -> -r.timer.count()));
-            for (Recorder.Route r : routes.subList(0, Math.min(10, routes.size()))) {
-                var snap = r.timer.takeSnapshot();
-                double[] rr = routeRates.getOrDefault(r.name, new double[2]);
-                // Estimates from the timed sample (exact when admin.routerSample is 1).
-                int k = recorder.sample;
-                top.addObject().put("route", r.name).put("count", r.timer.count() * k).put("lastMinute", (long) rr[0] * k)
-                        .put("perSecond", Math.round(rr[1] * k * 10) / 10.0).put("sampled", k)
-                        .put("meanMicros", Math.round(snap.mean(TimeUnit.MICROSECONDS) * 10) / 10.0)
-                        .put("maxMicros", Math.round(snap.max(TimeUnit.MICROSECONDS) * 10) / 10.0);
-            }
+        }
+        // The routes of every endpoint on the runtime (route series carry no server): their rates from the first watched server's samples.
+        ArrayNode top = out.putArray("topRoutes");
+        Map<String, double[]> routeRates = servers.isEmpty() ? Map.of() : servers.get(0).routeRates();
+        List<Recorder.Route> routes = new ArrayList<>(recorder.routes());
+        routes.sort(Comparator.comparingDouble((Recorder.Route r) -> -routeRates.getOrDefault(r.name, new double[2])[1])
+                .thenComparing(r -> -r.timer.count()));
+        for (Recorder.Route r : routes.subList(0, Math.min(10, routes.size()))) {
+            var snap = r.timer.takeSnapshot();
+            double[] rr = routeRates.getOrDefault(r.name, new double[2]);
+            // Estimates from the timed sample (exact when admin.routerSample is 1).
+            int k = recorder.sample;
+            top.addObject().put("route", r.name).put("count", r.timer.count() * k).put("lastMinute", (long) rr[0] * k)
+                    .put("perSecond", Math.round(rr[1] * k * 10) / 10.0).put("sampled", k)
+                    .put("meanMicros", Math.round(snap.mean(TimeUnit.MICROSECONDS) * 10) / 10.0)
+                    .put("maxMicros", Math.round(snap.max(TimeUnit.MICROSECONDS) * 10) / 10.0);
         }
         ArrayNode errors = out.putArray("recentErrors");
         for (Recorder.Error e : recorder.recentErrors()) {

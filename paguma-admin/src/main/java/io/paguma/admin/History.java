@@ -18,6 +18,10 @@ final class History {
     static final int SIZE = 61;
 
     final Server server;
+    /** Its meters in the registry (removed by unwatch); guarded by the admin's lock. */
+    final List<io.micrometer.core.instrument.Meter> meters = new java.util.ArrayList<>();
+    /** Worker gauges registered so far; guarded by the admin's lock. */
+    int workerGauges;
     private final long[] time = new long[SIZE];
     private final long[] connections = new long[SIZE];
     private final long[] messagesIn = new long[SIZE];

@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  */
 final class Recorder implements EndpointListener {
     /** One error the status page lists. */
-    record Error(long timeMillis, String kind, long connection, String address, String detail) {
+    record Error(long index, long timeMillis, String kind, long connection, String address, String detail) {
     }
 
     /** A message id's series, made on first sight. */
@@ -38,6 +38,15 @@ final class Recorder implements EndpointListener {
         }
     }
 
+    /**
+     * The histograms' buckets: 14, from 10 µs to 10 s (Micrometer's default percentile histogram
+     * has ~70, which for 256 routes made a /metrics of ~2 MB).
+     */
+    private static final Duration[] BUCKETS = {
+            Duration.ofNanos(10_000), Duration.ofNanos(50_000), Duration.ofNanos(100_000), Duration.ofNanos(250_000),
+            Duration.ofNanos(500_000), Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10),
+            Duration.ofMillis(25), Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofSeconds(1), Duration.ofSeconds(10)};
+
     private final MeterRegistry registry;
     private final int maxRoutes;
     private final ConcurrentHashMap<Integer, Route> routes = new ConcurrentHashMap<>();
@@ -45,6 +54,8 @@ final class Recorder implements EndpointListener {
     private static final int DIRECT = 4096;
     private final AtomicReferenceArray<Route> direct = new AtomicReferenceArray<>(DIRECT);
     private volatile Route other;
+    /** Set once admin.routes ids have series: from then on a new id takes "other" without the lock. */
+    private volatile boolean full;
     private final AtomicReferenceArray<Error> errors;
     private final AtomicLong nextError = new AtomicLong();
     private final Counter errorCount;
@@ -97,6 +108,11 @@ final class Recorder implements EndpointListener {
         }
         Route r = routes.get(id);
         if (r != null) return r;
+        if (full) {
+            Route o = other;
+            if (id >= 0 && id < DIRECT) direct.set(id, o);   // bounded: DIRECT slots
+            return o;
+        }
         return newRoute(id);
     }
 
@@ -105,6 +121,7 @@ final class Recorder implements EndpointListener {
         if (r != null) return r;
         if (routes.size() >= maxRoutes) {
             if (other == null) other = make("other");
+            full = true;
             return other;
         }
         r = make(Integer.toUnsignedString(id));
@@ -116,8 +133,7 @@ final class Recorder implements EndpointListener {
     private Route make(String name) {
         Timer t = Timer.builder("paguma.router").description("Time a router took for a message (pre, handle, post), by message id; "
                         + "a random sample of the messages (admin.routerSample: one in " + sample + ")")
-                .tag("route", name).publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofNanos(1000)).maximumExpectedValue(Duration.ofSeconds(10))
+                .tag("route", name).serviceLevelObjectives(BUCKETS)
                 .register(registry);
         return new Route(name, t);
     }
@@ -137,7 +153,8 @@ final class Recorder implements EndpointListener {
         List<Error> out = new ArrayList<>();
         for (long i = end - 1; i >= 0 && i >= end - n; i--) {
             Error e = errors.get((int) (i % n));
-            if (e != null) out.add(e);
+            // A slot claimed but not yet written still holds an older lap's error: skipped.
+            if (e != null && e.index() == i) out.add(e);
         }
         return out;
     }
@@ -151,7 +168,7 @@ final class Recorder implements EndpointListener {
         errorCount.increment();
         String address = a == null ? "" : a.getHostString() + ":" + a.getPort();
         long i = nextError.getAndIncrement();
-        errors.set((int) (i % errors.length()), new Error(System.currentTimeMillis(), kind, connection, address,
+        errors.set((int) (i % errors.length()), new Error(i, System.currentTimeMillis(), kind, connection, address,
                 detail.length() > 300 ? detail.substring(0, 300) + "..." : detail));
     }
 

@@ -56,12 +56,13 @@ class AdminTest {
         return setup(token, 1);
     }
 
-    /** With admin.routerSample {@code sample} (1: every message timed, so the counts are exact). */
-    private Setup setup(String token, int sample) {
+    /** With admin.routerSample {@code sample} (1: every message timed, so the counts are exact), and other runtime listeners. */
+    private Setup setup(String token, int sample, io.paguma.EndpointListener... others) {
         PagumaConfig config = Servers.config().name("game").codec("paguma")
                 .set(new AdminConfig(), AdminConfig.PORT, 0).set(new AdminConfig(), AdminConfig.TOKEN, token)
                 .set(new AdminConfig(), AdminConfig.ROUTER_SAMPLE, sample).build();
         PagumaRuntime runtime = keep(PagumaRuntime.create(config));
+        for (io.paguma.EndpointListener l : others) runtime.addEventListener(l);
         Admin admin = keep(Admin.builder().runtime(runtime).config(config).build());
         Server server = Server.builder().runtime(runtime).config(config)
                 .route(1, r -> r.reply(1, r.data()))
@@ -192,7 +193,7 @@ class AdminTest {
         assertThat(game.get("rates").get("messagesIn").get("lastMinute").asLong()).isPositive();
         assertThat(game.get("series").get("time").size()).isGreaterThanOrEqualTo(1);
         assertThat(game.get("series").get("messagesIn").size()).isEqualTo(game.get("series").get("time").size());
-        JsonNode top = game.get("topRoutes").get(0);
+        JsonNode top = stats.get("topRoutes").get(0);
         assertThat(top.get("route").asText()).isEqualTo("1");
         assertThat(top.get("count").asLong()).isEqualTo(sent);
         assertThat(stats.get("recentErrors").get(0).get("kind").asText()).isEqualTo("router failed");
@@ -224,7 +225,19 @@ class AdminTest {
     /** With admin.routerSample 4, about one message in 4 is timed (binomial: 2000 messages, mean 500, sd 19). */
     @Test
     void routerTimingsAreASampleOfTheMessages() throws Exception {
-        Setup s = setup("", 4);
+        // Another listener on the same runtime times every message: the admin still hears only its own sample.
+        java.util.concurrent.atomic.AtomicLong greedy = new java.util.concurrent.atomic.AtomicLong();
+        Setup s = setup("", 4, new io.paguma.EndpointListener() {
+            @Override
+            public boolean timesRouters() {
+                return true;
+            }
+
+            @Override
+            public void routerTimed(io.paguma.Request request, long nanos) {
+                greedy.incrementAndGet();
+            }
+        });
         Client client = Client.builder().config(PagumaConfig.builder().host("127.0.0.1").port(s.server.port()).codec("paguma").build()).build();
         open.add(() -> client.close().get(10, TimeUnit.SECONDS));
         client.connect().get(10, TimeUnit.SECONDS);
@@ -233,6 +246,7 @@ class AdminTest {
         java.util.concurrent.CompletableFuture.allOf(all.toArray(java.util.concurrent.CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
         JsonNode parsed = parse(get(s.admin, "/metrics").body());
         assertThat(sample(parsed, "paguma_router_seconds_count", Map.of("route", "1"))).isBetween(380.0, 620.0);
+        assertThat(greedy.get()).isEqualTo(2000);
         // Every message is still counted by the server's own counters.
         assertThat(sample(parsed, "paguma_messages_received_total", Map.of("server", "game"))).isEqualTo(2000);
     }
@@ -280,6 +294,14 @@ class AdminTest {
         assertThat(get(s.admin, "/metrics", "Authorization", "Bearer s3cret").statusCode()).isEqualTo(200);
         assertThat(get(s.admin, "/api/stats?token=s3cret").statusCode()).isEqualTo(200);
         assertThat(get(s.admin, "/nope?token=s3cret").statusCode()).isEqualTo(404);
+        // The page's files hold no data: served without the token (a page opened with ?token= loads its scripts).
+        assertThat(get(s.admin, "/status.js").statusCode()).isEqualTo(200);
+        assertThat(get(s.admin, "/").statusCode()).isEqualTo(200);
+        try (java.net.Socket raw = new java.net.Socket("127.0.0.1", s.admin.port())) {
+            raw.getOutputStream().write("GET /api/stats?token=%zz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            raw.setSoTimeout(10_000);
+            assertThat(new String(raw.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1)).startsWith("HTTP/1.1 400");
+        }
         assertThat(get(s.admin, "/../../etc/passwd?token=s3cret").statusCode()).isEqualTo(404);
         HttpResponse<String> post = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.admin.port() + "/metrics?token=s3cret"))
                 .POST(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString());
@@ -311,13 +333,79 @@ class AdminTest {
             open.add(() -> client.close().get(10, TimeUnit.SECONDS));
             client.connect().get(10, TimeUnit.SECONDS);
             assertThat(client.request(1, "still here").get(10, TimeUnit.SECONDS).text()).isEqualTo("still here");
-            // After 10 s of silence the half-sent requests are closed, and the port serves again.
+            // After 10 s the half-sent requests are closed, and the port serves again; so is one that trickles a byte a second.
+            java.net.Socket trickler = new java.net.Socket("127.0.0.1", s.admin.port());
+            slow.add(trickler);
             java.net.Socket first = slow.get(0);
             first.setSoTimeout(20_000);
             assertThat(first.getInputStream().read()).isEqualTo(-1);
+            long t0 = System.nanoTime();
+            boolean cut = false;
+            for (int i = 0; i < 30 && !cut; i++) {
+                try {
+                    trickler.getOutputStream().write('x');
+                    trickler.getOutputStream().flush();
+                    trickler.setSoTimeout(1000);
+                    cut = trickler.getInputStream().read() == -1;
+                } catch (java.net.SocketTimeoutException stillOpen) {
+                    // a second passed: one more byte
+                } catch (IOException reset) {
+                    cut = true;
+                }
+            }
+            assertThat(cut).as("the trickler was cut off").isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(25));
             assertThat(get(s.admin, "/healthz").statusCode()).isEqualTo(200);
         } finally {
             for (java.net.Socket c : slow) c.close();
+        }
+    }
+
+    /** 200 pipelined requests in one write from a client that never reads: one answer, then the connection goes. */
+    @Test
+    void pipelinedRequestsFromAClientThatDoesNotReadGetOneAnswerThenTheConnectionCloses() throws Exception {
+        Setup s = setup("");
+        long directBefore = io.netty.util.internal.PlatformDependent.usedDirectMemory();
+        try (java.net.Socket c = new java.net.Socket("127.0.0.1", s.admin.port())) {
+            c.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".repeat(200).getBytes(StandardCharsets.US_ASCII));
+            c.setSoTimeout(20_000);
+            // One answer at most, then the end: a FIN, or a reset (the server closed with requests left unread).
+            java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+            byte[] buf = new byte[65536];
+            try {
+                for (int n; (n = c.getInputStream().read(buf)) > 0; ) got.write(buf, 0, n);
+            } catch (java.net.SocketException reset) {
+                // the end, too
+            }
+            assertThat(got.toString(StandardCharsets.ISO_8859_1).split("HTTP/1.1 200 OK", -1).length).isLessThanOrEqualTo(2);
+        }
+        long grown = io.netty.util.internal.PlatformDependent.usedDirectMemory() - directBefore;
+        assertThat(grown).as("direct memory kept after the connection went").isLessThan(8L << 20);
+        assertThat(get(s.admin, "/healthz").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aServerIsWatchedOnceByNameAndUnwatchingRemovesItsSeries() throws Exception {
+        Setup s = setup("");
+        assertThatThrownBy(() -> s.admin.watch(s.server)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("game");
+        assertThat(get(s.admin, "/metrics").body()).contains("paguma_connections_open{server=\"game\"}");
+        s.admin.unwatch(s.server);
+        assertThat(get(s.admin, "/metrics").body()).doesNotContain("server=\"game\"");
+        assertThat(json.readTree(get(s.admin, "/api/stats").body()).get("servers").size()).isZero();
+        s.admin.watch(s.server);
+        assertThat(json.readTree(get(s.admin, "/api/stats").body()).get("servers").size()).isEqualTo(1);
+    }
+
+    @Test
+    void closingTheAdminClosesItsConnectionsAndItHearsNoMore() throws Exception {
+        Setup s = setup("");
+        try (java.net.Socket c = new java.net.Socket("127.0.0.1", s.admin.port())) {
+            c.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            c.setSoTimeout(10_000);
+            byte[] buf = new byte[4096];
+            assertThat(c.getInputStream().read(buf)).isPositive();   // the answer; the connection stays (keep-alive)
+            s.admin.close();
+            assertThat(c.getInputStream().read(buf)).isEqualTo(-1);
         }
     }
 

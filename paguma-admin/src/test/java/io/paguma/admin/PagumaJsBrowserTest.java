@@ -52,6 +52,11 @@ class PagumaJsBrowserTest {
                 })
                 .route(5, r -> oneWay.incrementAndGet())
                 .route(6, r -> r.fail(409, "taken: " + r.text()))
+                // The server asks the browser (an even sequence id) and answers with what it said.
+                .route(7, r -> r.connection().request(30, "ask " + r.text()).whenComplete((m, e) -> {
+                    if (e != null) r.fail(500, String.valueOf(e));
+                    else r.reply(7, m.data());
+                }))
                 .build().start();
         admin.watch(server).start();
         browser = new Browser();
@@ -124,6 +129,11 @@ class PagumaJsBrowserTest {
                 try { await c.request(6, 'bob'); out.app = 'no'; } catch (e) { out.app = e.status + ' ' + e.remoteMessage; }
                 const t0 = performance.now();
                 try { await c.request(4, 'x', { timeout: 300 }); out.timeout = 'no'; } catch (e) { out.timeout = e.status; out.waited = performance.now() - t0; }
+                c.on(30, m => c.reply(m, 30, 'pong:' + m.text() + ':' + (m.seq % 2)));
+                out.asked = (await c.request(7, 'me')).text();
+                // After the server's request, the browser's own requests (odd ids) are still its own.
+                const after = await Promise.all([...Array(6).keys()].map(i => c.request(1, 'a' + i)));
+                out.after = after.map(m => m.text()).join(',');
                 c.send(5, 'one way');
                 c.send(5, new Uint8Array([1, 2, 3]));
                 out.sentOpen = c.open;
@@ -131,7 +141,8 @@ class PagumaJsBrowserTest {
                 return out;""", url);
         assertThat(r).containsEntry("echo", "ping").containsEntry("ordered", true).containsEntry("three", "done")
                 .containsEntry("pushes", "push 0,push 1,push 2").containsEntry("failed", "PagumaError 1")
-                .containsEntry("app", "409 taken: bob").containsEntry("sentOpen", true);
+                .containsEntry("app", "409 taken: bob").containsEntry("sentOpen", true)
+                .containsEntry("asked", "pong:ask me:0").containsEntry("after", "a0,a1,a2,a3,a4,a5");
         assertThat(((Number) r.get("timeout")).intValue()).isEqualTo(4);
         assertThat(((Number) r.get("waited")).doubleValue()).isBetween(250.0, 3000.0);
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> oneWay.get() == 2);

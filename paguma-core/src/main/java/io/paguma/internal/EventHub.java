@@ -29,6 +29,8 @@ public final class EventHub {
     public final boolean timesRouters;
     /** A message is timed when a random int and this are 0 (0: every message); from the timing listeners' smallest sample. */
     public final int timingMask;
+    /** Whether some timing listener wants a sample (then each timed message carries a random int for them to pick by). */
+    public final boolean samples;
     private final Set<String> loggedFailures = ConcurrentHashMap.newKeySet();
     /** One counter per {@link Kind}. */
     private final LongAdder[] counts = new LongAdder[Kind.values().length];
@@ -49,6 +51,7 @@ public final class EventHub {
         this.listeners = new CopyOnWriteArrayList<>();
         this.timesRouters = false;
         this.timingMask = 0;
+        this.samples = false;
     }
 
     /** An endpoint's hub, with its own listeners and its runtime's hub (or null). */
@@ -57,22 +60,28 @@ public final class EventHub {
         this.listeners = List.copyOf(own);
         boolean timing = false;
         int sample = Integer.MAX_VALUE;
+        int most = 1;
         List<EndpointListener> all = new java.util.ArrayList<>(own);
         if (parent != null) all.addAll(parent.listeners);
         for (EndpointListener l : all) {
             if (!l.timesRouters()) continue;
             timing = true;
             sample = Math.min(sample, Math.max(1, l.routerTimingSample()));
+            most = Math.max(most, l.routerTimingSample());
         }
+        this.samples = timing && most > 1;
         this.timesRouters = timing;
-        // Rounded up to a power of two (at most 2^30): the mask of a random int's low bits.
-        int n = !timing || sample <= 1 ? 1 : Integer.highestOneBit(Math.min(sample, 1 << 30) - 1) << 1;
-        this.timingMask = n - 1;
+        this.timingMask = timing ? maskOf(sample) : 0;
     }
 
     /** A runtime's listener. */
     public void add(EndpointListener listener) {
         listeners.add(listener);
+    }
+
+    /** Removes a runtime's listener; endpoints built with its router timings stop calling it at once. */
+    public void remove(EndpointListener listener) {
+        listeners.remove(listener);
     }
 
     public EndpointStats stats() {
@@ -138,11 +147,16 @@ public final class EventHub {
         fire(Kind.GAVE_UP, "gaveUp", l -> l.gaveUp(client, attempts, cause));
     }
 
-    /** Only when {@link #timesRouters}; only to the listeners that asked for timings. */
-    public void routerTimed(Request r, long nanos) {
-        // Once per message: no lambda, nothing allocated.
+    /**
+     * Only when {@link #timesRouters} and {@code dice} picked the message ({@code dice & timingMask}
+     * is 0): to each listener that asked for timings, for its own sample (the low bits of the same
+     * random int, its sample's mask), so each hears one message in its own sample whatever the
+     * others asked for.
+     */
+    public void routerTimed(Request r, long nanos, int dice) {
+        // Once per timed message: no lambda, nothing allocated.
         for (EndpointListener l : listeners) {
-            if (!l.timesRouters()) continue;
+            if (!l.timesRouters() || (dice & maskOf(l)) != 0) continue;
             try {
                 l.routerTimed(r, nanos);
             } catch (VirtualMachineError e) {
@@ -154,7 +168,16 @@ public final class EventHub {
                 }
             }
         }
-        if (parent != null) parent.routerTimed(r, nanos);
+        if (parent != null) parent.routerTimed(r, nanos, dice);
+    }
+
+    /** A sample of n as the mask of a random int's low bits: n rounded up to a power of two (at most 2^30), minus 1. */
+    static int maskOf(int sample) {
+        return sample <= 1 ? 0 : (Integer.highestOneBit(Math.min(sample, 1 << 30) - 1) << 1) - 1;
+    }
+
+    private static int maskOf(EndpointListener l) {
+        return maskOf(l.routerTimingSample());
     }
 
     /** Counts {@code kind} (null: not counted), tells the listeners, then the runtime's hub does the same. */

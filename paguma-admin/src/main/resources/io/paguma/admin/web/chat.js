@@ -26,7 +26,8 @@
       var server = (stats.servers || []).filter(function (s) { return s.webSocket && s.running; })[0];
       if (!server) throw new Error("no server here listens on WebSocket (mode websocket or both)");
       var ws = server.webSocket;
-      var url = (ws.secure ? "wss://" : "ws://") + location.hostname + ":" + ws.port + ws.path;
+      var host = location.hostname.indexOf(":") >= 0 ? "[" + location.hostname + "]" : location.hostname;   // IPv6
+      var url = (ws.secure ? "wss://" : "ws://") + host + ":" + ws.port + ws.path;
       document.getElementById("endpoint").textContent = url + " · " + server.codec;
       client = Paguma.connect(url, { codec: server.codec });
       client.on(EVENT, function (m) { line(m.text()); });

@@ -13,6 +13,8 @@
  * ([len u32][b7][flags][status u16][id u32][seq u32][timeout u32?][data], big-endian).
  * A request's reply with a status other than 0 rejects its promise with a PagumaError
  * (status, message); a request without a reply within its timeout rejects with status 4.
+ * Requests carry odd sequence ids (the client's side); a message with an even one is the
+ * server's request: on(id) hears it, with m.seq, and c.reply(m, id, data) answers it.
  */
 (function (root) {
   "use strict";
@@ -133,6 +135,7 @@
     var any = [];
     var closeHandlers = [];
     var pending = new Map();
+    // A client's requests carry odd sequence ids, a server's even ones (docs/PROTOCOL.md, "Requests and replies").
     var nextSeq = 1;
     var defaultTimeout = options.timeout || 10000;
     var readyResolve, readyReject;
@@ -162,16 +165,20 @@
         return;
       }
       messages.forEach(function (m) {
-        if (m.seq !== 0 && pending.has(m.seq)) {
+        if (m.seq % 2 === 1) {
+          // A reply to one of our requests; one that comes after its request gave up is dropped.
           var p = pending.get(m.seq);
+          if (!p) return;
           pending.delete(m.seq);
           clearTimeout(p.timer);
           if (m.status !== 0) p.reject(PagumaError(m.status, m.text()));
           else p.resolve(m);
           return;
         }
-        (handlers[m.id] || []).forEach(function (fn) { fn(m); });
-        any.forEach(function (fn) { fn(m); });
+        // A plain message (seq 0) or the server's request (even seq): to the handlers, one failing not stopping the rest.
+        (handlers[m.id] || []).concat(any).forEach(function (fn) {
+          try { fn(m); } catch (err) { setTimeout(function () { throw err; }); }
+        });
       });
     };
 
@@ -187,16 +194,23 @@
       request: function (id, data, opts) {
         if (!codec.requests) return Promise.reject(new Error("request needs the paguma codec (sequence ids); " + client.codec + " has none"));
         if (closed || ws.readyState !== 1) return Promise.reject(new Error("not connected"));
-        var timeout = (opts && opts.timeout) || defaultTimeout;
+        // At most 2^31 - 1 ms: what setTimeout can wait (about 24 days).
+        var timeout = Math.min(0x7fffffff, (opts && opts.timeout) || defaultTimeout);
         var seq = nextSeq;
-        nextSeq = nextSeq >= 0xffffffff ? 1 : nextSeq + 1;
+        nextSeq = nextSeq >= 0xfffffffd ? 1 : nextSeq + 2;   // odd, wrapping before 2^32
+        var frame;
+        try {
+          frame = codec.encode({ id: id, seq: seq, data: data, timeout: timeout });
+        } catch (err) {
+          return Promise.reject(err);
+        }
         return new Promise(function (resolve, reject) {
           var timer = setTimeout(function () {
             pending.delete(seq);
             reject(PagumaError(4, "no reply to message " + id + " within " + timeout + " ms"));
           }, timeout);
           pending.set(seq, { resolve: resolve, reject: reject, timer: timer });
-          ws.send(codec.encode({ id: id, seq: seq, data: data, timeout: timeout }));
+          ws.send(frame);
         });
       },
       /** Calls fn(message) for every message with this id that is not a reply; returns a function that stops it. */
@@ -205,6 +219,12 @@
         checkId(id);
         (handlers[id] = handlers[id] || []).push(fn);
         return function () { handlers[id] = handlers[id].filter(function (f) { return f !== fn; }); };
+      },
+      /** Answers a server's request (a message with an even seq) heard with on(id). */
+      reply: function (request, id, data) {
+        if (!request.seq || request.seq % 2 !== 0) throw new Error("not a server's request (its seq must be even and not 0)");
+        if (closed || ws.readyState !== 1) throw new Error("not connected");
+        ws.send(codec.encode({ id: id, seq: request.seq, data: data }));
       },
       onclose: function (fn) { closeHandlers.push(fn); },
       close: function () { ws.close(1000); },

@@ -117,7 +117,7 @@
     $("now-connections").textContent = String(s.connections);
     $("now-messages").textContent = human(s.rates.messagesIn.lastSecond) + " in · " + human(s.rates.messagesOut.lastSecond) + " out";
     $("now-bytes").textContent = bytes(s.rates.bytesIn.lastSecond) + "/s in · " + bytes(s.rates.bytesOut.lastSecond) + "/s out";
-    fillRows($("routes").tBodies[0], s.topRoutes.map(function (r) {
+    fillRows($("routes").tBodies[0], (stats.topRoutes || []).map(function (r) {
       return { cells: [r.route, human(r.perSecond), human(r.lastMinute), human(r.count), String(r.meanMicros), String(r.maxMicros)] };
     }));
     var workers = $("workers");
