@@ -174,6 +174,8 @@ public final class PagumaConfig {
             .check(v -> !v.isNegative(), "must be >= 0").doc("The shortest interval between two lines of one repeated warning.");
     private static final ConfigKey<Duration> HEARTBEAT_MAX = ConfigKey.duration("heartbeatMax", Duration.ZERO)
             .check(v -> !v.isNegative(), "must be >= 0 (0s turns it off)").doc("Close a connection after this long without inbound bytes.");
+    private static final ConfigKey<Duration> FRAME_TIMEOUT = ConfigKey.duration("frameTimeout", Duration.ofSeconds(30))
+            .check(v -> !v.isNegative(), "must be >= 0 (0s turns it off)").doc("Close a connection whose frame, once begun, is not whole within this long (slowloris).");
     private static final ConfigKey<Duration> HEARTBEAT_INTERVAL = ConfigKey.duration("heartbeatInterval", Duration.ZERO)
             .check(v -> !v.isNegative(), "must be >= 0 (0s turns it off)").doc("Send a ping after this long without outbound traffic.");
     private static final ConfigKey<Integer> HEARTBEAT_MSG_ID = ConfigKey.unsignedInt("heartbeatMsgId", 99999)
@@ -222,7 +224,7 @@ public final class PagumaConfig {
             WORKER_POOL_SIZE, MAX_WORKER_TASK_LEN, WORKER_MODE, CODEC, TRANSPORT, BOSS_THREADS, IO_THREADS, TCP_NO_DELAY,
             KEEP_ALIVE, KEEP_ALIVE_PERIOD, SO_BACKLOG, WRITE_BUFFER_HIGH_WATER_MARK, WRITE_BUFFER_LOW_WATER_MARK,
             MAX_PENDING_WRITE_BYTES, OUTBOUND_POLICY, STOP_GRACE_PERIOD, CLOSE_LINGER, SERVER_FULL_MSG_ID, SERVER_FULL_MESSAGE, WARN_INTERVAL,
-            HEARTBEAT_MAX, HEARTBEAT_INTERVAL, HEARTBEAT_MSG_ID, HEARTBEAT_REPLY, REQUEST_TIMEOUT, MAX_PENDING_REQUESTS,
+            HEARTBEAT_MAX, FRAME_TIMEOUT, HEARTBEAT_INTERVAL, HEARTBEAT_MSG_ID, HEARTBEAT_REPLY, REQUEST_TIMEOUT, MAX_PENDING_REQUESTS,
             TLS, TLS_CERT, TLS_KEY, TLS_TRUST, TLS_PROVIDER, CONNECT_TIMEOUT, RECONNECT, RECONNECT_BASE, RECONNECT_MAX_DELAY,
             RECONNECT_ATTEMPTS, RECONNECT_JITTER, DEAD_LINK_TIMEOUTS, OFFLINE_QUEUE_SIZE)) {
     };
@@ -267,6 +269,7 @@ public final class PagumaConfig {
     private final String tlsCert;
     private final String tlsKey;
     private final String tlsTrust;
+    private final Duration frameTimeout;
     private final TlsProvider tlsProvider;
     private final Duration connectTimeout;
     private final boolean reconnect;
@@ -330,6 +333,7 @@ public final class PagumaConfig {
         this.tlsCert = root.get(TLS_CERT);
         this.tlsKey = root.get(TLS_KEY);
         this.tlsTrust = root.get(TLS_TRUST);
+        this.frameTimeout = root.get(FRAME_TIMEOUT);
         this.tlsProvider = root.get(TLS_PROVIDER);
         this.connectTimeout = root.get(CONNECT_TIMEOUT);
         this.reconnect = root.get(RECONNECT);
@@ -525,6 +529,13 @@ public final class PagumaConfig {
     /** The most requests one connection may have waiting for replies; one more fails at once. */
     public int maxPendingRequests() { return maxPendingRequests; }
 
+    /**
+     * How long a frame may take from its first byte to its last before the connection is closed
+     * as malformed (a peer that trickles a frame a byte at a time, slowloris); {@code 0} is off.
+     * Time while the connection's reading is paused on our side does not count.
+     */
+    public Duration frameTimeout() { return frameTimeout; }
+
     /** Whether connections use TLS (B3). */
     public boolean tls() { return tls; }
 
@@ -640,6 +651,7 @@ public final class PagumaConfig {
         public Builder tlsCert(String tlsCert) { return put(TLS_CERT, tlsCert); }
         public Builder tlsKey(String tlsKey) { return put(TLS_KEY, tlsKey); }
         public Builder tlsTrust(String tlsTrust) { return put(TLS_TRUST, tlsTrust); }
+        public Builder frameTimeout(Duration frameTimeout) { return put(FRAME_TIMEOUT, frameTimeout); }
         public Builder tlsProvider(TlsProvider provider) { return put(TLS_PROVIDER, provider); }
         public Builder connectTimeout(Duration connectTimeout) { return put(CONNECT_TIMEOUT, connectTimeout); }
         public Builder reconnect(boolean reconnect) { return put(RECONNECT, reconnect); }

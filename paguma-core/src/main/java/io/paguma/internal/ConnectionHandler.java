@@ -68,6 +68,10 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
     private int decoded;
     /** The idle timer (T1, B1), when heartbeatMax or heartbeatInterval is set: its task is an {@link IdleWatch}. */
     private ScheduledFuture<?> idleTimer;
+    /** When the frame now incomplete in the cumulation began (nanoTime), 0 when none is; IO thread only. */
+    private long frameStartedNanos;
+    /** The frameTimeout check, while a frame is incomplete. */
+    private ScheduledFuture<?> frameTimer;
     /** Something was read since the idle timer last looked. */
     boolean readSinceTick;
     /**
@@ -317,10 +321,13 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
 
     /** Decodes and dispatches whole frames until the buffer runs short or the worker is full. */
     private void decode() {
+        int before = decoded;
+        boolean incomplete = false;
         try {
             while (!paused && cumulation != null && connection.channel().isActive()) {
                 Message message = context.codec.decode(cumulation, context.config.maxPacketSize());
                 if (message == null) {
+                    incomplete = true;
                     // Over WebSocket every message arrives whole: bytes left over can never complete.
                     if (upgrade && cumulation.isReadable()) {
                         throw new FrameException("a WebSocket message ended inside a frame ("
@@ -358,6 +365,7 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
                 turnEnd.wakeLater(connection.worker);
             }
         }
+        watchIncompleteFrame(incomplete && cumulation != null && cumulation.isReadable(), decoded > before);
         if (cumulation == null) return;
         if (!cumulation.isReadable()) {
             cumulation.release();
@@ -367,6 +375,43 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
             partialReads = 0;
             cumulation.discardSomeReadBytes();
         }
+    }
+
+    /**
+     * frameTimeout: a frame that began must be whole within it. {@code incomplete}: the cumulation
+     * now ends inside a frame; {@code progressed}: whole frames came out of this read (then the
+     * incomplete one is a new frame, begun now).
+     */
+    private void watchIncompleteFrame(boolean incomplete, boolean progressed) {
+        long timeout = context.frameTimeoutNanos;
+        if (timeout == 0) return;
+        if (!incomplete) {
+            frameStartedNanos = 0;
+            return;
+        }
+        if (frameStartedNanos == 0 || progressed) frameStartedNanos = System.nanoTime();
+        if (frameTimer == null) {
+            frameTimer = connection.channel().eventLoop().schedule(this::checkIncompleteFrame, timeout, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** The frameTimeout timer: closes the connection if its frame is still not whole, else waits for the rest of the time. */
+    private void checkIncompleteFrame() {
+        frameTimer = null;
+        if (frameStartedNanos == 0 || connection == null || !connection.isOpen() || draining) return;
+        long now = System.nanoTime();
+        if (paused) {
+            // Our side stopped reading: the rest of the frame may be waiting in the socket. Not the peer's delay.
+            frameStartedNanos = now;
+        }
+        long left = context.frameTimeoutNanos - (now - frameStartedNanos);
+        if (left > 0) {
+            frameTimer = connection.channel().eventLoop().schedule(this::checkIncompleteFrame, left, TimeUnit.NANOSECONDS);
+            return;
+        }
+        closeForBadInput("a frame begun " + TimeUnit.NANOSECONDS.toMillis(now - frameStartedNanos) + " ms ago is still not whole ("
+                + (cumulation == null ? 0 : cumulation.readableBytes()) + " bytes of it came; frameTimeout "
+                + TimeUnit.NANOSECONDS.toMillis(context.frameTimeoutNanos) + " ms): too slow, or a slowloris");
     }
 
     /** On the IO thread, after requests went to the worker: queue a mark behind them unless one is on its way. */
@@ -606,6 +651,10 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
         releaseCumulation();
         cancelIdleTimer();
         cancelUpgradeTimer();
+        if (frameTimer != null) {
+            frameTimer.cancel(false);
+            frameTimer = null;
+        }
         stalled = null;
         ChannelConnection c = connection;
         if (c == null) {

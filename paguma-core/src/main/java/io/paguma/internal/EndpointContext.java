@@ -50,6 +50,8 @@ public final class EndpointContext {
     /** Messages with {@code heartbeatMsgId} are heartbeats, not routed (see the constructor). */
     final boolean heartbeatUnrouted;
     final long heartbeatMaxNanos;
+    /** frameTimeout in nanoseconds, 0: off. */
+    final long frameTimeoutNanos;
     final long heartbeatIntervalNanos;
     /** How often the idle timer looks at a connection; 0 when neither heartbeat setting is on. */
     final long idleTickNanos;
@@ -111,6 +113,7 @@ public final class EndpointContext {
         this.heartbeatUnrouted = handler.router(config.heartbeatMsgId()) == null
                 && (configured || !handler.hasUnknownRouter());
         this.heartbeatMaxNanos = config.heartbeatMax().toNanos();
+        this.frameTimeoutNanos = config.frameTimeout().toNanos();
         this.heartbeatIntervalNanos = config.heartbeatInterval().toNanos();
         long shortest = Math.min(heartbeatMaxNanos > 0 ? heartbeatMaxNanos : Long.MAX_VALUE,
                 heartbeatIntervalNanos > 0 ? heartbeatIntervalNanos : Long.MAX_VALUE);
