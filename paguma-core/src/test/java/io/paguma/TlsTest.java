@@ -178,6 +178,29 @@ class TlsTest {
         }
     }
 
+    /** A TLS client on a plaintext port: its ClientHello is a malformed frame; closed with one line, the handshake fails at once. */
+    @ParameterizedTest
+    @EnumSource(value = PagumaConfig.TlsProvider.class, names = {"JDK", "OPENSSL"})
+    void aTlsClientOnAPlaintextPortIsRefusedCleanly(PagumaConfig.TlsProvider provider) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(provider == PagumaConfig.TlsProvider.JDK || io.netty.handler.ssl.OpenSsl.isAvailable());
+        Server plain = Server.builder().config(Servers.config().build()).route(1, r -> r.reply(1, r.data())).build().start();
+        Client tls = Client.builder().config(PagumaConfig.builder().host("127.0.0.1").port(plain.port()).reconnect(false)
+                .tls(true).tlsTrust(pem("cert.pem")).tlsProvider(provider).build()).build();
+        try (io.paguma.testing.LogCapture logs = io.paguma.testing.LogCapture.start();
+             FrameSocket honest = FrameSocket.connect(plain.port())) {
+            long t0 = System.nanoTime();
+            assertThatThrownBy(() -> tls.connect().get(10, TimeUnit.SECONDS)).isInstanceOf(java.util.concurrent.ExecutionException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+            await().atMost(Duration.ofSeconds(10)).until(() -> plain.stats().framesRejected() == 1);
+            assertThat(logs.at("WARN", "closed")).hasSize(1);
+            honest.send(1, "still fine");
+            assertThat(honest.read().text()).isEqualTo("still fine");
+        } finally {
+            tls.close().get(10, TimeUnit.SECONDS);
+            plain.stop();
+        }
+    }
+
     @Test
     void aTlsServerWithoutACertificateFailsToStartNamingTheKey() {
         assertThatThrownBy(() -> Server.builder().config(Servers.config().tls(true).build()).build().start())
