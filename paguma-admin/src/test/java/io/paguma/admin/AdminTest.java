@@ -132,18 +132,20 @@ class AdminTest {
         }
         // Sent after the 50: its reply proves they were all counted; it fails on the server (a router failure).
         assertThatThrownBy(() -> client.request(2, "boom").get(10, TimeUnit.SECONDS)).hasMessageContaining("router failed");
-        long bytesOut = client.connection().traffic().bytesOut();
-        long bytesIn = client.connection().traffic().bytesIn();
-
         HttpResponse<String> r = get(s.admin, "/metrics");
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("content-type").orElse("")).startsWith("text/plain; version=0.0.4");
-        JsonNode parsed = parse(r.body());
         Map<String, String> game = Map.of("server", "game");
-        assertThat(sample(parsed, "paguma_messages_received_total", game)).isEqualTo(n + 1);
-        assertThat(sample(parsed, "paguma_messages_sent_total", game)).isEqualTo(n + 1);
-        assertThat(sample(parsed, "paguma_received_bytes_total", game)).isEqualTo(bytesOut);
-        assertThat(sample(parsed, "paguma_sent_bytes_total", game)).isEqualTo(bytesIn);
+        // Each side counts a read once its frames were handed on (a reply may complete its future
+        // first): the counts settle a moment after the last reply, to exactly the traffic.
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            JsonNode now = parse(get(s.admin, "/metrics").body());
+            assertThat(sample(now, "paguma_messages_received_total", game)).isEqualTo(n + 1);
+            assertThat(sample(now, "paguma_messages_sent_total", game)).isEqualTo(n + 1);
+            assertThat(sample(now, "paguma_received_bytes_total", game)).isEqualTo(client.connection().traffic().bytesOut());
+            assertThat(sample(now, "paguma_sent_bytes_total", game)).isEqualTo(client.connection().traffic().bytesIn());
+        });
+        JsonNode parsed = parse(get(s.admin, "/metrics").body());
         assertThat(sample(parsed, "paguma_connections_accepted_total", game)).isEqualTo(1);
         assertThat(sample(parsed, "paguma_connections_open", game)).isEqualTo(1);
         assertThat(sample(parsed, "paguma_router_failures_total", game)).isEqualTo(1);
@@ -184,6 +186,9 @@ class AdminTest {
             sent++;
         }
         clients.get(0).request(2, "boom").handle((m, e) -> null).get(10, TimeUnit.SECONDS);
+        int total = sent + 1;
+        // The server counts a read once its frames were handed on: settled a moment after the last reply.
+        await().atMost(Duration.ofSeconds(10)).until(() -> s.server.traffic().messagesIn() == total);
         JsonNode stats = json.readTree(get(s.admin, "/api/stats").body());
         JsonNode game = stats.get("servers").get(0);
         assertThat(game.get("name").asText()).isEqualTo("game");
@@ -247,8 +252,9 @@ class AdminTest {
         JsonNode parsed = parse(get(s.admin, "/metrics").body());
         assertThat(sample(parsed, "paguma_router_seconds_count", Map.of("route", "1"))).isBetween(380.0, 620.0);
         assertThat(greedy.get()).isEqualTo(2000);
-        // Every message is still counted by the server's own counters.
-        assertThat(sample(parsed, "paguma_messages_received_total", Map.of("server", "game"))).isEqualTo(2000);
+        // Every message is still counted by the server's own counters (settled a moment after the last reply).
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+                sample(parse(get(s.admin, "/metrics").body()), "paguma_messages_received_total", Map.of("server", "game"))).isEqualTo(2000));
     }
 
     /** A peer that sends and never reads: the server stops reading it (write backpressure), counted by cause. */
@@ -417,7 +423,8 @@ class AdminTest {
         open.add(() -> client.close().get(10, TimeUnit.SECONDS));
         client.connect().get(10, TimeUnit.SECONDS);
         client.request(1, "only a").get(10, TimeUnit.SECONDS);
-        assertThat(sample(parse(get(a.admin, "/metrics").body()), "paguma_messages_received_total", Map.of("server", "game"))).isEqualTo(1);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+                sample(parse(get(a.admin, "/metrics").body()), "paguma_messages_received_total", Map.of("server", "game"))).isEqualTo(1));
         assertThat(sample(parse(get(b.admin, "/metrics").body()), "paguma_messages_received_total", Map.of("server", "game"))).isZero();
         assertThat(sample(parse(get(b.admin, "/metrics").body()), "paguma_router_seconds_count", Map.of("route", "1"), true)).isZero();
     }
