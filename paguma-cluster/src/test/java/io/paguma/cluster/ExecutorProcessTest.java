@@ -58,6 +58,8 @@ class ExecutorProcessTest {
                 List<TaskStatus> seen = new CopyOnWriteArrayList<>();
                 h.onChange(seen::add);
                 assertThat(out.readLine()).isEqualTo("RUNNING " + h.id());
+                // b said RUNNING on its stdout; its report of it reaches the publisher through the registry a moment later.
+                await().atMost(Duration.ofSeconds(10)).until(() -> seen.stream().anyMatch(st -> st.state() == TaskState.RUNNING));
                 long killed = System.nanoTime();
                 b.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
                 AtomicInteger runsOnC = new AtomicInteger();
