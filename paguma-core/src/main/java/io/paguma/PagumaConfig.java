@@ -160,6 +160,9 @@ public final class PagumaConfig {
             .check(v -> v > 0, "must be > 0").doc("Below this many bytes waiting, a paused connection reads again.");
     private static final ConfigKey<Integer> MAX_PENDING_WRITE_BYTES = ConfigKey.integer("maxPendingWriteBytes", 4 * 1024 * 1024)
             .doc("Above this many bytes waiting to be written, the connection is reset.");
+    private static final ConfigKey<Duration> SLOW_PEER_TIMEOUT = ConfigKey.duration("slowPeerTimeout", Duration.ofSeconds(60))
+            .check(v -> !v.isNegative(), "must be >= 0 (0s turns it off)")
+            .doc("Cut off a peer that leaves more than writeBufferHighWaterMark unread for this long.");
     private static final ConfigKey<OutboundPolicy> OUTBOUND_POLICY = ConfigKey.enumOf("outboundPolicy", OutboundPolicy.class,
             OutboundPolicy.CLOSE).doc("close, drop or wait: what a send does while the peer does not keep up.");
     private static final ConfigKey<Duration> STOP_GRACE_PERIOD = ConfigKey.duration("stopGracePeriod", Duration.ofSeconds(10))
@@ -223,7 +226,7 @@ public final class PagumaConfig {
             WS_ORIGINS, WS_HANDSHAKE_TIMEOUT, MAX_CONN, MAX_PACKET_SIZE,
             WORKER_POOL_SIZE, MAX_WORKER_TASK_LEN, WORKER_MODE, CODEC, TRANSPORT, BOSS_THREADS, IO_THREADS, TCP_NO_DELAY,
             KEEP_ALIVE, KEEP_ALIVE_PERIOD, SO_BACKLOG, WRITE_BUFFER_HIGH_WATER_MARK, WRITE_BUFFER_LOW_WATER_MARK,
-            MAX_PENDING_WRITE_BYTES, OUTBOUND_POLICY, STOP_GRACE_PERIOD, CLOSE_LINGER, SERVER_FULL_MSG_ID, SERVER_FULL_MESSAGE, WARN_INTERVAL,
+            MAX_PENDING_WRITE_BYTES, SLOW_PEER_TIMEOUT, OUTBOUND_POLICY, STOP_GRACE_PERIOD, CLOSE_LINGER, SERVER_FULL_MSG_ID, SERVER_FULL_MESSAGE, WARN_INTERVAL,
             HEARTBEAT_MAX, FRAME_TIMEOUT, HEARTBEAT_INTERVAL, HEARTBEAT_MSG_ID, HEARTBEAT_REPLY, REQUEST_TIMEOUT, MAX_PENDING_REQUESTS,
             TLS, TLS_CERT, TLS_KEY, TLS_TRUST, TLS_PROVIDER, CONNECT_TIMEOUT, RECONNECT, RECONNECT_BASE, RECONNECT_MAX_DELAY,
             RECONNECT_ATTEMPTS, RECONNECT_JITTER, DEAD_LINK_TIMEOUTS, OFFLINE_QUEUE_SIZE)) {
@@ -270,6 +273,7 @@ public final class PagumaConfig {
     private final String tlsKey;
     private final String tlsTrust;
     private final Duration frameTimeout;
+    private final Duration slowPeerTimeout;
     private final TlsProvider tlsProvider;
     private final Duration connectTimeout;
     private final boolean reconnect;
@@ -334,6 +338,7 @@ public final class PagumaConfig {
         this.tlsKey = root.get(TLS_KEY);
         this.tlsTrust = root.get(TLS_TRUST);
         this.frameTimeout = root.get(FRAME_TIMEOUT);
+        this.slowPeerTimeout = root.get(SLOW_PEER_TIMEOUT);
         this.tlsProvider = root.get(TLS_PROVIDER);
         this.connectTimeout = root.get(CONNECT_TIMEOUT);
         this.reconnect = root.get(RECONNECT);
@@ -536,6 +541,12 @@ public final class PagumaConfig {
      */
     public Duration frameTimeout() { return frameTimeout; }
 
+    /**
+     * How long a peer may leave more than {@code writeBufferHighWaterMark} bytes unread (its
+     * connection's reading paused all the while) before it is cut off; {@code 0} is off.
+     */
+    public Duration slowPeerTimeout() { return slowPeerTimeout; }
+
     /** Whether connections use TLS (B3). */
     public boolean tls() { return tls; }
 
@@ -652,6 +663,7 @@ public final class PagumaConfig {
         public Builder tlsKey(String tlsKey) { return put(TLS_KEY, tlsKey); }
         public Builder tlsTrust(String tlsTrust) { return put(TLS_TRUST, tlsTrust); }
         public Builder frameTimeout(Duration frameTimeout) { return put(FRAME_TIMEOUT, frameTimeout); }
+        public Builder slowPeerTimeout(Duration slowPeerTimeout) { return put(SLOW_PEER_TIMEOUT, slowPeerTimeout); }
         public Builder tlsProvider(TlsProvider provider) { return put(TLS_PROVIDER, provider); }
         public Builder connectTimeout(Duration connectTimeout) { return put(CONNECT_TIMEOUT, connectTimeout); }
         public Builder reconnect(boolean reconnect) { return put(RECONNECT, reconnect); }

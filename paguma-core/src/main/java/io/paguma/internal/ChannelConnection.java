@@ -438,6 +438,19 @@ public final class ChannelConnection implements Connection {
     }
 
     /** The peer does not read and more than {@code maxPendingWriteBytes} wait for it: it is cut off. */
+    /** On the IO thread: slowPeerTimeout passed with more than the high water mark unread by the peer. */
+    void cutSlowPeer(long timeoutMillis) {
+        if (closing) return;
+        io.netty.channel.ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
+        long pendingBytes = out == null ? 0 : out.totalPendingWriteBytes();
+        closing = true;
+        context.errorLog.warn(this + " closed: the peer left " + pendingBytes + " bytes unread for " + timeoutMillis
+                + " ms (slowPeerTimeout; reading it was paused meanwhile)", null);
+        handler.discardInput();
+        GracefulClose.reset(channel);
+        context.events.slowPeerCut(this, pendingBytes);
+    }
+
     void closeForSlowPeer(long pendingBytes, PendingSend send) {
         String reason = pendingBytes + " bytes waiting to be written exceed maxPendingWriteBytes "
                 + context.config.maxPendingWriteBytes() + " (the peer is not reading; set paguma.maxPendingWriteBytes to raise it)";

@@ -651,6 +651,7 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
         releaseCumulation();
         cancelIdleTimer();
         cancelUpgradeTimer();
+        cancelSlowPeerTimer();
         if (frameTimer != null) {
             frameTimer.cancel(false);
             frameTimer = null;

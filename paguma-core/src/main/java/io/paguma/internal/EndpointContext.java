@@ -52,6 +52,8 @@ public final class EndpointContext {
     final long heartbeatMaxNanos;
     /** frameTimeout in nanoseconds, 0: off. */
     final long frameTimeoutNanos;
+    /** slowPeerTimeout in nanoseconds, 0: off. */
+    final long slowPeerTimeoutNanos;
     final long heartbeatIntervalNanos;
     /** How often the idle timer looks at a connection; 0 when neither heartbeat setting is on. */
     final long idleTickNanos;
@@ -114,6 +116,7 @@ public final class EndpointContext {
                 && (configured || !handler.hasUnknownRouter());
         this.heartbeatMaxNanos = config.heartbeatMax().toNanos();
         this.frameTimeoutNanos = config.frameTimeout().toNanos();
+        this.slowPeerTimeoutNanos = config.slowPeerTimeout().toNanos();
         this.heartbeatIntervalNanos = config.heartbeatInterval().toNanos();
         long shortest = Math.min(heartbeatMaxNanos > 0 ? heartbeatMaxNanos : Long.MAX_VALUE,
                 heartbeatIntervalNanos > 0 ? heartbeatIntervalNanos : Long.MAX_VALUE);

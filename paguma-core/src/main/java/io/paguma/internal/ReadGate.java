@@ -42,10 +42,37 @@ abstract class ReadGate extends ChannelInboundHandlerAdapter {
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         writeBlocked = !ctx.channel().isWritable();
         if (connection() != null) {
+            watchSlowPeer(ctx);
             updateAutoRead();
             connection().writabilityChanged();
         }
         ctx.fireChannelWritabilityChanged();
+    }
+
+    /** slowPeerTimeout: the timer runs while the peer leaves more than the high water mark unread. */
+    private io.netty.util.concurrent.ScheduledFuture<?> slowPeerTimer;
+
+    private void watchSlowPeer(ChannelHandlerContext ctx) {
+        long timeout = context().slowPeerTimeoutNanos;
+        if (timeout == 0) return;
+        if (writeBlocked && slowPeerTimer == null) {
+            slowPeerTimer = ctx.executor().schedule(() -> {
+                slowPeerTimer = null;
+                ChannelConnection c = connection();
+                if (c != null && writeBlocked && ctx.channel().isActive() && !ctx.channel().isWritable()) {
+                    c.cutSlowPeer(java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(timeout));
+                }
+            }, timeout, java.util.concurrent.TimeUnit.NANOSECONDS);
+        } else if (!writeBlocked) {
+            cancelSlowPeerTimer();
+        }
+    }
+
+    final void cancelSlowPeerTimer() {
+        if (slowPeerTimer != null) {
+            slowPeerTimer.cancel(false);
+            slowPeerTimer = null;
+        }
     }
 
     /** Reads while closing (to discard), otherwise only when neither the worker nor the peer holds us back. */
