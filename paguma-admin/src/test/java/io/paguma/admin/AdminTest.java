@@ -19,7 +19,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -436,9 +435,5 @@ class AdminTest {
             if (zeroIfAbsent) return 0;
             throw absent;
         }
-    }
-
-    static String read(Path p) throws IOException {
-        return Files.readString(p);
     }
 }

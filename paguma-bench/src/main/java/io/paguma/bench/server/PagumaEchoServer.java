@@ -10,8 +10,7 @@ public final class PagumaEchoServer implements BenchTarget {
     private final Server server;
     private final io.paguma.PagumaRuntime runtime;
     private final io.paguma.admin.Admin admin;
-    private final Thread scraper;
-    private volatile boolean closing;
+    private final java.util.concurrent.ScheduledExecutorService scraper;
 
     public PagumaEchoServer(PagumaConfig config) {
         this(config, false);
@@ -45,20 +44,19 @@ public final class PagumaEchoServer implements BenchTarget {
             admin.watch(server).start();
             java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
             java.net.URI metrics = java.net.URI.create("http://127.0.0.1:" + admin.port() + "/metrics");
-            scraper = new Thread(() -> {
-                while (!closing) {
-                    try {
-                        http.send(java.net.http.HttpRequest.newBuilder(metrics).build(), java.net.http.HttpResponse.BodyHandlers.discarding());
-                        Thread.sleep(1000);
-                    } catch (InterruptedException e) {
-                        return;
-                    } catch (java.io.IOException e) {
-                        // stopping
-                    }
+            // A fetch of /metrics a second, as a Prometheus scraping every second would.
+            scraper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "bench-scraper");
+                t.setDaemon(true);
+                return t;
+            });
+            scraper.scheduleWithFixedDelay(() -> {
+                try {
+                    http.send(java.net.http.HttpRequest.newBuilder(metrics).build(), java.net.http.HttpResponse.BodyHandlers.discarding());
+                } catch (java.io.IOException | InterruptedException stopping) {
+                    // the admin endpoint is closing
                 }
-            }, "bench-scraper");
-            scraper.setDaemon(true);
-            scraper.start();
+            }, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
         } else {
             scraper = null;
         }
@@ -83,8 +81,7 @@ public final class PagumaEchoServer implements BenchTarget {
 
     @Override
     public void close() {
-        closing = true;
-        if (scraper != null) scraper.interrupt();
+        if (scraper != null) scraper.shutdownNow();
         server.stop();
         if (admin != null) admin.close();
         if (runtime != null) runtime.close();
