@@ -209,6 +209,8 @@ public final class Client {
                         }
                     });
             transport.applyKeepAlive(bootstrap, config);
+            if (config.soRcvbuf() > 0) bootstrap.option(ChannelOption.SO_RCVBUF, config.soRcvbuf());
+            if (config.soSndbuf() > 0) bootstrap.option(ChannelOption.SO_SNDBUF, config.soSndbuf());
             // Requests queued before connect() get their timers now.
             for (Queued q : offline) {
                 if (q.timeout != null) {

@@ -24,6 +24,34 @@ public interface EndpointListener {
     default void refused(InetSocketAddress peer, String reason) {
     }
 
+    /** The flood limits (all off by default, see docs/CONFIG.md). */
+    enum Limit {
+        /** {@code maxConn}: a connection was refused (also a {@link #refused} event). */
+        MAX_CONN,
+        /** {@code maxConnPerIp}: a connection was refused, at once (also a {@link #refused} event). */
+        MAX_CONN_PER_IP,
+        /** {@code acceptRate}: accepting paused until the next connection is allowed; connections wait in the backlog. */
+        ACCEPT_RATE,
+        /** {@code maxMessageRate}: a connection's reading was held back until it is under the rate again. */
+        MESSAGE_RATE
+    }
+
+    /**
+     * A flood limit acted. {@code peer} is the address concerned ({@code null} for
+     * {@link Limit#ACCEPT_RATE}, which concerns the listener); {@code connection} is the connection
+     * held back by {@link Limit#MESSAGE_RATE}, else {@code null} (a refused socket never became a
+     * connection). Counted per kind in {@link EndpointStats}.
+     */
+    default void limitReached(Limit limit, InetSocketAddress peer, Connection connection) {
+    }
+
+    /**
+     * A server's authenticator refused the connection, or it did not authenticate within
+     * {@code authTimeout}; the connection is being closed.
+     */
+    default void authenticationFailed(Connection connection, String reason) {
+    }
+
     /** A frame was too long or malformed; its connection is being closed. */
     default void frameRejected(Connection connection, String reason) {
     }
@@ -51,7 +79,9 @@ public interface EndpointListener {
         /** More than the write-buffer high water mark waits for the peer to read (outbound backpressure). */
         PEER_NOT_READING,
         /** The application asked for it ({@link Connection#pauseReading()}): what it was given waits to be handled. */
-        APPLICATION
+        APPLICATION,
+        /** The peer sends faster than {@code maxMessageRate}: reading goes on once it is under the rate again. */
+        MESSAGE_RATE
     }
 
     /**

@@ -133,6 +133,24 @@ public final class PagumaConfig {
             .doc("How long a new connection may take to complete its WebSocket upgrade.");
     private static final ConfigKey<Integer> MAX_CONN = ConfigKey.integer("maxConn", 12000)
             .check(v -> v > 0, "must be > 0").scope(ConfigKey.Scope.SERVER).doc("The most connections open at once.");
+    private static final ConfigKey<Integer> MAX_CONN_PER_IP = ConfigKey.integer("maxConnPerIp", 0)
+            .check(v -> v >= 0, "must be >= 0 (0: no limit)").scope(ConfigKey.Scope.SERVER)
+            .doc("The most connections open at once from one IP address; 0: no limit.");
+    private static final ConfigKey<Integer> ACCEPT_RATE = ConfigKey.integer("acceptRate", 0)
+            .check(v -> v >= 0, "must be >= 0 (0: no limit)").scope(ConfigKey.Scope.SERVER)
+            .doc("The most connections accepted per second; more wait in the listen backlog. 0: no limit.");
+    private static final ConfigKey<Integer> MAX_MESSAGE_RATE = ConfigKey.integer("maxMessageRate", 0)
+            .check(v -> v >= 0, "must be >= 0 (0: no limit)")
+            .doc("The most messages read per second from one connection; faster peers are read more slowly. 0: no limit.");
+    private static final ConfigKey<Duration> AUTH_TIMEOUT = ConfigKey.duration("authTimeout", Duration.ofSeconds(10))
+            .check(v -> !v.isNegative(), "must be >= 0 (0s turns it off)").scope(ConfigKey.Scope.SERVER)
+            .doc("With an authenticator: close a connection not authenticated within this long.");
+    private static final ConfigKey<Integer> SO_RCVBUF = ConfigKey.integer("soRcvbuf", 0)
+            .check(v -> v >= 0, "must be >= 0 (0: the system's default)")
+            .doc("The kernel's receive buffer per connection (SO_RCVBUF), bytes; 0: the system's default.");
+    private static final ConfigKey<Integer> SO_SNDBUF = ConfigKey.integer("soSndbuf", 0)
+            .check(v -> v >= 0, "must be >= 0 (0: the system's default)")
+            .doc("The kernel's send buffer per connection (SO_SNDBUF), bytes; 0: the system's default.");
     private static final ConfigKey<Integer> MAX_PACKET_SIZE = ConfigKey.integer("maxPacketSize", 4096)
             .check(v -> v > 0, "must be > 0").doc("The largest payload a frame may announce, in bytes.");
     private static final ConfigKey<Integer> WORKER_POOL_SIZE = ConfigKey.integer("workerPoolSize", CORES)
@@ -223,9 +241,9 @@ public final class PagumaConfig {
      * file, as {@code PAGUMA_<KEY>} and as {@code paguma.<key>}.
      */
     public static final ConfigSection ROOT = new ConfigSection("", List.of(NAME, HOST, PORT, MODE, WS_PORT, WS_PATH,
-            WS_ORIGINS, WS_HANDSHAKE_TIMEOUT, MAX_CONN, MAX_PACKET_SIZE,
+            WS_ORIGINS, WS_HANDSHAKE_TIMEOUT, MAX_CONN, MAX_CONN_PER_IP, ACCEPT_RATE, MAX_MESSAGE_RATE, AUTH_TIMEOUT, MAX_PACKET_SIZE,
             WORKER_POOL_SIZE, MAX_WORKER_TASK_LEN, WORKER_MODE, CODEC, TRANSPORT, BOSS_THREADS, IO_THREADS, TCP_NO_DELAY,
-            KEEP_ALIVE, KEEP_ALIVE_PERIOD, SO_BACKLOG, WRITE_BUFFER_HIGH_WATER_MARK, WRITE_BUFFER_LOW_WATER_MARK,
+            KEEP_ALIVE, KEEP_ALIVE_PERIOD, SO_BACKLOG, SO_RCVBUF, SO_SNDBUF, WRITE_BUFFER_HIGH_WATER_MARK, WRITE_BUFFER_LOW_WATER_MARK,
             MAX_PENDING_WRITE_BYTES, SLOW_PEER_TIMEOUT, OUTBOUND_POLICY, STOP_GRACE_PERIOD, CLOSE_LINGER, SERVER_FULL_MSG_ID, SERVER_FULL_MESSAGE, WARN_INTERVAL,
             HEARTBEAT_MAX, FRAME_TIMEOUT, HEARTBEAT_INTERVAL, HEARTBEAT_MSG_ID, HEARTBEAT_REPLY, REQUEST_TIMEOUT, MAX_PENDING_REQUESTS,
             TLS, TLS_CERT, TLS_KEY, TLS_TRUST, TLS_PROVIDER, CONNECT_TIMEOUT, RECONNECT, RECONNECT_BASE, RECONNECT_MAX_DELAY,
@@ -241,6 +259,12 @@ public final class PagumaConfig {
     private final List<String> wsOrigins;
     private final Duration wsHandshakeTimeout;
     private final int maxConn;
+    private final int maxConnPerIp;
+    private final int acceptRate;
+    private final int maxMessageRate;
+    private final Duration authTimeout;
+    private final int soRcvbuf;
+    private final int soSndbuf;
     private final int maxPacketSize;
     private final int workerPoolSize;
     private final int maxWorkerTaskLen;
@@ -306,6 +330,12 @@ public final class PagumaConfig {
         this.wsOrigins = List.copyOf(origins);
         this.wsHandshakeTimeout = root.get(WS_HANDSHAKE_TIMEOUT);
         this.maxConn = root.get(MAX_CONN);
+        this.maxConnPerIp = root.get(MAX_CONN_PER_IP);
+        this.acceptRate = root.get(ACCEPT_RATE);
+        this.maxMessageRate = root.get(MAX_MESSAGE_RATE);
+        this.authTimeout = root.get(AUTH_TIMEOUT);
+        this.soRcvbuf = root.get(SO_RCVBUF);
+        this.soSndbuf = root.get(SO_SNDBUF);
         this.maxPacketSize = root.get(MAX_PACKET_SIZE);
         this.workerPoolSize = root.get(WORKER_POOL_SIZE);
         this.maxWorkerTaskLen = root.get(MAX_WORKER_TASK_LEN);
@@ -448,6 +478,24 @@ public final class PagumaConfig {
 
     /** The most connections open at once; one more is refused. */
     public int maxConn() { return maxConn; }
+
+    /** The most connections open at once from one IP address (server); 0: no limit. */
+    public int maxConnPerIp() { return maxConnPerIp; }
+
+    /** The most connections a server accepts per second (the rest wait in the backlog); 0: no limit. */
+    public int acceptRate() { return acceptRate; }
+
+    /** The most messages read per second from one connection (reading slows down above it); 0: no limit. */
+    public int maxMessageRate() { return maxMessageRate; }
+
+    /** How long a connection has to pass a server's authenticator; zero: no deadline. */
+    public Duration authTimeout() { return authTimeout; }
+
+    /** SO_RCVBUF for each connection, bytes; 0: the system's default. */
+    public int soRcvbuf() { return soRcvbuf; }
+
+    /** SO_SNDBUF for each connection, bytes; 0: the system's default. */
+    public int soSndbuf() { return soSndbuf; }
 
     /** The largest payload a frame may announce, in bytes. */
     public int maxPacketSize() { return maxPacketSize; }
@@ -664,6 +712,12 @@ public final class PagumaConfig {
         public Builder tlsTrust(String tlsTrust) { return put(TLS_TRUST, tlsTrust); }
         public Builder frameTimeout(Duration frameTimeout) { return put(FRAME_TIMEOUT, frameTimeout); }
         public Builder slowPeerTimeout(Duration slowPeerTimeout) { return put(SLOW_PEER_TIMEOUT, slowPeerTimeout); }
+        public Builder maxConnPerIp(int maxConnPerIp) { return put(MAX_CONN_PER_IP, maxConnPerIp); }
+        public Builder acceptRate(int acceptRate) { return put(ACCEPT_RATE, acceptRate); }
+        public Builder maxMessageRate(int maxMessageRate) { return put(MAX_MESSAGE_RATE, maxMessageRate); }
+        public Builder authTimeout(Duration authTimeout) { return put(AUTH_TIMEOUT, authTimeout); }
+        public Builder soRcvbuf(int soRcvbuf) { return put(SO_RCVBUF, soRcvbuf); }
+        public Builder soSndbuf(int soSndbuf) { return put(SO_SNDBUF, soSndbuf); }
         public Builder tlsProvider(TlsProvider provider) { return put(TLS_PROVIDER, provider); }
         public Builder connectTimeout(Duration connectTimeout) { return put(CONNECT_TIMEOUT, connectTimeout); }
         public Builder reconnect(boolean reconnect) { return put(RECONNECT, reconnect); }

@@ -72,6 +72,9 @@ public final class Server {
     private volatile Channel serverChannel;
     private volatile Channel wsChannel;
     private final WebSocketAuth webSocketAuth;
+    private final Authenticator authenticator;
+    /** acceptRate: the listeners' shared limit, or null. */
+    private io.netty.channel.ChannelHandler acceptRate;
     private String transportName;
     private Thread shutdownHook;
 
@@ -87,6 +90,7 @@ public final class Server {
         this.onConnStop = b.onConnStop;
         this.runtime = b.runtime;
         this.webSocketAuth = b.webSocketAuth;
+        this.authenticator = b.authenticator;
         this.routersOnIoThreads = b.routersOnIoThreads;
     }
 
@@ -109,6 +113,8 @@ public final class Server {
             Transports.Choice transport = threads.transport();
             context = new EndpointContext(threads, events, false, config, codec, messageHandler, onConnStart, onConnStop, ssl,
                     null, null, routersOnIoThreads);
+            context.authenticator(authenticator);
+            acceptRate = config.acceptRate() > 0 ? context.acceptRateLimit() : null;
             bossGroup = threads.boss();
             ioGroup = threads.io();
             PagumaConfig.Mode mode = config.mode();
@@ -167,6 +173,12 @@ public final class Server {
                     }
                 });
         transport.applyKeepAlive(b, config);
+        if (config.soRcvbuf() > 0) {
+            // On the listener too: an accepted socket's window scale is agreed before accept() returns.
+            b.option(ChannelOption.SO_RCVBUF, config.soRcvbuf()).childOption(ChannelOption.SO_RCVBUF, config.soRcvbuf());
+        }
+        if (config.soSndbuf() > 0) b.childOption(ChannelOption.SO_SNDBUF, config.soSndbuf());
+        if (acceptRate != null) b.handler(acceptRate);
         Channel listener = b.bind(config.host(), port).syncUninterruptibly().channel();
         // Behind Netty's acceptor, which pauses accepting for a second after a failed accept.
         listener.pipeline().addLast("accept-errors", ctx.acceptErrors(listener));
@@ -455,8 +467,19 @@ public final class Server {
     /** Collects routes, hooks and config; {@link #build()} checks them and makes the server. */
     public static final class Builder extends EndpointBuilder<Builder> {
         private WebSocketAuth webSocketAuth;
+        private Authenticator authenticator;
 
         private Builder() {
+        }
+
+        /**
+         * Gates every connection on its first message (see {@link Authenticator}): nothing it sends
+         * is routed before the authenticator has admitted it, and it is closed if that does not
+         * happen within {@code authTimeout}.
+         */
+        public Builder authenticator(Authenticator authenticator) {
+            this.authenticator = java.util.Objects.requireNonNull(authenticator, "authenticator");
+            return this;
         }
 
         /**

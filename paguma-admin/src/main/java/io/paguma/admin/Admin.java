@@ -173,6 +173,10 @@ public final class Admin implements AutoCloseable {
             counter(m, "paguma.read.pauses", "Times reading paused (full worker queue or write backpressure)", server, tags, s -> s.stats().readPauses());
             counter(m, "paguma.request.timeouts", "Requests sent over the server's connections that got no reply in time", server, tags, s -> s.stats().requestTimeouts());
             counter(m, "paguma.requests.expired", "Requests skipped because their time limit passed while queued", server, tags, s -> s.stats().requestsExpired());
+            counter(m, "paguma.refused.per.ip", "Connections refused by maxConnPerIp", server, tags, s -> s.stats().perIpRefusals());
+            counter(m, "paguma.accept.rate.pauses", "Times acceptRate paused accepting", server, tags, s -> s.stats().acceptRatePauses());
+            counter(m, "paguma.message.rate.limits", "Times maxMessageRate held a connection's reading back", server, tags, s -> s.stats().messageRateLimits());
+            counter(m, "paguma.authentication.failures", "Connections closed by the authenticator or authTimeout", server, tags, s -> s.stats().authFailures());
             rate(m, "paguma.messages.received.per.second", "Messages read per second, over the last minute", h, tags, x -> History.Series.mean(x.messagesIn));
             rate(m, "paguma.messages.sent.per.second", "Messages written per second, over the last minute", h, tags, x -> History.Series.mean(x.messagesOut));
             rate(m, "paguma.received.bytes.per.second", "Bytes read per second, over the last minute", h, tags, x -> History.Series.mean(x.bytesIn));
@@ -387,7 +391,9 @@ public final class Admin implements AutoCloseable {
                     .put("framesRejected", st.framesRejected()).put("unknownMessages", st.unknownMessages())
                     .put("routerFailures", st.routerFailures()).put("idleCloses", st.idleCloses())
                     .put("slowPeerCuts", st.slowPeerCuts()).put("readPauses", st.readPauses())
-                    .put("requestTimeouts", st.requestTimeouts()).put("requestsExpired", st.requestsExpired());
+                    .put("requestTimeouts", st.requestTimeouts()).put("requestsExpired", st.requestsExpired())
+                    .put("perIpRefusals", st.perIpRefusals()).put("acceptRatePauses", st.acceptRatePauses())
+                    .put("messageRateLimits", st.messageRateLimits()).put("authFailures", st.authFailures());
             ArrayNode queues = o.putArray("workerQueues");
             for (int d : s.isRunning() ? s.workerQueueDepths() : new int[0]) queues.add(d);
             ObjectNode se = o.putObject("series");

@@ -76,7 +76,7 @@ final class Recorder implements EndpointListener {
                 .register(registry);
         for (PauseCause c : PauseCause.values()) {
             pauses[c.ordinal()] = Counter.builder("paguma.backpressure.pauses")
-                    .description("Times reading a connection paused, by cause: worker_full (inbound), peer_not_reading (write backpressure), application")
+                    .description("Times reading a connection paused, by cause: worker_full (inbound), peer_not_reading (write backpressure), application, message_rate (maxMessageRate)")
                     .tag("cause", c.name().toLowerCase(java.util.Locale.ROOT)).register(registry);
         }
     }

@@ -40,6 +40,14 @@ public final class ChannelConnection implements Connection {
     private static final AtomicIntegerFieldUpdater<ChannelConnection> PENDING_COUNT =
             AtomicIntegerFieldUpdater.newUpdater(ChannelConnection.class, "pendingCount");
     /** The traffic counters are written by the IO thread only and read from anywhere: opaque access, no fence. */
+    private static final AtomicIntegerFieldUpdater<ChannelConnection> ADMISSION =
+            AtomicIntegerFieldUpdater.newUpdater(ChannelConnection.class, "admission");
+    /** {@link #admission}: its messages are routed (the state without an authenticator). */
+    static final int ADMITTED = 0;
+    /** {@link #admission}: its next message goes to the server's authenticator first. */
+    static final int AUTHENTICATING = 1;
+    /** {@link #admission}: refused (authenticator, authTimeout or a throwing onConnStart): nothing it sends is routed. */
+    static final int REFUSED = 2;
     private static final VarHandle BYTES_IN;
     private static final VarHandle BYTES_OUT;
     private static final VarHandle MESSAGES_IN;
@@ -83,6 +91,8 @@ public final class ChannelConnection implements Connection {
     volatile boolean closed;
     /** Set on the IO thread by the first close. */
     boolean closing;
+    /** Whether its messages are routed: {@link #ADMITTED}, {@link #AUTHENTICATING} or {@link #REFUSED}. */
+    volatile int admission;
     /** The last sequence id given to a request; advances by 2 (odd on a client, even on a server). */
     private volatile int lastSeq;
     /**
@@ -121,6 +131,17 @@ public final class ChannelConnection implements Connection {
         this.sends = new SendQueue(this, WebSockets.isWebSocket(channel));
         this.lastSeq = firstSeq();
         if (context.config.outboundPolicy() == PagumaConfig.OutboundPolicy.WAIT) this.pacing = new Pacing();
+        if (context.authenticator != null) this.admission = AUTHENTICATING;
+    }
+
+    /** Moves admission from {@code expected} to {@code next}; false if another thread moved it first. */
+    boolean admission(int expected, int next) {
+        return ADMISSION.compareAndSet(this, expected, next);
+    }
+
+    /** From now on nothing it sends is routed. */
+    void refuseMessages() {
+        admission = REFUSED;
     }
 
     EndpointContext context() {

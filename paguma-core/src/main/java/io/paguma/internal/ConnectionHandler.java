@@ -44,6 +44,14 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
     private final boolean upgrade;
     /** A maxConn place was taken for this channel (and is given back when it closes). */
     private boolean reserved;
+    /** maxConnPerIp: the address whose count this channel holds (given back when it closes), or null. */
+    private java.net.InetAddress reservedIp;
+    /** The authTimeout timer, while the connection is not authenticated. */
+    private ScheduledFuture<?> authTimer;
+    /** maxMessageRate: messages that may still be decoded before the clock is read again. */
+    private long rateTokens;
+    /** maxMessageRate: the time (nanoTime) up to which tokens were added. */
+    private long rateFilledTo;
     private ScheduledFuture<?> upgradeTimer;
     /** WebSocket: the upgrade was refused in HTTP; what the peer still sends is discarded. */
     private boolean upgradeRefused;
@@ -138,6 +146,23 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
             return false;
         }
         reserved = true;
+        int perIp = context.config.maxConnPerIp();
+        if (perIp > 0 && !context.clientSide) {
+            InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
+            java.net.InetAddress ip = remote.getAddress();
+            if (!context.manager.tryReserveIp(ip, perIp)) {
+                reserved = false;
+                context.manager.releaseReservation();
+                // A flood: refused at once, with a reset, so the refusals cost no file descriptor for long.
+                String why = "maxConnPerIp " + perIp + " reached for " + ip.getHostAddress();
+                context.refuseLog.warn("refused connection from " + ChannelConnection.format(remote) + ": " + why, null);
+                context.events.refused(remote, why);
+                context.events.limitReached(io.paguma.EndpointListener.Limit.MAX_CONN_PER_IP, remote, null);
+                GracefulClose.reset(ctx.channel());
+                return false;
+            }
+            reservedIp = ip;
+        }
         return true;
     }
 
@@ -163,10 +188,25 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
         context.events.accepted(connection);
         context.log.debug("{} opened", connection);
         idleTimer = IdleWatch.start(this, ctx);
+        if (context.authenticator != null && context.authTimeoutNanos > 0) {
+            ChannelConnection authenticating = connection;
+            authTimer = ctx.executor().schedule(() -> context.authTimedOut(authenticating),
+                    context.authTimeoutNanos, TimeUnit.NANOSECONDS);
+        }
+        if (context.nanosPerMessage != 0) {
+            rateTokens = context.config.maxMessageRate();
+            rateFilledTo = System.nanoTime();
+        }
         ChannelConnection c = connection;
         runInOrder(() -> {
             try {
-                context.runHook(context.onConnStart, c, "onConnStart");
+                // A server's connection whose onConnStart throws is refused: none of its messages is routed.
+                if (!context.runHook(context.onConnStart, c, "onConnStart", context.clientSide ? "" : "; connection refused")
+                        && !context.clientSide) {
+                    c.refuseMessages();
+                    context.events.refused(c.remoteAddress(), "onConnStart threw");
+                    c.close();
+                }
                 // A client publishes the connection (and sends what waited offline) after the hook's own sends.
                 context.opened(c);
             } finally {
@@ -227,6 +267,7 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
                 : "maxConn " + context.manager.max() + " reached (set paguma.maxConn to raise it)";
         context.refuseLog.warn("refused connection from " + ChannelConnection.format(remote) + ": " + why, null);
         context.events.refused(remote, why);
+        context.events.limitReached(io.paguma.EndpointListener.Limit.MAX_CONN, remote, null);
         if (upgrade) {
             // Not a WebSocket yet: the peer (a browser, say) is told in HTTP.
             WebSockets.refuse(ctx.channel(), context, 503, "Service Unavailable");
@@ -324,7 +365,12 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
         int before = decoded;
         boolean incomplete = false;
         try {
-            while (!paused && cumulation != null && connection.channel().isActive()) {
+            while (!paused && !rateLimited && cumulation != null && connection.channel().isActive()) {
+                if (context.nanosPerMessage != 0 && --rateTokens < 0 && !refillRate()) {
+                    rateTokens = 0;
+                    holdForRate();
+                    break;
+                }
                 Message message = context.codec.decode(cumulation, context.config.maxPacketSize());
                 if (message == null) {
                     incomplete = true;
@@ -414,6 +460,51 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
                 + TimeUnit.NANOSECONDS.toMillis(context.frameTimeoutNanos) + " ms): too slow, or a slowloris");
     }
 
+    /**
+     * maxMessageRate, a token bucket read lazily: tokens earned since {@link #rateFilledTo} are added
+     * (at most one second's worth is kept), and one is taken for the message about to be decoded.
+     * False if none is left.
+     */
+    private boolean refillRate() {
+        long now = System.nanoTime();
+        long per = context.nanosPerMessage;
+        long earned = (now - rateFilledTo) / per;
+        if (earned <= 0) return false;
+        // rateTokens is -1 here: the token of the message about to be decoded is already taken.
+        long tokens = rateTokens + earned;
+        long burst = context.config.maxMessageRate();
+        if (tokens >= burst - 1) {
+            rateTokens = burst - 1;
+            rateFilledTo = now;
+        } else {
+            rateTokens = tokens;
+            rateFilledTo += earned * per;
+        }
+        return true;
+    }
+
+    /** maxMessageRate reached: reading waits until the next message is allowed. */
+    private void holdForRate() {
+        rateLimited = true;
+        long wait = Math.max(TimeUnit.MILLISECONDS.toNanos(1), rateFilledTo + context.nanosPerMessage - System.nanoTime());
+        updateAutoRead();
+        context.limitLog.warn(connection + " sends faster than maxMessageRate " + context.config.maxMessageRate()
+                + "/s: its reading is held back", null);
+        context.events.limitReached(io.paguma.EndpointListener.Limit.MESSAGE_RATE, connection.remoteAddress(), connection);
+        connection.channel().eventLoop().schedule(this::rateResumed, wait, TimeUnit.NANOSECONDS);
+    }
+
+    /** The next message is allowed: decoding goes on with what is buffered, then reading. */
+    private void rateResumed() {
+        rateLimited = false;
+        if (connection == null || !connection.isOpen() || draining) return;
+        if (!paused) {
+            decode();
+            countDecoded();
+        }
+        updateAutoRead();
+    }
+
     /** On the IO thread, after requests went to the worker: queue a mark behind them unless one is on its way. */
     private void markHandOver() {
         if (marksRun == marksQueued) {
@@ -454,7 +545,7 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
     private void dispatch(Request request) {
         Worker worker = connection.worker;
         if (worker == null) {
-            context.handler.handle(request);
+            context.route(request);
         } else if (draining) {
             // The server is stopping: what was read is handed over whatever the bound, then reading ends.
             unmarked = true;
@@ -507,6 +598,7 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
             dispatch(held);
         }
         paused = false;
+        rateLimited = false;
         decode();
         countDecoded();
     }
@@ -650,6 +742,14 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
         countLeftover();
         releaseCumulation();
         cancelIdleTimer();
+        if (reservedIp != null) {
+            context.manager.releaseIp(reservedIp);
+            reservedIp = null;
+        }
+        if (authTimer != null) {
+            authTimer.cancel(false);
+            authTimer = null;
+        }
         cancelUpgradeTimer();
         cancelSlowPeerTimer();
         if (frameTimer != null) {

@@ -17,6 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class DefaultConnectionManager implements ConnectionManager {
     private final ConcurrentHashMap<Long, ChannelConnection> connections = new ConcurrentHashMap<>();
     private final AtomicInteger reserved = new AtomicInteger();
+    /** maxConnPerIp: open sockets per remote address (only while the limit is set). */
+    private final ConcurrentHashMap<java.net.InetAddress, Integer> perIp = new ConcurrentHashMap<>();
     /** Closed connections still listed because their onConnStop has not run yet. */
     private final AtomicInteger closing = new AtomicInteger();
     private final int max;
@@ -39,6 +41,23 @@ public final class DefaultConnectionManager implements ConnectionManager {
             if (n >= max) return false;
             if (reserved.compareAndSet(n, n + 1)) return true;
         }
+    }
+
+    /** maxConnPerIp: takes one of {@code ip}'s {@code limit} places, or returns false if none is left. */
+    boolean tryReserveIp(java.net.InetAddress ip, int limit) {
+        boolean[] taken = {false};
+        perIp.compute(ip, (k, n) -> {
+            int open = n == null ? 0 : n;
+            if (open >= limit) return n;
+            taken[0] = true;
+            return open + 1;
+        });
+        return taken[0];
+    }
+
+    /** Gives back a place {@link #tryReserveIp} took; the entry goes when its count reaches 0. */
+    void releaseIp(java.net.InetAddress ip) {
+        perIp.computeIfPresent(ip, (k, n) -> n <= 1 ? null : n - 1);
     }
 
     /** Whether more than {@code maxConn} closed connections wait for their onConnStop. */

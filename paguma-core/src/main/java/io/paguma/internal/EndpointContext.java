@@ -6,6 +6,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.paguma.Codec;
 import io.paguma.Connection;
 import io.paguma.PagumaConfig;
+import io.paguma.Request;
 import io.paguma.Traffic;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +39,14 @@ public final class EndpointContext {
     final FrameEncoder encoder;
     final RateLimitedLog frameLog;
     final RateLimitedLog refuseLog;
+    /** Authentication failures, and flood limits acting on open connections. */
+    final RateLimitedLog authLog;
+    final RateLimitedLog limitLog;
+    /** The server's authenticator, or null (set before it listens). */
+    io.paguma.Authenticator authenticator;
+    final long authTimeoutNanos;
+    /** maxMessageRate: nanoseconds per message, 0 when off. */
+    final long nanosPerMessage;
     final RateLimitedLog errorLog;
     final RateLimitedLog idleLog;
     final RateLimitedLog replyLog;
@@ -106,6 +115,10 @@ public final class EndpointContext {
         ScheduledExecutorService summaries = threads.scheduler();
         this.frameLog = new RateLimitedLog(log, config.warnInterval(), summaries);
         this.refuseLog = new RateLimitedLog(log, config.warnInterval(), summaries);
+        this.authLog = new RateLimitedLog(log, config.warnInterval(), summaries);
+        this.limitLog = new RateLimitedLog(log, config.warnInterval(), summaries);
+        this.authTimeoutNanos = config.authTimeout().toNanos();
+        this.nanosPerMessage = config.maxMessageRate() == 0 ? 0 : Math.max(1, TimeUnit.SECONDS.toNanos(1) / config.maxMessageRate());
         this.errorLog = new RateLimitedLog(log, config.warnInterval(), summaries);
         this.idleLog = new RateLimitedLog(log, config.warnInterval(), summaries);
         this.replyLog = new RateLimitedLog(log, config.warnInterval(), summaries);
@@ -210,6 +223,11 @@ public final class EndpointContext {
         };
     }
 
+    /** acceptRate: a stage for the server's listeners, shared by them. */
+    public io.netty.channel.ChannelHandler acceptRateLimit() {
+        return new AcceptRate(this, config.acceptRate());
+    }
+
     /** The totals of every connection so far, open and closed. */
     public Traffic traffic() {
         return traffic.snapshot();
@@ -297,10 +315,16 @@ public final class EndpointContext {
      * in the same task are skipped, except where they are in a {@code finally} (those of
      * {@code onConnStop}, which release the connection).
      */
-    void runHook(Consumer<Connection> hook, ChannelConnection c, String name) {
-        if (hook == null) return;
+    boolean runHook(Consumer<Connection> hook, ChannelConnection c, String name) {
+        return runHook(hook, c, name, "");
+    }
+
+    /** {@link #runHook(Consumer, ChannelConnection, String)}, with {@code consequence} added to the line when it throws; false if it threw. */
+    boolean runHook(Consumer<Connection> hook, ChannelConnection c, String name, String consequence) {
+        if (hook == null) return true;
         try {
             hook.accept(c);
+            return true;
         } catch (VirtualMachineError e) {
             Failures.error(log, c + ": " + name + " hook threw: " + Failures.describe(e), e);
             try {
@@ -310,10 +334,64 @@ public final class EndpointContext {
             }
             throw e;
         } catch (Error e) {
-            Failures.error(log, c + ": " + name + " hook threw: " + Failures.describe(e), e);
+            Failures.error(log, c + ": " + name + " hook threw: " + Failures.describe(e) + consequence, e);
         } catch (Throwable t) {
-            Failures.warn(log, c + ": " + name + " hook threw: " + Failures.describe(t), t);
+            Failures.warn(log, c + ": " + name + " hook threw: " + Failures.describe(t) + consequence, t);
         }
+        return false;
+    }
+
+    /**
+     * Where a connection's requests run (its worker, or its IO thread): through the authenticator
+     * while the connection is not admitted yet, then to its router. Nothing of a refused connection
+     * is routed.
+     */
+    void route(Request request) {
+        ChannelConnection c = (ChannelConnection) request.connection();
+        if (c.admission != ChannelConnection.ADMITTED && !authenticate(request, c)) return;
+        handler.handle(request);
+    }
+
+    private boolean authenticate(Request request, ChannelConnection c) {
+        if (c.admission == ChannelConnection.REFUSED) return false;
+        boolean admitted = false;
+        Throwable failure = null;
+        try {
+            admitted = authenticator.authenticate(request);
+        } catch (VirtualMachineError e) {
+            c.refuseMessages();
+            Failures.error(log, c + ": the authenticator threw: " + Failures.describe(e) + "; closed", e);
+            c.close();
+            throw e;
+        } catch (Throwable t) {
+            failure = t;
+        }
+        if (admitted) {
+            // authTimeout may have refused it meanwhile: then it stays refused.
+            return c.admission(ChannelConnection.AUTHENTICATING, ChannelConnection.ADMITTED);
+        }
+        if (!c.admission(ChannelConnection.AUTHENTICATING, ChannelConnection.REFUSED)) return false;
+        String why = failure == null ? "refused by the authenticator"
+                : "the authenticator threw " + Failures.describe(failure);
+        authLog.warn(c + ": " + why + " (its first message, id " + Integer.toUnsignedString(request.id())
+                + ", " + request.message().length() + " bytes); closed", null);
+        events.authenticationFailed(c, why);
+        c.close();
+        return false;
+    }
+
+    /** The authTimeout timer of a connection (IO thread): closes it unless it was admitted meanwhile. */
+    void authTimedOut(ChannelConnection c) {
+        if (!c.isOpen() || !c.admission(ChannelConnection.AUTHENTICATING, ChannelConnection.REFUSED)) return;
+        String why = "not authenticated within " + TimeUnit.NANOSECONDS.toMillis(authTimeoutNanos) + " ms (authTimeout)";
+        authLog.warn(c + ": " + why + "; closed", null);
+        events.authenticationFailed(c, why);
+        c.close();
+    }
+
+    /** Set once, before the server listens (a server with an authenticator). */
+    public void authenticator(io.paguma.Authenticator authenticator) {
+        this.authenticator = authenticator;
     }
 
     /** How many tasks wait in each worker's queue now; empty when routers run on the IO threads. */

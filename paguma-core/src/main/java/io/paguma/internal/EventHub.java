@@ -38,7 +38,8 @@ public final class EventHub {
     /** The counted events, in the order of {@link EndpointStats}'s fields. */
     private enum Kind {
         ACCEPTED, REFUSED, FRAME_REJECTED, UNKNOWN_MESSAGE, ROUTER_FAILED, IDLE_CLOSED, SLOW_PEER_CUT,
-        READING_PAUSED, REQUEST_TIMED_OUT, RECONNECTING, GAVE_UP, REQUEST_EXPIRED
+        READING_PAUSED, REQUEST_TIMED_OUT, RECONNECTING, GAVE_UP, REQUEST_EXPIRED,
+        PER_IP_REFUSED, ACCEPT_RATE_PAUSED, MESSAGE_RATE_LIMITED, AUTH_FAILED
     }
 
     {
@@ -88,7 +89,9 @@ public final class EventHub {
         return new EndpointStats(count(Kind.ACCEPTED), count(Kind.REFUSED), count(Kind.FRAME_REJECTED),
                 count(Kind.UNKNOWN_MESSAGE), count(Kind.ROUTER_FAILED), count(Kind.IDLE_CLOSED),
                 count(Kind.SLOW_PEER_CUT), count(Kind.READING_PAUSED), count(Kind.REQUEST_TIMED_OUT),
-                count(Kind.RECONNECTING), count(Kind.GAVE_UP), count(Kind.REQUEST_EXPIRED));
+                count(Kind.RECONNECTING), count(Kind.GAVE_UP), count(Kind.REQUEST_EXPIRED),
+                count(Kind.PER_IP_REFUSED), count(Kind.ACCEPT_RATE_PAUSED), count(Kind.MESSAGE_RATE_LIMITED),
+                count(Kind.AUTH_FAILED));
     }
 
     private long count(Kind kind) {
@@ -101,6 +104,20 @@ public final class EventHub {
 
     public void refused(InetSocketAddress peer, String reason) {
         fire(Kind.REFUSED, "refused", l -> l.refused(peer, reason));
+    }
+
+    public void limitReached(EndpointListener.Limit limit, InetSocketAddress peer, Connection c) {
+        Kind kind = switch (limit) {
+            case MAX_CONN -> null;
+            case MAX_CONN_PER_IP -> Kind.PER_IP_REFUSED;
+            case ACCEPT_RATE -> Kind.ACCEPT_RATE_PAUSED;
+            case MESSAGE_RATE -> Kind.MESSAGE_RATE_LIMITED;
+        };
+        fire(kind, "limitReached", l -> l.limitReached(limit, peer, c));
+    }
+
+    public void authenticationFailed(Connection c, String reason) {
+        fire(Kind.AUTH_FAILED, "authenticationFailed", l -> l.authenticationFailed(c, reason));
     }
 
     public void frameRejected(Connection c, String reason) {

@@ -24,6 +24,8 @@ abstract class ReadGate extends ChannelInboundHandlerAdapter {
     boolean writeBlocked;
     /** The connection is closing (or no longer accepts requests): what is read from now on is discarded. */
     boolean draining;
+    /** maxMessageRate: the peer is over its rate; reading waits until the next message is allowed. */
+    boolean rateLimited;
     /** The application paused reading ({@code Connection.pauseReading()}). */
     private boolean applicationPaused;
     /** WebSocket: holds the reads Netty's stages ask for while reading is paused (see WebSockets.ReadHold); null on TCP. */
@@ -79,14 +81,15 @@ abstract class ReadGate extends ChannelInboundHandlerAdapter {
     final void updateAutoRead() {
         ChannelConnection connection = connection();
         if (!connection.channel().isActive()) return;
-        boolean read = draining || (!paused && !writeBlocked && !applicationPaused);
+        boolean read = draining || (!paused && !writeBlocked && !applicationPaused && !rateLimited);
         connection.channel().config().setAutoRead(read);
         if (readHold != null) readHold.hold(!read);
         // Backpressure as events: a pause, and the resume after it (not the reading a close does to discard).
         if (!read && !readingPaused) {
             readingPaused = true;
             context().events.readingPaused(connection, paused ? EndpointListener.PauseCause.WORKER_FULL
-                    : writeBlocked ? EndpointListener.PauseCause.PEER_NOT_READING : EndpointListener.PauseCause.APPLICATION);
+                    : writeBlocked ? EndpointListener.PauseCause.PEER_NOT_READING
+                    : rateLimited ? EndpointListener.PauseCause.MESSAGE_RATE : EndpointListener.PauseCause.APPLICATION);
         } else if (read && readingPaused) {
             readingPaused = false;
             if (!draining) context().events.readingResumed(connection);

@@ -196,7 +196,7 @@ final class Worker implements Runnable {
                 return;
             }
             try {
-                context.handler.handle(request);
+                context.route(request);
             } finally {
                 if (!RUNNING.compareAndSet(this, request, null)) {
                     // abandon() interrupted this router: wait until it is done, then clear the flag so

@@ -1,0 +1,166 @@
+package io.paguma;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetric;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
+import io.paguma.testing.FrameSocket;
+import io.paguma.testing.Servers;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Slow consumers (issue 16 item 2, B2): clients that send requests and never read the replies.
+ * Each is paused at the write high water mark; what it pins on the server is bounded by keys:
+ * writeBufferHighWaterMark (+ the reply in hand) in Paguma's buffers, soSndbuf and soRcvbuf in
+ * the kernel's. Measured: the kernel's queues of every server socket (/proc/net/tcp), and the
+ * growth of Netty's buffer memory, while another client's echoes go on.
+ */
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class SlowConsumerMemoryTest {
+    private static final int CLIENTS = 20;
+    private static final int SOCKET_BUFFER = 64 * 1024;
+    private static final int HIGH_WATER = 64 * 1024;
+    private static final int REQUEST = 8 * 1024;
+    private static final int MAX_PENDING = 512 * 1024;
+
+    /** Send and receive queues (bytes) of each socket whose local port is {@code port}, from /proc/net/tcp and tcp6. */
+    static List<long[]> kernelQueues(int port) throws IOException {
+        List<long[]> queues = new ArrayList<>();
+        for (String file : new String[]{"/proc/net/tcp", "/proc/net/tcp6"}) {
+            Path p = Path.of(file);
+            if (!Files.exists(p)) continue;
+            for (String line : Files.readAllLines(p)) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length < 5 || !f[1].contains(":") || f[0].equals("sl")) continue;
+                int local = Integer.parseInt(f[1].substring(f[1].lastIndexOf(':') + 1), 16);
+                // Established connections only (state 01), not the listener.
+                if (local != port || !f[3].equals("01")) continue;
+                String[] q = f[4].split(":");
+                queues.add(new long[]{Long.parseLong(q[0], 16), Long.parseLong(q[1], 16)});
+            }
+        }
+        return queues;
+    }
+
+    private static long nettyMemory() {
+        ByteBufAllocatorMetric m = ((ByteBufAllocatorMetricProvider) ByteBufAllocator.DEFAULT).metric();
+        return m.usedDirectMemory() + m.usedHeapMemory();
+    }
+
+    @Test
+    void whatEachNonReadingClientPinsStaysUnderTheConfiguredBoundAndOthersAreNotSlowed() throws Exception {
+        AtomicInteger paused = new AtomicInteger();
+        AtomicInteger cut = new AtomicInteger();
+        Server server = Server.builder().config(Servers.config()
+                        .soSndbuf(SOCKET_BUFFER).soRcvbuf(SOCKET_BUFFER)
+                        .writeBufferHighWaterMark(HIGH_WATER).writeBufferLowWaterMark(HIGH_WATER / 2).maxPendingWriteBytes(MAX_PENDING)
+                        .slowPeerTimeout(Duration.ZERO).build())
+                .route(1, r -> r.reply(1, r.data()))
+                .eventListener(new EndpointListener() {
+                    @Override
+                    public void slowPeerCut(Connection connection, long pendingBytes) {
+                        cut.incrementAndGet();
+                    }
+
+                    @Override
+                    public void readingPaused(Connection connection, PauseCause cause) {
+                        if (cause == PauseCause.PEER_NOT_READING) paused.incrementAndGet();
+                    }
+                })
+                .build().start();
+        List<FrameSocket> greedy = new ArrayList<>();
+        try (FrameSocket honest = FrameSocket.connect(server.port())) {
+            // The honest client's rate before.
+            double before = echoes(honest, TimeUnit.MILLISECONDS.toNanos(500)) / 0.5;
+            long memoryBefore = nettyMemory();
+            for (int i = 0; i < CLIENTS; i++) {
+                FrameSocket g = FrameSocket.connect(server.port());
+                g.socket().setReceiveBufferSize(SOCKET_BUFFER);
+                greedy.add(g);
+                Thread t = new Thread(() -> {
+                    byte[] payload = new byte[REQUEST];
+                    try {
+                        for (int n = 0; n < 2000; n++) g.send(1, payload);
+                    } catch (IOException stopped) {
+                        // closed at the end of the test
+                    }
+                }, "greedy-" + i);
+                t.setDaemon(true);
+                t.start();
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> paused.get() >= CLIENTS);
+            // Settled: the flood has filled every buffer (the server sockets' queues no longer move).
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> stable(server.port()));
+            double during = echoes(honest, TimeUnit.MILLISECONDS.toNanos(500)) / 0.5;
+            List<long[]> queues = kernelQueues(server.port());
+            long maxSend = queues.stream().mapToLong(q -> q[0]).max().orElse(0);
+            long maxReceive = queues.stream().mapToLong(q -> q[1]).max().orElse(0);
+            long kernel = queues.stream().mapToLong(q -> q[0] + q[1]).sum();
+            long netty = Math.max(0, nettyMemory() - memoryBefore);
+            // Paguma's own part: the replies waiting in each connection's outbound buffer.
+            long pendingMax = 0;
+            for (Connection c : server.connections().all()) {
+                io.netty.channel.ChannelOutboundBuffer ob = c.channel().unsafe().outboundBuffer();
+                pendingMax = Math.max(pendingMax, ob == null ? 0 : ob.totalPendingWriteBytes());
+            }
+            if (System.getProperty("debugSs") != null) {
+                Process ss = new ProcessBuilder("ss", "-tmni", "sport = :" + server.port()).redirectErrorStream(true).start();
+                System.out.println(new String(ss.getInputStream().readAllBytes()));
+            }
+            // Linux doubles SO_SNDBUF/SO_RCVBUF for its bookkeeping, and lets a send queue pass its
+            // limit by the one segment being added (at most 64 KiB): the payload queued stays under that.
+            assertThat(maxSend).as("the most one server socket holds to send").isLessThanOrEqualTo(2L * SOCKET_BUFFER + 65536);
+            assertThat(maxReceive).as("the most one server socket holds received").isLessThanOrEqualTo(2L * SOCKET_BUFFER);
+            // Reading stops at the high water mark; the requests read before it was crossed (those of
+            // one read turn, usually; more while the worker lags behind the IO thread) still get
+            // their replies, up to maxPendingWriteBytes: past it the connection is reset.
+            assertThat(pendingMax).as("the most replies one paused connection holds")
+                    .isLessThanOrEqualTo(MAX_PENDING + REQUEST + 64);
+            // The allocator's growth is coarser (whole chunks, per thread: 0.6-0.8 MiB per client
+            // measured); without the pause each connection could hold maxPendingWriteBytes (4 MiB).
+            assertThat(netty).as("Netty buffer memory grown for %d paused clients", CLIENTS).isLessThanOrEqualTo(CLIENTS * (2L << 20));
+            assertThat(during).as("the honest client's echoes while %d clients do not read", CLIENTS).isPositive();
+            System.out.printf("SLOW-CONSUMERS %d clients not reading (soSndbuf=soRcvbuf=%d, highWater=%d): kernel per socket "
+                            + "max send %d B, max receive %d B, all sockets %d B; replies held per connection at most %d B; Netty buffers +%d B (%d B per client); "
+                            + "honest echoes %.0f/s before, %.0f/s during; %d cut at maxPendingWriteBytes%n",
+                    CLIENTS, SOCKET_BUFFER, HIGH_WATER, maxSend, maxReceive, kernel, pendingMax, netty, netty / CLIENTS, before, during, cut.get());
+        } finally {
+            for (FrameSocket g : greedy) g.close();
+            server.stop();
+        }
+    }
+
+    private long[] lastQueues;
+
+    /** Whether the server sockets' queues are the same as at the last look (the flood has filled every buffer). */
+    private boolean stable(int port) throws IOException {
+        List<long[]> q = kernelQueues(port);
+        long[] now = {q.stream().mapToLong(x -> x[0]).sum(), q.stream().mapToLong(x -> x[1]).sum()};
+        boolean same = lastQueues != null && lastQueues[0] == now[0] && lastQueues[1] == now[1];
+        lastQueues = now;
+        return same;
+    }
+
+    private static int echoes(FrameSocket s, long nanos) throws IOException {
+        long end = System.nanoTime() + nanos;
+        int n = 0;
+        while (System.nanoTime() < end) {
+            s.send(1, "rt " + n);
+            assertThat(s.read().text()).isEqualTo("rt " + n);
+            n++;
+        }
+        return n;
+    }
+}
