@@ -330,7 +330,7 @@ class CodecTest {
         ByteBuf stray = Unpooled.wrappedBuffer(ByteBufUtil.decodeHexDump("aa56"));
         try {
             assertThatThrownBy(() -> SENSOR.decode(stray, 4096)).isInstanceOf(FrameException.class)
-                    .hasMessageContaining("does not start with the prefix aa55: got aa56");
+                    .hasMessageContaining("does not start with the prefix aa55 (byte 1 differs)");
         } finally {
             stray.release();
         }
@@ -375,7 +375,7 @@ class CodecTest {
         try {
             assertThatThrownBy(() -> Codecs.TRON.decode(wrong, 4096))
                     .isInstanceOf(FrameException.class)
-                    .hasMessage("tron frame (seq 5, category 3, 1 bytes) does not end with \\r\\n: got 0x0a 0x0d");
+                    .hasMessage("tron frame (seq 5, category 3, 1 bytes) does not end with \\r\\n");
         } finally {
             wrong.release();
         }

@@ -192,10 +192,10 @@ class SoakTest {
             } else {
                 try (Socket s = new Socket("127.0.0.1", server.port())) {
                     OutputStream out = s.getOutputStream();
-                    // paguma frames: [len u32][0xB7][flags][status u16][id u32][seq u32][data], len counting from 0xB7.
+                    // paguma frames: [len u32 = data length][0xB7][flags][status u16][id u32][seq u32][data].
                     byte[] body = "churn".getBytes(StandardCharsets.UTF_8);
                     java.nio.ByteBuffer f = java.nio.ByteBuffer.allocate(4 + 12 + body.length);
-                    f.putInt(12 + body.length).put((byte) 0xB7).put((byte) 0).putShort((short) 0).putInt(ECHO).putInt(0).put(body);
+                    f.putInt(body.length).put((byte) 0xB7).put((byte) 0).putShort((short) 0).putInt(ECHO).putInt(0).put(body);
                     out.write(f.array());
                     switch (way) {
                         case 2 -> s.shutdownOutput();                           // half-close, then read the reply
@@ -219,7 +219,7 @@ class SoakTest {
 
     /** Floods requests without reading for two seconds at a time, then leaves. */
     private static void greedy(Server server, long end) throws Exception {
-        byte[] frame = java.nio.ByteBuffer.allocate(4 + 12 + 4096).putInt(12 + 4096).put((byte) 0xB7).put((byte) 0)
+        byte[] frame = java.nio.ByteBuffer.allocate(4 + 12 + 4096).putInt(4096).put((byte) 0xB7).put((byte) 0)
                 .putShort((short) 0).putInt(ECHO).putInt(0).array();
         while (System.nanoTime() < end) {
             try (Socket s = new Socket("127.0.0.1", server.port())) {

@@ -84,8 +84,9 @@ public final class LengthFieldCodec implements Codec {
         int have = Math.min(readable, prefix.length);
         for (int i = 0; i < have; i++) {
             if (in.getByte(start + i) != prefix[i]) {
+                // What came instead is not shown: it may be payload (no payload bytes in logs).
                 throw new FrameException("length-field frame does not start with the prefix "
-                        + ByteBufUtil.hexDump(prefix) + ": got " + ByteBufUtil.hexDump(in, start, have));
+                        + ByteBufUtil.hexDump(prefix) + " (byte " + i + " differs)");
             }
         }
         if (readable < headerLength) return null;

@@ -74,7 +74,7 @@ public final class TronCodec implements Codec {
         int end = start + 9 + length;
         if (in.getByte(end) != '\r' || in.getByte(end + 1) != '\n') {
             throw new FrameException("tron frame (seq " + seq + ", category " + category + ", " + length
-                    + " bytes) does not end with \\r\\n: got 0x" + hex(in.getByte(end)) + " 0x" + hex(in.getByte(end + 1)));
+                    + " bytes) does not end with \\r\\n");
         }
         byte[] data = new byte[length];
         in.getBytes(start + 9, data);
@@ -147,10 +147,6 @@ public final class TronCodec implements Codec {
     public int frameLength(Message message) {
         check(message);
         return v2 ? 12 + message.length() : 11 + message.length();
-    }
-
-    private static String hex(byte b) {
-        return String.format("%02x", b & 0xff);
     }
 
     @Override
