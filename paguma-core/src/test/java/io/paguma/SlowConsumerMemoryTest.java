@@ -142,6 +142,66 @@ class SlowConsumerMemoryTest {
         }
     }
 
+    /** The other way round: a server that accepts and never reads, seen from Paguma's client. */
+    @Test
+    void aServerThatNeverReadsHoldsTheClientToTheSameBoundsAndIsCutOff() throws Exception {
+        AtomicInteger cut = new AtomicInteger();
+        AtomicInteger dropped = new AtomicInteger();
+        try (java.net.ServerSocket deaf = new java.net.ServerSocket()) {
+            deaf.setReceiveBufferSize(SOCKET_BUFFER);
+            deaf.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+            Client client = Client.builder().config(PagumaConfig.builder().name("toward-deaf").host("127.0.0.1")
+                            .port(deaf.getLocalPort()).reconnect(false).soSndbuf(SOCKET_BUFFER).soRcvbuf(SOCKET_BUFFER)
+                            .writeBufferHighWaterMark(HIGH_WATER).writeBufferLowWaterMark(HIGH_WATER / 2)
+                            .maxPacketSize(1 << 20).outboundPolicy(PagumaConfig.OutboundPolicy.DROP)
+                            .slowPeerTimeout(Duration.ofMillis(500)).build())
+                    .eventListener(new EndpointListener() {
+                        @Override
+                        public void slowPeerCut(Connection connection, long pendingBytes) {
+                            cut.incrementAndGet();
+                        }
+                    })
+                    .build();
+            try (java.net.Socket accepted = connectAndAccept(client, deaf)) {
+                Connection c = client.connection();
+                byte[] payload = new byte[REQUEST];
+                long pendingMax = 0;
+                long start = System.nanoTime();
+                while (c.isOpen() && System.nanoTime() - start < TimeUnit.SECONDS.toNanos(20)) {
+                    c.send(1, payload).exceptionally(e -> {
+                        dropped.incrementAndGet();
+                        return null;
+                    });
+                    io.netty.channel.ChannelOutboundBuffer ob = c.channel().unsafe().outboundBuffer();
+                    if (ob != null) pendingMax = Math.max(pendingMax, ob.totalPendingWriteBytes());
+                    if (dropped.get() > 0) {
+                        try {
+                            c.writable().get(20, TimeUnit.SECONDS);
+                        } catch (java.util.concurrent.ExecutionException closed) {
+                            break;   // cut off while waiting for the server to read
+                        }
+                    }
+                }
+                double cutAfter = (System.nanoTime() - start) / 1e9;
+                await().atMost(Duration.ofSeconds(10)).until(() -> cut.get() == 1);
+                assertThat(pendingMax).as("what the client held for the deaf server").isLessThanOrEqualTo(HIGH_WATER + 2L * REQUEST);
+                assertThat(dropped.get()).as("sends failed while the server did not read").isPositive();
+                System.out.printf("SLOW-SERVER a server that never reads: the client held at most %d B (high water %d), "
+                        + "failed %d sends (outboundPolicy drop) and cut the link %.2f s after it began (slowPeerTimeout 500 ms)%n",
+                        pendingMax, HIGH_WATER, dropped.get(), cutAfter);
+            } finally {
+                client.close();
+            }
+        }
+    }
+
+    private static java.net.Socket connectAndAccept(Client client, java.net.ServerSocket deaf) throws Exception {
+        java.util.concurrent.CompletableFuture<Connection> connecting = client.connect();
+        java.net.Socket accepted = deaf.accept();
+        connecting.get(10, TimeUnit.SECONDS);
+        return accepted;
+    }
+
     private long[] lastQueues;
 
     /** Whether the server sockets' queues are the same as at the last look (the flood has filled every buffer). */
