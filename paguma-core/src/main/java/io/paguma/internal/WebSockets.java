@@ -293,6 +293,12 @@ public final class WebSockets {
                 return;
             }
             Channel ch = hc.channel();
+            if (!ch.isActive()) {
+                // The channel closed (wsHandshakeTimeout, or the peer left) with a request half read:
+                // Netty's decoder hands it on as malformed; it was dealt with already, not refused twice.
+                request.release();
+                return;
+            }
             InetSocketAddress remote = (InetSocketAddress) ch.remoteAddress();
             boolean passed = false;
             try {

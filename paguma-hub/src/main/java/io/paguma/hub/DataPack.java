@@ -102,11 +102,12 @@ public final class DataPack implements Codec {
         long dataSize = in.getUnsignedInt(start + 2);
         if (dataSize > maxPacketSize) peekHeader(in, maxPacketSize);
         int kind = in.getUnsignedShort(start + 6);
-        int frame = 2 + headerSize + (int) dataSize;
+        // A long: near 2^31 (a maxPacketSize that large) the frame's size overflows an int.
+        long frame = 2L + headerSize + dataSize;
         if (in.readableBytes() < frame) return null;
         byte[] data = new byte[(int) dataSize];
         in.getBytes(start + 2 + headerSize, data);
-        in.readerIndex(start + frame);
+        in.readerIndex(start + (int) frame);
         return new Message(kind, data);
     }
 
