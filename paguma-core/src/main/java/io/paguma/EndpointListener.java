@@ -52,7 +52,10 @@ public interface EndpointListener {
     default void authenticationFailed(Connection connection, String reason) {
     }
 
-    /** A frame was too long or malformed; its connection is being closed. */
+    /**
+     * A frame was too long or malformed, or not whole within {@code frameTimeout} (its connection
+     * is being closed), or the peer closed its side inside a frame (its last frame is lost).
+     */
     default void frameRejected(Connection connection, String reason) {
     }
 

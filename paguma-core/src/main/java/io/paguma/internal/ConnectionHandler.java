@@ -92,6 +92,8 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
     private volatile int marksRun;
     /** IO thread: requests were handed over since the last mark was queued. */
     private boolean unmarked;
+    /** IO thread: the connection was closed for bad input (already logged, and a frameRejected event fired). */
+    private boolean rejectedInput;
     /** onConnStart has run (on the worker): a peer that half-closes before it must still get what it sends. */
     private volatile boolean started;
 
@@ -604,8 +606,9 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
     }
 
     private void logIncompleteFrame() {
-        context.frameLog.warn(connection + " closed by the peer with " + cumulation.readableBytes()
-                + " bytes of an incomplete frame", null);
+        String reason = "closed by the peer with " + cumulation.readableBytes() + " bytes of an incomplete frame";
+        context.frameLog.warn(connection + " " + reason, null);
+        context.events.frameRejected(connection, reason);
     }
 
     /** On the IO thread, after the stop began: counts and drops the whole frames buffered. */
@@ -727,6 +730,7 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
     }
 
     private void closeForBadInput(String reason) {
+        rejectedInput = true;
         context.frameLog.warn(connection + " closed: " + reason, null);
         context.events.frameRejected(connection, reason);
         discardInput();
@@ -807,12 +811,28 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
             }
             return;
         }
+        if (cause instanceof io.netty.handler.codec.PrematureChannelClosureException) {
+            // The peer ended its side inside a fragmented WebSocket message: as a TCP peer that
+            // closes inside a frame, one line and a frameRejected event, no stack trace.
+            // After a refusal of bad input the aggregator's leftover is no news.
+            if (connection != null && !rejectedInput) {
+                String reason = "closed inside a fragmented WebSocket message (its fragments so far are lost)";
+                context.frameLog.warn(who + " " + reason, null);
+                context.events.frameRejected(connection, reason);
+            }
+            ctx.close();
+            return;
+        }
         if (cause instanceof io.netty.handler.codec.http.websocketx.WebSocketHandshakeException) {
             context.errorLog.warn(who + " closed: WebSocket upgrade failed: " + cause.getMessage(), null);
         } else if (cause instanceof DecoderException && cause.getCause() instanceof SSLException) {
             // A failed handshake (wrong certificate, plain text on a TLS port): one line, no stack.
             String why = String.valueOf(cause.getCause().getMessage());
-            // Netty quotes the offending bytes of a non-TLS record in hex: keep the line short.
+            // Netty quotes the offending bytes of a non-TLS record in hex: they may be payload
+            // (no payload bytes in logs), and a long line helps nobody.
+            if (cause.getCause() instanceof io.netty.handler.ssl.NotSslRecordException || why.startsWith("not an SSL/TLS record")) {
+                why = "not an SSL/TLS record (plain text on a TLS port?)";
+            }
             if (why.length() > 160) why = why.substring(0, 160) + "...";
             context.errorLog.warn(who + " closed: TLS: " + why, null);
         } else if (cause instanceof IOException) {

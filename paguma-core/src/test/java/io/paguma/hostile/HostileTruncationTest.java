@@ -20,9 +20,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Truncated frames (issue 16, item 1), per codec: a header cut short, and a body cut short.
  * Over TCP the peer then ends its side (FIN): the connection is closed with one WARN line naming it
- * and the bytes of the incomplete frame (as {@code TruncatedFrameTest} shows for ltv-le); it is no
- * rejected frame (the peer left), so no frameRejected event. Over WebSocket a message that ends
- * inside a frame can never complete: closed as malformed, one line, a frameRejected event.
+ * and the bytes of the incomplete frame (as {@code TruncatedFrameTest} shows for ltv-le), and a
+ * frameRejected event (its last frame is lost). Over WebSocket a message that ends inside a frame
+ * can never complete: closed as malformed, one line, a frameRejected event.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class HostileTruncationTest {
@@ -58,8 +58,14 @@ class HostileTruncationTest {
             });
             String line = Hostile.oneWarnLine(logs, port, id);
             if (wire == Wire.TCP) {
-                assertThat(line).contains("closed by the peer with " + sent.length + " bytes of an incomplete frame");
-                assertThat(target.eventsOf(port)).isEmpty();
+                String reason = "closed by the peer with " + sent.length + " bytes of an incomplete frame";
+                assertThat(line).contains(reason);
+                Hostile.soon().until(() -> !target.eventsOf(port).isEmpty());
+                assertThat(target.eventsOf(port)).singleElement().satisfies(e -> {
+                    assertThat(e.kind()).isEqualTo("frameRejected");
+                    assertThat(e.connectionId()).isEqualTo(id);
+                    assertThat(e.detail()).isEqualTo(reason);
+                });
             } else {
                 String reason = "a WebSocket message ended inside a frame (" + sent.length + " bytes of an incomplete frame)";
                 assertThat(line).contains("closed: " + reason);

@@ -3,7 +3,6 @@ package io.paguma.hostile;
 import io.paguma.testing.LogCapture;
 import io.paguma.testing.RawWs;
 import io.paguma.testing.Wire;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -91,7 +90,6 @@ class HostileWebSocketTest {
      * counts 2, and a second (rate-limited, so summarised later) WARN line for one connection.
      */
     @Test
-    @Disabled("defect: a partial upgrade request closed by wsHandshakeTimeout is refused twice (second refusal: 'a malformed HTTP request')")
     void anUpgradeBegunAndNeverFinishedIsClosedOnceAtTheHandshakeTimeout() throws Exception {
         aWebSocketPeerThatBreaksTheRulesIsClosedAlone("upgrade-never-finished", null,
                 "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n",
@@ -152,16 +150,13 @@ class HostileWebSocketTest {
     /**
      * A fragmented message whose last fragment never comes: the peer sends a first fragment (FIN
      * bit clear), then ends its side. Like a partial frame before a FIN on TCP, it can never
-     * complete: the connection should be closed with one plain WARN line naming it (as TCP's
-     * "closed by the peer with N bytes of an incomplete frame"). Fails: Netty's
-     * WebSocketFrameAggregator throws PrematureChannelClosureException ("Channel closed while still
-     * aggregating message") when the input ends, ConnectionHandler.exceptionCaught does not know it
-     * as the peer's doing and logs "closed: unexpected error: ..." with a stack trace. Found by
-     * WebSocketFuzzTest.
+     * complete: the connection is closed with one plain WARN line naming it (as TCP's
+     * "closed by the peer with N bytes of an incomplete frame"). Was a defect, found by
+     * WebSocketFuzzTest: Netty's WebSocketFrameAggregator throws PrematureChannelClosureException
+     * when the input ends, and ConnectionHandler.exceptionCaught logged it as "unexpected error"
+     * with a stack trace.
      */
     @Test
-    @Disabled("defect: a WebSocket message cut short by the peer's FIN (first fragment, no last one) is logged as"
-            + " 'unexpected error' with a stack trace (PrematureChannelClosureException)")
     void aFragmentedMessageCutShortByTheFinIsOneLineNotAnUnexpectedError() throws Exception {
         try (Hostile.Target target = new Hostile.Target("ltv-le", Wire.WEBSOCKET);
              LogCapture logs = LogCapture.start();
