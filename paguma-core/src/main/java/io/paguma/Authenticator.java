@@ -15,7 +15,9 @@ package io.paguma;
  *
  * <p>It runs where the connection's routers run (its worker, or its IO thread with
  * {@code workerPoolSize: 0}), after {@code onConnStart}, with the connection's first message that
- * is not a heartbeat. Returning {@code true} admits the connection, and that message then goes on
+ * is not a heartbeat (heartbeats no router handles are answered before authentication; with a
+ * router for {@code heartbeatMsgId}, a heartbeat is a message like any other). A login queued
+ * behind a busy worker still counts against {@code authTimeout}. Returning {@code true} admits the connection, and that message then goes on
  * to its router like any other; {@code false} refuses it: the message and everything the
  * connection sent after it are dropped, the connection is closed (what the authenticator sent,
  * an error reply say, is written out first), one WARN line names it, and an

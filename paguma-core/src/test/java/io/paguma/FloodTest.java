@@ -93,10 +93,17 @@ class FloodTest {
         try (LogCapture logs = LogCapture.start()) {
             for (int i = 0; i < 3; i++) sockets.add(connectFrom("127.0.0.2", server.port()));
             await().atMost(WAIT).until(() -> server.connections().count() == 3);
-            Socket fourth = connectFrom("127.0.0.2", server.port());
+            Socket fourth = new Socket();
             sockets.add(fourth);
+            fourth.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.2"), 0));
             long start = System.nanoTime();
-            assertThat(ended(fourth)).as("the fourth connection from 127.0.0.2 is refused").isTrue();
+            try {
+                fourth.connect(new InetSocketAddress("127.0.0.1", server.port()), 5000);
+                fourth.setSoTimeout(10_000);
+                assertThat(ended(fourth)).as("the fourth connection from 127.0.0.2 is refused").isTrue();
+            } catch (SocketException resetWhileConnecting) {
+                // The reset came before connect() returned: refused all the same.
+            }
             long refusedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             await().atMost(WAIT).until(() -> limits.count(EndpointListener.Limit.MAX_CONN_PER_IP) == 1);
             assertThat(server.stats().perIpRefusals()).isEqualTo(1);
@@ -248,6 +255,100 @@ class FloodTest {
                     + " s, none lost; the other connection made " + echoes + " round trips meanwhile ("
                     + Math.round(echoes / seconds) + "/s)");
         } finally {
+            server.stop();
+        }
+    }
+
+    @Test
+    void aPeerSendingOneMessagePerReadGetsItsWholeRate() throws Exception {
+        // Found in review: a token was spent on every decode pass, whole message or not, so a
+        // request/response peer got half its rate.
+        Server server = echo(Servers.config().maxMessageRate(300).build(), new Limits());
+        try (FrameSocket s = FrameSocket.connect(server.port())) {
+            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
+            int n = 0;
+            while (System.nanoTime() < end) {
+                s.send(1, "rt");
+                s.read();
+                n++;
+            }
+            // A burst of 300, then 300/s for 1.5 s: about 750 (half the rate would be about 375).
+            assertThat(n).as("round trips in 1.5 s at maxMessageRate 300").isBetween(550, 800);
+        } finally {
+            server.stop();
+        }
+    }
+
+    @Test
+    void aTricklerCannotDodgeFrameTimeoutByTrippingTheRateLimit() throws Exception {
+        // Found in review: each read of a trickled frame spent a token; the hold that followed
+        // restarted the frame's clock, so frameTimeout never fired.
+        Limits limits = new Limits();
+        Server server = echo(Servers.config().maxMessageRate(5).frameTimeout(Duration.ofMillis(500)).build(), limits);
+        java.util.concurrent.ScheduledExecutorService timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.setTcpNoDelay(true);
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(new byte[]{(byte) 0xE8, 3, 0, 0, 1, 0, 0, 0});
+            long start = System.nanoTime();
+            timer.scheduleAtFixedRate(() -> {
+                try {
+                    s.getOutputStream().write('x');
+                } catch (IOException cut) {
+                    // closed
+                }
+            }, 10, 10, TimeUnit.MILLISECONDS);
+            assertThat(ended(s)).isTrue();
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertThat(millis).as("cut by frameTimeout 500 ms").isBetween(400L, 5000L);
+            assertThat(server.stats().framesRejected()).isEqualTo(1);
+            assertThat(limits.count(EndpointListener.Limit.MESSAGE_RATE)).isZero();
+        } finally {
+            timer.shutdownNow();
+            server.stop();
+        }
+    }
+
+    @Test
+    void whatARateHeldPeerSentBeforeItsFinIsAllHandled() throws Exception {
+        // Found in review: the rate still held back the hand-over at a FIN; whole frames were lost.
+        AtomicInteger handled = new AtomicInteger();
+        Server server = Server.builder().config(Servers.config().maxMessageRate(10).build())
+                .route(2, r -> handled.incrementAndGet()).build().start();
+        try (FrameSocket s = FrameSocket.connect(server.port())) {
+            java.io.ByteArrayOutputStream frames = new java.io.ByteArrayOutputStream();
+            for (int i = 0; i < 50; i++) frames.write(s.encode(new Message(2, new byte[]{(byte) i})));
+            s.sendRaw(frames.toByteArray());
+            s.socket().shutdownOutput();
+            assertThat(s.closedByPeer()).isTrue();
+            await().atMost(WAIT).until(() -> handled.get() == 50);
+            assertThat(server.stats().framesRejected()).isZero();
+        } finally {
+            server.stop();
+        }
+    }
+
+    @Test
+    void anAddressAtItsPerIpLimitCostsTheAcceptRateNothing() throws Exception {
+        // Found in review: refused reconnects of one address used up everyone's acceptRate.
+        Server server = echo(Servers.config().acceptRate(20).maxConnPerIp(2).build(), new Limits());
+        List<Socket> sockets = new ArrayList<>();
+        try {
+            for (int i = 0; i < 2; i++) sockets.add(connectFrom("127.0.0.9", server.port()));
+            await().atMost(WAIT).until(() -> server.connections().count() == 2);
+            for (int i = 0; i < 100; i++) {
+                try {
+                    sockets.add(connectFrom("127.0.0.9", server.port()));
+                } catch (SocketException refusedWhileConnecting) {
+                    // reset before connect() returned
+                }
+            }
+            await().atMost(WAIT).until(() -> server.stats().perIpRefusals() == 100);
+            for (int i = 1; i <= 10; i++) sockets.add(connectFrom("127.0.1." + i, server.port()));
+            await().atMost(WAIT).until(() -> server.connections().count() == 12);
+            assertThat(server.stats().acceptRatePauses()).as("12 accepted within a burst of 20: no pause").isZero();
+        } finally {
+            for (Socket s : sockets) s.close();
             server.stop();
         }
     }

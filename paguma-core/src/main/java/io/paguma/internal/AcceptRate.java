@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
  * accepting until the next connection is allowed: the connections that come meanwhile wait in the
  * kernel's listen backlog ({@code soBacklog}) rather than costing a socket, a TLS handshake and an
  * onConnStart each, and a backlog that overflows drops SYNs, which clients retry. A stage of the
- * listeners' pipelines, before Netty's acceptor; one instance shared by them.
+ * listeners' pipelines, before Netty's acceptor; one instance shared by them. A connection that
+ * maxConnPerIp will refuse costs no token.
  */
 @ChannelHandler.Sharable
 final class AcceptRate extends ChannelInboundHandlerAdapter {
@@ -34,6 +35,15 @@ final class AcceptRate extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object child) {
+        int perIp = context.config.maxConnPerIp();
+        if (perIp > 0 && child instanceof io.netty.channel.Channel ch
+                && ch.remoteAddress() instanceof java.net.InetSocketAddress remote && remote.getAddress() != null
+                && context.manager.ipFull(remote.getAddress(), perIp)) {
+            // Refused at once by maxConnPerIp (ConnectionHandler.admit): it costs no token, so one
+            // address reconnecting in a loop cannot use up everyone's rate.
+            ctx.fireChannelRead(child);
+            return;
+        }
         long wait;
         synchronized (this) {
             long now = System.nanoTime();

@@ -39,7 +39,6 @@ public final class ChannelConnection implements Connection {
             AtomicIntegerFieldUpdater.newUpdater(ChannelConnection.class, "lastSeq");
     private static final AtomicIntegerFieldUpdater<ChannelConnection> PENDING_COUNT =
             AtomicIntegerFieldUpdater.newUpdater(ChannelConnection.class, "pendingCount");
-    /** The traffic counters are written by the IO thread only and read from anywhere: opaque access, no fence. */
     private static final AtomicIntegerFieldUpdater<ChannelConnection> ADMISSION =
             AtomicIntegerFieldUpdater.newUpdater(ChannelConnection.class, "admission");
     /** {@link #admission}: its messages are routed (the state without an authenticator). */
@@ -48,6 +47,7 @@ public final class ChannelConnection implements Connection {
     static final int AUTHENTICATING = 1;
     /** {@link #admission}: refused (authenticator, authTimeout or a throwing onConnStart): nothing it sends is routed. */
     static final int REFUSED = 2;
+    /** The traffic counters are written by the IO thread only and read from anywhere: opaque access, no fence. */
     private static final VarHandle BYTES_IN;
     private static final VarHandle BYTES_OUT;
     private static final VarHandle MESSAGES_IN;

@@ -94,6 +94,8 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
     private boolean unmarked;
     /** IO thread: the connection was closed for bad input (already logged, and a frameRejected event fired). */
     private boolean rejectedInput;
+    /** IO thread: the peer ended its side (FIN). */
+    private boolean peerEnded;
     /** onConnStart has run (on the worker): a peer that half-closes before it must still get what it sends. */
     private volatile boolean started;
 
@@ -366,10 +368,13 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
     private void decode() {
         int before = decoded;
         boolean incomplete = false;
+        boolean held = false;
         try {
             while (!paused && !rateLimited && cumulation != null && connection.channel().isActive()) {
-                if (context.nanosPerMessage != 0 && --rateTokens < 0 && !refillRate()) {
-                    rateTokens = 0;
+                // maxMessageRate: only whole messages spend tokens; what is read to be handed over
+                // at a FIN or a stop (draining) is not held back.
+                if (context.nanosPerMessage != 0 && rateTokens <= 0 && !draining && cumulation.isReadable() && !refillRate()) {
+                    held = true;
                     holdForRate();
                     break;
                 }
@@ -384,6 +389,7 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
                     break;
                 }
                 decoded++;
+                rateTokens--;
                 if (message.seq() != 0 && connection.isOwnSeq(message.seq()) && context.codec.hasSequence()) {
                     connection.completeReply(message);
                 } else if (message.status() != 0) {
@@ -413,7 +419,8 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
                 turnEnd.wakeLater(connection.worker);
             }
         }
-        watchIncompleteFrame(incomplete && cumulation != null && cumulation.isReadable(), decoded > before);
+        // A rate hold says nothing about the frame in the buffer: its clock keeps running.
+        if (!held) watchIncompleteFrame(incomplete && cumulation != null && cumulation.isReadable(), decoded > before);
         if (cumulation == null) return;
         if (!cumulation.isReadable()) {
             cumulation.release();
@@ -448,7 +455,7 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
         frameTimer = null;
         if (frameStartedNanos == 0 || connection == null || !connection.isOpen() || draining) return;
         long now = System.nanoTime();
-        if (paused) {
+        if (paused || rateLimited) {
             // Our side stopped reading: the rest of the frame may be waiting in the socket. Not the peer's delay.
             frameStartedNanos = now;
         }
@@ -463,37 +470,41 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
     }
 
     /**
-     * maxMessageRate, a token bucket read lazily: tokens earned since {@link #rateFilledTo} are added
-     * (at most one second's worth is kept), and one is taken for the message about to be decoded.
-     * False if none is left.
+     * maxMessageRate, a token bucket read lazily: the tokens earned since {@link #rateFilledTo} are
+     * added, at most one second's worth kept. False if there is still none.
      */
     private boolean refillRate() {
         long now = System.nanoTime();
         long per = context.nanosPerMessage;
         long earned = (now - rateFilledTo) / per;
         if (earned <= 0) return false;
-        // rateTokens is -1 here: the token of the message about to be decoded is already taken.
-        long tokens = rateTokens + earned;
         long burst = context.config.maxMessageRate();
-        if (tokens >= burst - 1) {
-            rateTokens = burst - 1;
+        if (rateTokens + earned >= burst) {
+            rateTokens = burst;
             rateFilledTo = now;
         } else {
-            rateTokens = tokens;
+            rateTokens += earned;
             rateFilledTo += earned * per;
         }
-        return true;
+        return rateTokens > 0;
     }
 
     /** maxMessageRate reached: reading waits until the next message is allowed. */
     private void holdForRate() {
         rateLimited = true;
-        long wait = Math.max(TimeUnit.MILLISECONDS.toNanos(1), rateFilledTo + context.nanosPerMessage - System.nanoTime());
+        // Resumed once a tenth of a second's worth is there, not at every token: a flooding peer
+        // costs about ten pauses a second, not one per message.
+        long tokens = Math.max(1, context.config.maxMessageRate() / 10);
+        long wait = Math.max(TimeUnit.MILLISECONDS.toNanos(1), rateFilledTo + tokens * context.nanosPerMessage - System.nanoTime());
         updateAutoRead();
         context.limitLog.warn(connection + " sends faster than maxMessageRate " + context.config.maxMessageRate()
                 + "/s: its reading is held back", null);
         context.events.limitReached(io.paguma.EndpointListener.Limit.MESSAGE_RATE, connection.remoteAddress(), connection);
-        connection.channel().eventLoop().schedule(this::rateResumed, wait, TimeUnit.NANOSECONDS);
+        try {
+            connection.channel().eventLoop().schedule(this::rateResumed, wait, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+            // The event loop is ending: so is the connection.
+        }
     }
 
     /** The next message is allowed: decoding goes on with what is buffered, then reading. */
@@ -672,6 +683,7 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
     }
 
     private void inputShutdown(ChannelHandlerContext ctx) {
+        peerEnded = true;
         if (connection == null || draining) {
             // Refused, or already closing: once our FIN is out too, nothing is left to wait for.
             if (ctx.channel() instanceof DuplexChannel d && d.isOutputShutdown()) ctx.close();
@@ -740,7 +752,7 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         // Our own closes discard input first (draining); paused input may hold whole frames.
-        if (connection != null && !draining && !paused && cumulation != null && cumulation.isReadable()) {
+        if (connection != null && !draining && !paused && !rateLimited && cumulation != null && cumulation.isReadable()) {
             logIncompleteFrame();
         }
         countLeftover();
@@ -815,7 +827,8 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
             // The peer ended its side inside a fragmented WebSocket message: as a TCP peer that
             // closes inside a frame, one line and a frameRejected event, no stack trace.
             // After a refusal of bad input the aggregator's leftover is no news.
-            if (connection != null && !rejectedInput) {
+            // Our own close (a stop, an idle close, a cut) while the peer was inside a message is not the peer's doing.
+            if (connection != null && !rejectedInput && (peerEnded || !draining)) {
                 String reason = "closed inside a fragmented WebSocket message (its fragments so far are lost)";
                 context.frameLog.warn(who + " " + reason, null);
                 context.events.frameRejected(connection, reason);

@@ -43,10 +43,31 @@ public final class DefaultConnectionManager implements ConnectionManager {
         }
     }
 
+    /**
+     * What maxConnPerIp counts for an address: an IPv4 address itself; an IPv6 address by its /64
+     * (one subscriber's prefix: an IPv6 peer can pick any of 2^64 addresses in it).
+     */
+    static java.net.InetAddress ipKey(java.net.InetAddress ip) {
+        if (!(ip instanceof java.net.Inet6Address)) return ip;
+        byte[] a = ip.getAddress();
+        java.util.Arrays.fill(a, 8, 16, (byte) 0);
+        try {
+            return java.net.InetAddress.getByAddress(a);
+        } catch (java.net.UnknownHostException impossible) {
+            return ip;
+        }
+    }
+
+    /** maxConnPerIp: whether {@code ip} (see {@link #ipKey}) has its {@code limit} connections open already. */
+    boolean ipFull(java.net.InetAddress ip, int limit) {
+        Integer open = perIp.get(ipKey(ip));
+        return open != null && open >= limit;
+    }
+
     /** maxConnPerIp: takes one of {@code ip}'s {@code limit} places, or returns false if none is left. */
     boolean tryReserveIp(java.net.InetAddress ip, int limit) {
         boolean[] taken = {false};
-        perIp.compute(ip, (k, n) -> {
+        perIp.compute(ipKey(ip), (k, n) -> {
             int open = n == null ? 0 : n;
             if (open >= limit) return n;
             taken[0] = true;
@@ -57,7 +78,7 @@ public final class DefaultConnectionManager implements ConnectionManager {
 
     /** Gives back a place {@link #tryReserveIp} took; the entry goes when its count reaches 0. */
     void releaseIp(java.net.InetAddress ip) {
-        perIp.computeIfPresent(ip, (k, n) -> n <= 1 ? null : n - 1);
+        perIp.computeIfPresent(ipKey(ip), (k, n) -> n <= 1 ? null : n - 1);
     }
 
     /** Whether more than {@code maxConn} closed connections wait for their onConnStop. */

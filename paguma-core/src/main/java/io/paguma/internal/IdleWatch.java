@@ -46,8 +46,8 @@ final class IdleWatch implements Runnable {
         EndpointContext context = handler.context;
         if (connection == null || !connection.isOpen() || handler.draining) return;
         long now = System.nanoTime();
-        // Reading paused because our own worker is full is not the peer's silence.
-        if (handler.readSinceTick || handler.paused) {
+        // Reading paused because our own worker is full, or held back by maxMessageRate, is not the peer's silence.
+        if (handler.readSinceTick || handler.paused || handler.rateLimited) {
             handler.readSinceTick = false;
             lastRead = now;
         }
