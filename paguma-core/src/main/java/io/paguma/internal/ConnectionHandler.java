@@ -44,14 +44,27 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
     private final boolean upgrade;
     /** A maxConn place was taken for this channel (and is given back when it closes). */
     private boolean reserved;
-    /** maxConnPerIp: the address whose count this channel holds (given back when it closes), or null. */
-    private java.net.InetAddress reservedIp;
-    /** The authTimeout timer, while the connection is not authenticated. */
-    private ScheduledFuture<?> authTimer;
-    /** maxMessageRate: messages that may still be decoded before the clock is read again. */
-    private long rateTokens;
-    /** maxMessageRate: the time (nanoTime) up to which tokens were added. */
-    private long rateFilledTo;
+    /**
+     * What the opt-in limits keep for this connection (maxConnPerIp, authTimeout, maxMessageRate):
+     * made only when one of them is on, so a connection without them pays one field.
+     */
+    private Limits limits;
+
+    private static final class Limits {
+        /** maxConnPerIp: the address whose count this channel holds (given back when it closes), or null. */
+        java.net.InetAddress ip;
+        /** The authTimeout timer, while the connection is not authenticated. */
+        ScheduledFuture<?> authTimer;
+        /** maxMessageRate: whole messages that may still be decoded before the clock is read again. */
+        long tokens;
+        /** maxMessageRate: the time (nanoTime) up to which tokens were added. */
+        long filledTo;
+    }
+
+    private Limits limits() {
+        if (limits == null) limits = new Limits();
+        return limits;
+    }
     private ScheduledFuture<?> upgradeTimer;
     /** WebSocket: the upgrade was refused in HTTP; what the peer still sends is discarded. */
     private boolean upgradeRefused;
@@ -165,7 +178,7 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
                 GracefulClose.reset(ctx.channel());
                 return false;
             }
-            reservedIp = ip;
+            limits().ip = ip;
         }
         return true;
     }
@@ -194,12 +207,12 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
         idleTimer = IdleWatch.start(this, ctx);
         if (context.authenticator != null && context.authTimeoutNanos > 0) {
             ChannelConnection authenticating = connection;
-            authTimer = ctx.executor().schedule(() -> context.authTimedOut(authenticating),
+            limits().authTimer = ctx.executor().schedule(() -> context.authTimedOut(authenticating),
                     context.authTimeoutNanos, TimeUnit.NANOSECONDS);
         }
         if (context.nanosPerMessage != 0) {
-            rateTokens = context.config.maxMessageRate();
-            rateFilledTo = System.nanoTime();
+            limits().tokens = context.config.maxMessageRate();
+            limits.filledTo = System.nanoTime();
         }
         ChannelConnection c = connection;
         runInOrder(() -> {
@@ -373,7 +386,7 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
             while (!paused && !rateLimited && cumulation != null && connection.channel().isActive()) {
                 // maxMessageRate: only whole messages spend tokens; what is read to be handed over
                 // at a FIN or a stop (draining) is not held back.
-                if (context.nanosPerMessage != 0 && rateTokens <= 0 && !draining && cumulation.isReadable() && !refillRate()) {
+                if (context.nanosPerMessage != 0 && limits.tokens <= 0 && !draining && cumulation.isReadable() && !refillRate()) {
                     held = true;
                     holdForRate();
                     break;
@@ -389,7 +402,7 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
                     break;
                 }
                 decoded++;
-                rateTokens--;
+                if (context.nanosPerMessage != 0) limits.tokens--;
                 if (message.seq() != 0 && connection.isOwnSeq(message.seq()) && context.codec.hasSequence()) {
                     connection.completeReply(message);
                 } else if (message.status() != 0) {
@@ -470,23 +483,24 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
     }
 
     /**
-     * maxMessageRate, a token bucket read lazily: the tokens earned since {@link #rateFilledTo} are
+     * maxMessageRate, a token bucket read lazily: the tokens earned since {@code limits.filledTo} are
      * added, at most one second's worth kept. False if there is still none.
      */
     private boolean refillRate() {
         long now = System.nanoTime();
         long per = context.nanosPerMessage;
-        long earned = (now - rateFilledTo) / per;
+        Limits l = limits;
+        long earned = (now - l.filledTo) / per;
         if (earned <= 0) return false;
         long burst = context.config.maxMessageRate();
-        if (rateTokens + earned >= burst) {
-            rateTokens = burst;
-            rateFilledTo = now;
+        if (l.tokens + earned >= burst) {
+            l.tokens = burst;
+            l.filledTo = now;
         } else {
-            rateTokens += earned;
-            rateFilledTo += earned * per;
+            l.tokens += earned;
+            l.filledTo += earned * per;
         }
-        return rateTokens > 0;
+        return l.tokens > 0;
     }
 
     /** maxMessageRate reached: reading waits until the next message is allowed. */
@@ -495,7 +509,7 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
         // Resumed once a tenth of a second's worth is there, not at every token: a flooding peer
         // costs about ten pauses a second, not one per message.
         long tokens = Math.max(1, context.config.maxMessageRate() / 10);
-        long wait = Math.max(TimeUnit.MILLISECONDS.toNanos(1), rateFilledTo + tokens * context.nanosPerMessage - System.nanoTime());
+        long wait = Math.max(TimeUnit.MILLISECONDS.toNanos(1), limits.filledTo + tokens * context.nanosPerMessage - System.nanoTime());
         updateAutoRead();
         context.limitLog.warn(connection + " sends faster than maxMessageRate " + context.config.maxMessageRate()
                 + "/s: its reading is held back", null);
@@ -758,13 +772,15 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
         countLeftover();
         releaseCumulation();
         cancelIdleTimer();
-        if (reservedIp != null) {
-            context.manager.releaseIp(reservedIp);
-            reservedIp = null;
-        }
-        if (authTimer != null) {
-            authTimer.cancel(false);
-            authTimer = null;
+        if (limits != null) {
+            if (limits.ip != null) {
+                context.manager.releaseIp(limits.ip);
+                limits.ip = null;
+            }
+            if (limits.authTimer != null) {
+                limits.authTimer.cancel(false);
+                limits.authTimer = null;
+            }
         }
         cancelUpgradeTimer();
         cancelSlowPeerTimer();
