@@ -82,7 +82,11 @@ public final class ChannelConnection implements Connection {
      * {@link #writable()} that must wait (an idle connection pays one field).
      */
     volatile Pacing pacing;
-    private final ConcurrentHashMap<String, Object> properties = new ConcurrentHashMap<>();
+    /** Made by the first property set (most connections of a plain echo or relay never set one). */
+    private volatile ConcurrentHashMap<String, Object> properties;
+    @SuppressWarnings("rawtypes")
+    private static final java.util.concurrent.atomic.AtomicReferenceFieldUpdater<ChannelConnection, ConcurrentHashMap> PROPERTIES =
+            java.util.concurrent.atomic.AtomicReferenceFieldUpdater.newUpdater(ChannelConnection.class, ConcurrentHashMap.class, "properties");
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
     /** The outbound side: queue, batches, writes, flushes. */
     private final SendQueue sends;
@@ -566,20 +570,27 @@ public final class ChannelConnection implements Connection {
     @Override
     @SuppressWarnings("unchecked")
     public <T> T property(String key) {
-        return (T) properties.get(key);
+        ConcurrentHashMap<String, Object> p = properties;
+        return p == null ? null : (T) p.get(java.util.Objects.requireNonNull(key, "key"));
     }
 
     @Override
     @SuppressWarnings("unchecked")
     public <T> T property(String key, Object value) {
-        if (value == null) return (T) properties.remove(key);
-        return (T) properties.put(key, value);
+        if (value == null) return removeProperty(key);
+        ConcurrentHashMap<String, Object> p = properties;
+        if (p == null) {
+            p = new ConcurrentHashMap<>();
+            if (!PROPERTIES.compareAndSet(this, null, p)) p = properties;
+        }
+        return (T) p.put(key, value);
     }
 
     @Override
     @SuppressWarnings("unchecked")
     public <T> T removeProperty(String key) {
-        return (T) properties.remove(key);
+        ConcurrentHashMap<String, Object> p = properties;
+        return p == null ? null : (T) p.remove(java.util.Objects.requireNonNull(key, "key"));
     }
 
     @Override

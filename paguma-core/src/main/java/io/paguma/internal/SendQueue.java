@@ -50,7 +50,14 @@ final class SendQueue implements Runnable {
     private final ChannelConnection connection;
     /** Each message goes out as a WebSocket frame of its own (the batch is written frame by frame). */
     final boolean webSocket;
-    private final Queue<PendingSend> outbound = PlatformDependent.newMpscQueue(8, 1 << 30);
+    /**
+     * Made by the first send that has to be queued (an idle connection, or one whose replies all
+     * go out on its IO thread, never pays for it: a padded MPSC queue is a few hundred bytes).
+     */
+    private volatile Queue<PendingSend> outbound;
+    @SuppressWarnings("rawtypes")
+    private static final java.util.concurrent.atomic.AtomicReferenceFieldUpdater<SendQueue, Queue> OUTBOUND =
+            java.util.concurrent.atomic.AtomicReferenceFieldUpdater.newUpdater(SendQueue.class, Queue.class, "outbound");
     private volatile int drainScheduled;
     /** 1 while a thread takes sends from {@link #outbound} (its single consumer); nobody waits for it. */
     private volatile int consuming;
@@ -69,7 +76,22 @@ final class SendQueue implements Runnable {
 
     /** Sends queued and not yet taken by the drain. */
     int queued() {
-        return outbound.size();
+        Queue<PendingSend> q = outbound;
+        return q == null ? 0 : q.size();
+    }
+
+    /** The queue, made by the first sender that needs it. */
+    @SuppressWarnings("unchecked")
+    private Queue<PendingSend> queue() {
+        Queue<PendingSend> q = outbound;
+        if (q != null) return q;
+        q = PlatformDependent.newMpscQueue(8, 1 << 30);
+        return OUTBOUND.compareAndSet(this, null, q) ? q : outbound;
+    }
+
+    private boolean nothingQueued() {
+        Queue<PendingSend> q = outbound;
+        return q == null || q.isEmpty();
     }
 
     /** Any thread: queues one send, or on the IO thread with nothing queued encodes it at once. */
@@ -78,14 +100,14 @@ final class SendQueue implements Runnable {
             send.completeExceptionally(connection.closedException(null));
             return;
         }
-        if (connection.loop.inEventLoop() && !appending && outbound.isEmpty()) {
+        if (connection.loop.inEventLoop() && !appending && nothingQueued()) {
             append(send);
             // A reply made while this connection's read is decoded goes out when the read completes.
             if (connection.handler.reading()) return;
         } else {
             // Off the IO thread, re-entered from a callback that a flush inside append() ran, or
             // behind sends still queued: queue it, so it keeps its place behind them.
-            outbound.offer(send);
+            queue().offer(send);
             if (connection.closed) {
                 // Closed while we were queueing: the close may already have emptied the queue, so
                 // fail what is left here rather than leave this future waiting.
@@ -144,14 +166,15 @@ final class SendQueue implements Runnable {
      * what is left, in which case that sender takes everything and this returns false.
      */
     boolean drainOutbound(int max) {
-        if (!CONSUMING.compareAndSet(this, 0, 1)) return false;
+        Queue<PendingSend> q = outbound;
+        if (q == null || !CONSUMING.compareAndSet(this, 0, 1)) return false;
         try {
             for (int n = 0; n < max; n++) {
-                PendingSend s = outbound.poll();
+                PendingSend s = q.poll();
                 if (s == null) return false;
                 append(s);
             }
-            return !outbound.isEmpty();
+            return !q.isEmpty();
         } finally {
             consuming = 0;
         }
@@ -309,14 +332,17 @@ final class SendQueue implements Runnable {
      * may send on other connections) cannot deadlock with another connection's close.
      */
     void failQueued() {
+        // A sender that makes the queue after this look offers, then sees closed and calls this again.
+        Queue<PendingSend> q = outbound;
+        if (q == null) return;
         while (CONSUMING.compareAndSet(this, 0, 1)) {
             try {
                 PendingSend s;
-                while ((s = outbound.poll()) != null) s.completeExceptionally(connection.closedException(null));
+                while ((s = q.poll()) != null) s.completeExceptionally(connection.closedException(null));
             } finally {
                 consuming = 0;
             }
-            if (outbound.isEmpty()) return;
+            if (q.isEmpty()) return;
         }
     }
 
