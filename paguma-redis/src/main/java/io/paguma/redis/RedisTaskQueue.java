@@ -190,12 +190,17 @@ final class RedisTaskQueue implements TaskQueue, AutoCloseable {
             changed(id)
             return 1""");
 
-    /** ARGV: prefix, id, executor, why: the task goes back to its stream (a new entry). */
+    /**
+     * ARGV: prefix, id, executor, why, and "1" when the executor never got the task (taken for it
+     * while it was stopping: that assignment was no attempt, so it is not counted): the task goes
+     * back to its stream (a new entry).
+     */
     private static final Script REQUEUE = Script.of("task requeue", PRELUDE + """
             local id = ARGV[2]
             local hk = P .. 'task:' .. id
             local h = redis.call('HMGET', hk, 'state', 'executor', 'entry', 'type')
             if not h[1] or h[2] ~= ARGV[3] or (h[1] ~= 'ASSIGNED' and h[1] ~= 'RUNNING') then return 0 end
+            if ARGV[5] == '1' then redis.call('HINCRBY', hk, 'attempts', -1) end
             local stream = P .. 'tasks:' .. h[4]
             redis.call('XACK', stream, 'executors', h[3])
             local entry = redis.call('XADD', stream, '*', 'id', id)
@@ -384,7 +389,7 @@ final class RedisTaskQueue implements TaskQueue, AutoCloseable {
             List<CompletableFuture<?>> back = new ArrayList<>();
             for (String id : sv.running) {
                 back.add(link.script(REQUEUE, ScriptOutputType.INTEGER, new String[0],
-                        args(id, executorId, "executor " + executorId + " stopped: queued again").array()));
+                        args(id, executorId, "executor " + executorId + " stopped: queued again", "0").array()));
             }
             try {
                 CompletableFuture.allOf(back.toArray(CompletableFuture[]::new)).get(link.timeout().toMillis() * 2, TimeUnit.MILLISECONDS);
@@ -455,7 +460,11 @@ final class RedisTaskQueue implements TaskQueue, AutoCloseable {
     private void give(Serving sv, List<Task> tasks) {
         for (Task t : tasks) {
             if (sv.closed) {
-                link.script(REQUEUE, ScriptOutputType.INTEGER, new String[0], args(t.id(), sv.executor, "executor " + sv.executor + " stopped").array());
+                // Taken for it while it was stopping (the pump chose it before it closed): given back
+                // uncounted, so a task that a stopping executor's requeue raced back to it does not
+                // show an attempt that never ran.
+                link.script(REQUEUE, ScriptOutputType.INTEGER, new String[0],
+                        args(t.id(), sv.executor, "executor " + sv.executor + " stopped", "1").array());
                 continue;
             }
             sv.running.add(t.id());
