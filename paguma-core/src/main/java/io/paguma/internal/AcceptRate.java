@@ -19,18 +19,12 @@ import java.util.concurrent.TimeUnit;
 @ChannelHandler.Sharable
 final class AcceptRate extends ChannelInboundHandlerAdapter {
     private final EndpointContext context;
-    private final long nanosPerConnection;
-    private final long burst;
-    /** Connections that may still be accepted; guarded by this (the listeners may run on two boss threads). */
-    private long tokens;
-    private long filledTo;
+    /** Guarded by this (the listeners may run on two boss threads). */
+    private final TokenBucket bucket;
 
     AcceptRate(EndpointContext context, int perSecond) {
         this.context = context;
-        this.nanosPerConnection = Math.max(1, TimeUnit.SECONDS.toNanos(1) / perSecond);
-        this.burst = perSecond;
-        this.tokens = perSecond;
-        this.filledTo = System.nanoTime();
+        this.bucket = new TokenBucket(perSecond, System.nanoTime());
     }
 
     @Override
@@ -47,19 +41,10 @@ final class AcceptRate extends ChannelInboundHandlerAdapter {
         long wait;
         synchronized (this) {
             long now = System.nanoTime();
-            long earned = (now - filledTo) / nanosPerConnection;
-            if (earned > 0) {
-                if (tokens + earned >= burst) {
-                    tokens = burst;
-                    filledTo = now;
-                } else {
-                    tokens += earned;
-                    filledTo += earned * nanosPerConnection;
-                }
-            }
+            bucket.refill(now);
             // A batch accepted in one read may take it below zero: the pause is then longer to make up for it.
-            tokens--;
-            wait = tokens > 0 ? 0 : filledTo + (1 - tokens) * nanosPerConnection - now;
+            bucket.tokens--;
+            wait = bucket.tokens > 0 ? 0 : bucket.nanosUntil(1, now);
         }
         ctx.fireChannelRead(child);
         if (wait > 0 && ctx.channel().config().isAutoRead()) pause(ctx, wait);

@@ -55,10 +55,8 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
         java.net.InetAddress ip;
         /** The authTimeout timer, while the connection is not authenticated. */
         ScheduledFuture<?> authTimer;
-        /** maxMessageRate: whole messages that may still be decoded before the clock is read again. */
-        long tokens;
-        /** maxMessageRate: the time (nanoTime) up to which tokens were added. */
-        long filledTo;
+        /** maxMessageRate: its tokens are the whole messages that may still be decoded before the clock is read again. */
+        TokenBucket rate;
     }
 
     private Limits limits() {
@@ -210,9 +208,8 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
             limits().authTimer = ctx.executor().schedule(() -> context.authTimedOut(authenticating),
                     context.authTimeoutNanos, TimeUnit.NANOSECONDS);
         }
-        if (context.nanosPerMessage != 0) {
-            limits().tokens = context.config.maxMessageRate();
-            limits.filledTo = System.nanoTime();
+        if (context.messageRateLimited) {
+            limits().rate = new TokenBucket(context.config.maxMessageRate(), System.nanoTime());
         }
         ChannelConnection c = connection;
         runInOrder(() -> {
@@ -386,7 +383,8 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
             while (!paused && !rateLimited && cumulation != null && connection.channel().isActive()) {
                 // maxMessageRate: only whole messages spend tokens; what is read to be handed over
                 // at a FIN or a stop (draining) is not held back.
-                if (context.nanosPerMessage != 0 && limits.tokens <= 0 && !draining && cumulation.isReadable() && !refillRate()) {
+                if (context.messageRateLimited && limits.rate.tokens <= 0 && !draining && cumulation.isReadable()
+                        && !limits.rate.refill(System.nanoTime())) {
                     held = true;
                     holdForRate();
                     break;
@@ -402,7 +400,7 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
                     break;
                 }
                 decoded++;
-                if (context.nanosPerMessage != 0) limits.tokens--;
+                if (context.messageRateLimited) limits.rate.tokens--;
                 if (message.seq() != 0 && connection.isOwnSeq(message.seq()) && context.codec.hasSequence()) {
                     connection.completeReply(message);
                 } else if (message.status() != 0) {
@@ -482,34 +480,13 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
                 + TimeUnit.NANOSECONDS.toMillis(context.frameTimeoutNanos) + " ms): too slow, or a slowloris");
     }
 
-    /**
-     * maxMessageRate, a token bucket read lazily: the tokens earned since {@code limits.filledTo} are
-     * added, at most one second's worth kept. False if there is still none.
-     */
-    private boolean refillRate() {
-        long now = System.nanoTime();
-        long per = context.nanosPerMessage;
-        Limits l = limits;
-        long earned = (now - l.filledTo) / per;
-        if (earned <= 0) return false;
-        long burst = context.config.maxMessageRate();
-        if (l.tokens + earned >= burst) {
-            l.tokens = burst;
-            l.filledTo = now;
-        } else {
-            l.tokens += earned;
-            l.filledTo += earned * per;
-        }
-        return l.tokens > 0;
-    }
-
     /** maxMessageRate reached: reading waits until the next message is allowed. */
     private void holdForRate() {
         rateLimited = true;
         // Resumed once a tenth of a second's worth is there, not at every token: a flooding peer
         // costs about ten pauses a second, not one per message.
         long tokens = Math.max(1, context.config.maxMessageRate() / 10);
-        long wait = Math.max(TimeUnit.MILLISECONDS.toNanos(1), limits.filledTo + tokens * context.nanosPerMessage - System.nanoTime());
+        long wait = Math.max(TimeUnit.MILLISECONDS.toNanos(1), limits.rate.nanosUntil(tokens, System.nanoTime()));
         updateAutoRead();
         context.limitLog.warn(connection + " sends faster than maxMessageRate " + context.config.maxMessageRate()
                 + "/s: its reading is held back", null);

@@ -45,8 +45,8 @@ public final class EndpointContext {
     /** The server's authenticator, or null (set before it listens). */
     io.paguma.Authenticator authenticator;
     final long authTimeoutNanos;
-    /** maxMessageRate: nanoseconds per message, 0 when off. */
-    final long nanosPerMessage;
+    /** maxMessageRate is on. */
+    final boolean messageRateLimited;
     final RateLimitedLog errorLog;
     final RateLimitedLog idleLog;
     final RateLimitedLog replyLog;
@@ -118,7 +118,7 @@ public final class EndpointContext {
         this.authLog = new RateLimitedLog(log, config.warnInterval(), summaries);
         this.limitLog = new RateLimitedLog(log, config.warnInterval(), summaries);
         this.authTimeoutNanos = config.authTimeout().toNanos();
-        this.nanosPerMessage = config.maxMessageRate() == 0 ? 0 : Math.max(1, TimeUnit.SECONDS.toNanos(1) / config.maxMessageRate());
+        this.messageRateLimited = config.maxMessageRate() != 0;
         this.errorLog = new RateLimitedLog(log, config.warnInterval(), summaries);
         this.idleLog = new RateLimitedLog(log, config.warnInterval(), summaries);
         this.replyLog = new RateLimitedLog(log, config.warnInterval(), summaries);
