@@ -41,7 +41,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Every operation checks the connection's state and throws {@link IllegalStateException} when
  * it does not fit: listen on a type that cannot, listen or connect when not {@link
- * HubConnection.State#IDLE IDLE}, send before connect, anything after {@link #destroy()}. An
+ * HubConnection.State#IDLE IDLE}, send before connect (a send after the network ended the link
+ * fails its future instead: it may race that end), anything after {@link #destroy()}. An
  * unknown id is an {@link IllegalArgumentException}. Failures of the network (a target that cannot
  * be reached, a port listened on twice) fail the operation's future and reach
  * {@link HubConnection#onError} instead. Each connection is its own link: two connections may
@@ -219,6 +220,7 @@ public final class ConnectionMgr implements AutoCloseable {
         c.targetIp = ip;
         c.targetPort = port;
         c.state = HubConnection.State.CONNECTING;
+        c.lastLoss = null;
         CompletableFuture<Void> done = new CompletableFuture<>();
         c.connecting = done;
         Dialling side = new Dialling(c);
@@ -246,6 +248,7 @@ public final class ConnectionMgr implements AutoCloseable {
             if (c.client != client || c.state != HubConnection.State.CONNECTING) return;
             c.client = null;
             c.state = HubConnection.State.IDLE;
+            c.lastLoss = e;
             failed = new ArrayList<>(c.pending);
             c.pending.clear();
             done = c.connecting;
@@ -265,7 +268,11 @@ public final class ConnectionMgr implements AutoCloseable {
      * when connecting (at most {@code hub.maxPending} wait). The future completes when the dict is
      * written and fails if the link breaks first.
      *
-     * @throws IllegalStateException    if the connection is idle (send before connect) or listening
+     * <p>After the network ended the connection's dial or link (the target could not be reached,
+     * the link broke), a send fails its future with that reason until the next connect: it may
+     * race the end, so it does not throw.
+     *
+     * @throws IllegalStateException    if the connection was never connected (or was closed) or listens
      * @throws IllegalArgumentException if the dict holds a value of an unsupported type or nests too deeply
      */
     public CompletableFuture<Void> send(int id, Map<String, ?> dict) {
@@ -289,6 +296,11 @@ public final class ConnectionMgr implements AutoCloseable {
 
     /** Holding the lock, with no link up. */
     private CompletableFuture<Void> queue(HubConnection c, Message m) {
+        if (c.state == HubConnection.State.IDLE && c.lastLoss != null) {
+            // The network ended the dial or link, not the caller: a send that raced it fails like
+            // one that was queued a moment earlier.
+            return CompletableFuture.failedFuture(new HubException(c + " cannot send: " + c.lastLoss.getMessage(), c.lastLoss));
+        }
         if (c.state != HubConnection.State.CONNECTING) {
             throw new IllegalStateException(c + " cannot send: " + (c.state == HubConnection.State.LISTENING
                     ? "it listens; send on the connections it accepted" : "connect it first"));
@@ -367,6 +379,7 @@ public final class ConnectionMgr implements AutoCloseable {
             checkOpen();
             c = connection(id);
             if (c.accepted) connections.remove(c.id, c);
+            c.lastLoss = null;
             if (c.state == HubConnection.State.IDLE) return;
             c.life++;
             c.state = HubConnection.State.IDLE;
@@ -503,6 +516,7 @@ public final class ConnectionMgr implements AutoCloseable {
             if (c.link != conn || conn == null) return;
             c.link = null;
             c.state = c.state == HubConnection.State.DESTROYED ? c.state : HubConnection.State.IDLE;
+            c.lastLoss = new HubException(c + " lost its link to " + PeerKey.format(c.targetIp, c.targetPort));
             client = c.client;
             c.client = null;
             links.post(new HubEvent(HubEvent.Type.DISCONNECTED, c.targetIp, c.targetPort, c.id, life, null, null));

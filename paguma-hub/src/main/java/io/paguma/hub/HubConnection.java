@@ -45,6 +45,11 @@ public class HubConnection {
     io.paguma.Server server;
     final java.util.ArrayDeque<PendingSend> pending = new java.util.ArrayDeque<>();
     CompletableFuture<Void> connecting;
+    /**
+     * Why the last dial or link of this connection ended without {@link ConnectionMgr#close(int)}:
+     * a send racing that end fails with it instead of throwing. Cleared by connect and close.
+     */
+    HubException lastLoss;
 
     /** The id the manager gave it, never reused by that manager. */
     public final int id() {

@@ -221,4 +221,43 @@ class ConnectionMgrTest {
         assertThat(errors).hasSize(1);
         assertThat(a.connection(c).state()).isEqualTo(HubConnection.State.IDLE);
     }
+
+    /**
+     * A send that races the network's end of a dial or link (CI saw a refused dial end before the
+     * send right after connect) fails its future with that reason; it does not throw, since the
+     * caller could not have known. After close(id), or before any connect, it is a usage error.
+     */
+    @Test
+    void aSendAfterTheNetworkEndedTheDialOrTheLinkFailsItsFutureInsteadOfThrowing() throws Exception {
+        ConnectionFactory plain = new ConnectionFactory().registerListenable("server", HubConnection::new, "session")
+                .register("session", HubConnection::new).register("client", HubConnection::new);
+        ConnectionMgr a = mgr("mgr-race-a", plain);
+        ConnectionMgr b = mgr("mgr-race-b", plain);
+        int dead;
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            dead = s.getLocalPort();
+        }
+        int c = a.createConnection("client");
+        CompletableFuture<Void> f = a.connect(c, "127.0.0.1", dead);
+        assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(HubException.class);
+        CompletableFuture<Void> afterDial = a.send(c, Map.of("x", 1));
+        assertThatThrownBy(() -> afterDial.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(HubException.class)
+                .hasMessageContaining("cannot send").hasMessageContaining("cannot reach 127.0.0.1:" + dead);
+
+        // A link the peer ends: the same.
+        int server = b.createConnection("server");
+        int port = b.listen(server, "127.0.0.1", 0).join().getPort();
+        a.connect(c, "127.0.0.1", port).orTimeout(10, TimeUnit.SECONDS).join();
+        b.close(server);     // stops the listener and the links it accepted
+        Loop aLoop = new Loop(a::update);
+        aLoop.untilCount(HubEvent.Type.DISCONNECTED, 1);
+        CompletableFuture<Void> afterLink = a.send(c, Map.of("x", 2));
+        assertThatThrownBy(() -> afterLink.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(HubException.class)
+                .hasMessageContaining("lost its link to 127.0.0.1:" + port);
+
+        // The caller's own close clears it: a send is a usage error again.
+        a.close(c);
+        assertThatThrownBy(() -> a.send(c, Map.of("x", 3))).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("connect it first");
+    }
 }
