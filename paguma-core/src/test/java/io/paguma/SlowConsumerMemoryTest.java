@@ -259,6 +259,7 @@ class SlowConsumerMemoryTest {
                         dropped.incrementAndGet();
                         return null;
                     });
+                    c.channel().flush();     // every write so far counted by size(), which counts flushed ones
                     io.netty.channel.ChannelOutboundBuffer ob = c.channel().unsafe().outboundBuffer();
                     if (ob != null) pendingMax = Math.max(pendingMax, ob.totalPendingWriteBytes());
                     if (dropped.get() > 0) {
@@ -276,6 +277,43 @@ class SlowConsumerMemoryTest {
                 System.out.printf("SLOW-SERVER a server that never reads: the client held at most %d B (high water %d), "
                         + "failed %d sends (outboundPolicy drop) and cut the link %.2f s after it began (slowPeerTimeout 500 ms)%n",
                         pendingMax, HIGH_WATER, dropped.get(), cutAfter);
+            } finally {
+                client.close();
+            }
+        }
+    }
+
+    /**
+     * Small sends held for a peer that does not read share 4 KiB buffers: each used to become a
+     * write of its own once above the high water mark (a buffer, an outbound entry, a promise and a
+     * flush per message: ~15x the bytes counted against maxPendingWriteBytes, and what ran
+     * DrainFairnessTest's JVM out of heap).
+     */
+    @Test
+    void smallSendsHeldForAPeerThatDoesNotReadShareBuffersRatherThanTakeAWriteEach() throws Exception {
+        try (java.net.ServerSocket deaf = new java.net.ServerSocket()) {
+            deaf.setReceiveBufferSize(SOCKET_BUFFER);
+            deaf.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+            Client client = Client.builder().config(PagumaConfig.builder().name("small-to-deaf").host("127.0.0.1")
+                    .port(deaf.getLocalPort()).reconnect(false).soSndbuf(SOCKET_BUFFER)
+                    .writeBufferHighWaterMark(HIGH_WATER).writeBufferLowWaterMark(HIGH_WATER / 2)
+                    .maxPendingWriteBytes(64 << 20).build()).build();
+            try (java.net.Socket accepted = connectAndAccept(client, deaf)) {
+                Connection c = client.connection();
+                byte[] payload = new byte[16];
+                int n = 100_000;
+                // On the IO thread, so each send is encoded at once and what it left is seen before any flush.
+                long[] held = c.channel().eventLoop().submit(() -> {
+                    for (int i = 0; i < n; i++) c.send(1, payload);
+                    io.netty.channel.ChannelOutboundBuffer ob = c.channel().unsafe().outboundBuffer();
+                    return new long[]{ob.size(), ob.totalPendingWriteBytes()};
+                }).get(60, TimeUnit.SECONDS);
+                assertThat(c.isOpen()).isTrue();
+                long perWrite = held[1] / Math.max(1, held[0]);
+                System.out.printf("SLOW-SMALL %d sends of 16 B to a peer that does not read: %d B held in %d writes (%d B each)%n",
+                        n, held[1], held[0], perWrite);
+                assertThat(held[1]).as("bytes held").isGreaterThan(1L << 20);
+                assertThat(perWrite).as("bytes per held write (entries %d)", held[0]).isGreaterThanOrEqualTo(2048);
             } finally {
                 client.close();
             }

@@ -202,14 +202,19 @@ final class SendQueue implements Runnable {
             return;
         }
         if (!connection.channel.isWritable()) {
-            // Above the high water mark: let the socket take what it can first, so the limit
-            // measures only what the peer really has not read, never a batch not yet flushed.
-            writeBatch();
-            unflushed = false;
-            connection.channel.flush();
+            // Above the high water mark: the socket takes what it can of the batches written so
+            // far, so the limit measures what the peer really has not read; the open batch is
+            // counted too. This send still joins that batch: a write (buffer, outbound entry,
+            // promise, flush) per send would hold many times the bytes the limit counts, and cost
+            // a syscall each.
+            if (unflushed) {
+                unflushed = false;
+                connection.channel.flush();
+            }
             ChannelOutboundBuffer pending = connection.channel.unsafe().outboundBuffer();
-            if (pending != null && pending.totalPendingWriteBytes() > connection.context.config.maxPendingWriteBytes()) {
-                connection.closeForSlowPeer(pending.totalPendingWriteBytes(), send);
+            long held = pending == null ? 0 : pending.totalPendingWriteBytes() + (batch == null ? 0 : batch.readableBytes());
+            if (held > connection.context.config.maxPendingWriteBytes()) {
+                connection.closeForSlowPeer(held, send);
                 return;
             }
             if (connection.context.config.outboundPolicy() == io.paguma.PagumaConfig.OutboundPolicy.DROP
