@@ -89,7 +89,7 @@ final class RedisTaskQueue implements TaskQueue, AutoCloseable {
               local t = redis.call('HMGET', hk, 'type', 'key', 'publisher', 'timeoutMs', 'files', 'payload')
               redis.call('ZADD', P .. 'task-deadlines', nowMs() + tonumber(t[4]), id)
               changed(id)
-              return {id, t[1], t[2], t[3], t[4], t[5], t[6]}
+              return {id, t[1], t[2], t[3], t[4], t[5], t[6], redis.call('HGET', hk, 'version')}
             end
             local function ended(id, hk, typ, entry)
               if entry then redis.call('XACK', P .. 'tasks:' .. typ, 'executors', entry) end
@@ -237,7 +237,12 @@ final class RedisTaskQueue implements TaskQueue, AutoCloseable {
         final Set<String> types;
         final int slots;
         final Consumer<Task> assigned;
-        final Set<String> running = ConcurrentHashMap.newKeySet();
+        /**
+         * The tasks it holds, each with the version its assignment made: a status line of that
+         * version or older, heard late (pub/sub is another connection than the script's answer),
+         * says nothing about who holds it now.
+         */
+        final Map<String, Long> running = new ConcurrentHashMap<>();
         volatile boolean closed;
 
         Serving(String executor, Set<String> types, int slots, Consumer<Task> assigned) {
@@ -349,13 +354,14 @@ final class RedisTaskQueue implements TaskQueue, AutoCloseable {
             return;
         }
         boolean mine = watched.contains(s.id());
-        for (Serving sv : servings.values()) mine |= sv.running.contains(s.id()) || s.executor() != null && s.executor().equals(sv.executor);
+        for (Serving sv : servings.values()) mine |= sv.running.containsKey(s.id()) || s.executor() != null && s.executor().equals(sv.executor);
         if (!mine) return;
         if (s.state().isFinal()) watched.remove(s.id());
         // A task of ours taken over by another executor (ours seemed dead) is no longer ours.
         for (Serving sv : servings.values()) {
-            if (sv.running.contains(s.id()) && (s.state().isFinal() || !sv.executor.equals(s.executor()))) {
-                sv.running.remove(s.id());
+            Long taken = sv.running.get(s.id());
+            if (taken != null && s.version() > taken && (s.state().isFinal() || !sv.executor.equals(s.executor()))
+                    && sv.running.remove(s.id(), taken)) {
                 pumpSoon();
             }
         }
@@ -387,7 +393,7 @@ final class RedisTaskQueue implements TaskQueue, AutoCloseable {
             if (!servings.remove(executorId, sv)) return;
             sv.closed = true;
             List<CompletableFuture<?>> back = new ArrayList<>();
-            for (String id : sv.running) {
+            for (String id : sv.running.keySet()) {
                 back.add(link.script(REQUEUE, ScriptOutputType.INTEGER, new String[0],
                         args(id, executorId, "executor " + executorId + " stopped: queued again", "0").array()));
             }
@@ -408,7 +414,7 @@ final class RedisTaskQueue implements TaskQueue, AutoCloseable {
         String d = detail == null ? "" : detail.length() > 2000 ? detail.substring(0, 2000) : detail;
         return link.<Long>script(REPORT, ScriptOutputType.INTEGER, new String[0], args(taskId, executorId, state.name(), d).array())
                 .handle((n, e) -> {
-                    if (state.isFinal() && sv != null && sv.running.remove(taskId)) pumpSoon();
+                    if (state.isFinal() && sv != null && sv.running.remove(taskId) != null) pumpSoon();
                     if (e != null) throw new TaskException("reporting task " + taskId + ": " + link.describe(e, "a task report"), null);
                     return null;
                 });
@@ -446,7 +452,7 @@ final class RedisTaskQueue implements TaskQueue, AutoCloseable {
             for (Serving sv : free) {
                 List<String> a = new ArrayList<>(List.of(prefix, sv.executor, Long.toString(System.currentTimeMillis())));
                 a.addAll(List.of(sv.streams()));
-                List<Task> got = call(TAKE, a);
+                List<Taken> got = call(TAKE, a);
                 if (got == null) return;   // Redis unreachable: the next tick tries again
                 if (!got.isEmpty()) {
                     give(sv, got);
@@ -457,8 +463,9 @@ final class RedisTaskQueue implements TaskQueue, AutoCloseable {
         }
     }
 
-    private void give(Serving sv, List<Task> tasks) {
-        for (Task t : tasks) {
+    private void give(Serving sv, List<Taken> tasks) {
+        for (Taken taken : tasks) {
+            Task t = taken.task();
             if (sv.closed) {
                 // Taken for it while it was stopping (the pump chose it before it closed): given back
                 // uncounted, so a task that a stopping executor's requeue raced back to it does not
@@ -467,7 +474,7 @@ final class RedisTaskQueue implements TaskQueue, AutoCloseable {
                         args(t.id(), sv.executor, "executor " + sv.executor + " stopped", "1").array());
                 continue;
             }
-            sv.running.add(t.id());
+            sv.running.put(t.id(), taken.version());
             try {
                 sv.assigned.accept(t);
             } catch (RuntimeException e) {
@@ -487,7 +494,7 @@ final class RedisTaskQueue implements TaskQueue, AutoCloseable {
                     for (Serving sv : servings.values()) {
                         if (sv.running.isEmpty()) continue;
                         List<String> a = new ArrayList<>(List.of(prefix, sv.executor));
-                        a.addAll(sv.running);
+                        a.addAll(sv.running.keySet());
                         link.script(REFRESH, ScriptOutputType.INTEGER, new String[0], bytes(a));
                     }
                 }
@@ -499,10 +506,10 @@ final class RedisTaskQueue implements TaskQueue, AutoCloseable {
                         List<String> a = new ArrayList<>(List.of(prefix, sv.executor, Long.toString(now), Long.toString(memberTtl.toMillis()),
                                 Integer.toString(free)));
                         a.addAll(List.of(sv.streams()));
-                        List<Task> got = call(RECLAIM, a);
+                        List<Taken> got = call(RECLAIM, a);
                         if (got != null && !got.isEmpty()) {
                             log.info("tasks '{}': executor {} takes over {} task(s) whose executor stopped refreshing them: {}",
-                                    name, sv.executor, got.size(), got.stream().map(Task::id).toList());
+                                    name, sv.executor, got.size(), got.stream().map(x -> x.task().id()).toList());
                             give(sv, got);
                         }
                     }
@@ -515,15 +522,19 @@ final class RedisTaskQueue implements TaskQueue, AutoCloseable {
     }
 
     /** Runs a script that answers task fields, waiting (on the worker thread); null when Redis failed. */
-    private List<Task> call(Script script, List<String> args) {
+    /** A task an assignment gave to an executor, and the version of its status that assignment made. */
+    private record Taken(Task task, long version) {
+    }
+
+    private List<Taken> call(Script script, List<String> args) {
         try {
             List<Object> r = link.<List<Object>>script(script, ScriptOutputType.MULTI, new String[0], bytes(args))
                     .get(link.timeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
-            List<Task> out = new ArrayList<>();
-            for (int i = 0; i + 6 < r.size(); i += 7) {
+            List<Taken> out = new ArrayList<>();
+            for (int i = 0; i + 7 < r.size(); i += 8) {
                 List<String> files = JSON.readValue(text(r.get(i + 5)), new TypeReference<List<String>>() { });
-                out.add(new Task(text(r.get(i)), text(r.get(i + 1)), (byte[]) r.get(i + 6), files, text(r.get(i + 2)),
-                        Duration.ofMillis(Long.parseLong(text(r.get(i + 4)))), text(r.get(i + 3))));
+                out.add(new Taken(new Task(text(r.get(i)), text(r.get(i + 1)), (byte[]) r.get(i + 6), files, text(r.get(i + 2)),
+                        Duration.ofMillis(Long.parseLong(text(r.get(i + 4)))), text(r.get(i + 3))), Long.parseLong(text(r.get(i + 7)))));
             }
             return out;
         } catch (InterruptedException e) {

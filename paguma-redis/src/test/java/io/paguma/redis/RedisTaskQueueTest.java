@@ -127,4 +127,37 @@ class RedisTaskQueueTest {
             q.close();
         }
     }
+
+    /**
+     * The QUEUED line of a publish is heard on the pub/sub connection, the take's answer on
+     * another: heard after the take, it made the executor drop a task it was running from its
+     * load, so the next went to it beyond its slots (ExecutorTasksOnRedisTest saw loads 4/2 for
+     * 3/3). A line no newer than the executor's own assignment is now ignored.
+     */
+    @Test
+    void aStatusLineOlderThanTheTakeHeardLateDoesNotFreeTheExecutorsSlot() throws Exception {
+        String prefix = "q" + UUID.randomUUID().toString().substring(0, 8) + ":";
+        RedisTaskQueue q = queue(prefix);
+        io.lettuce.core.RedisClient raw = io.lettuce.core.RedisClient.create(redis.uri());
+        try (var conn = raw.connect()) {
+            BlockingQueue<Task> toB = new LinkedBlockingQueue<>();
+            q.serve("b", Set.of("job"), 1, toB::add);
+            Task t = published("job", "k-stale", Duration.ofMinutes(1), "pub");
+            TaskStatus queued = q.publish(t).get(5, TimeUnit.SECONDS);
+            assertThat(queued.state()).isEqualTo(TaskState.QUEUED);
+            assertThat(toB.poll(5, TimeUnit.SECONDS)).extracting(Task::id).isEqualTo(t.id());
+            await().atMost(Duration.ofSeconds(5)).until(() -> q.load().get("b") == 1);
+            List<TaskStatus> heard = new CopyOnWriteArrayList<>();
+            q.watchTasks(heard::add);
+            // The publish's own QUEUED line once more, as a late delivery would bring it.
+            String line = String.join("\n", t.id(), "job", "k-stale", "pub", "QUEUED", "", "0", Long.toString(queued.version()), "");
+            conn.sync().publish(prefix + "task-changes", line);
+            await().atMost(Duration.ofSeconds(5)).until(() -> heard.stream()
+                    .anyMatch(s -> s.state() == TaskState.QUEUED && s.version() == queued.version()));
+            assertThat(q.load()).as("b's load after a stale line").containsEntry("b", 1);
+        } finally {
+            raw.shutdown();
+            q.close();
+        }
+    }
 }
