@@ -34,10 +34,21 @@ public interface Codec {
     Message decode(ByteBuf in, int maxPacketSize);
 
     /**
+     * As {@link #decode(ByteBuf, int)}; with {@code zeroCopy} the payload may be a retained slice
+     * of {@code in} ({@link Message#Message(int, int, int, int, ByteBuf)}) instead of a copy, as
+     * the built-in codecs do when the {@code zeroCopy} key is on. The default copies.
+     */
+    default Message decode(ByteBuf in, int maxPacketSize, boolean zeroCopy) {
+        return decode(in, maxPacketSize);
+    }
+
+    /**
      * Appends {@code message} as one frame to {@code out}, at its writer index. {@code out} may
      * already hold earlier frames of the same batch: write only after the writer index (the
      * relative {@code write*} methods, or absolute ones at offsets from the writer index), never
      * before it. If this throws, whatever was appended is cut off again and only this send fails.
+     * Write the payload with {@link Message#writePayload(ByteBuf)}: it serves array and buffer
+     * payloads alike ({@code out.writeBytes(message.data())} copies a buffer payload twice).
      */
     void encode(Message message, ByteBuf out);
 

@@ -1,5 +1,9 @@
 package io.paguma;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.util.ReferenceCounted;
+
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
@@ -12,8 +16,18 @@ import java.util.Objects;
  * {@code int}, so id 4294967295 reads back as {@code -1}. Use {@link Integer#toUnsignedString(int)}
  * to print one. A message is immutable once built and may be passed between threads freely;
  * the payload array is owned by the message and must not be changed after construction.
+ *
+ * <p><b>Buffer payloads (zero copy).</b> A message may instead hold its payload as a Netty
+ * {@link ByteBuf}: one made with a {@code ByteBuf} constructor, and every request a router receives
+ * when {@code zeroCopy} is on (a retained slice of the read buffer, no copy). Such a message is
+ * {@linkplain ReferenceCounted reference-counted}, as Netty's own messages are: the framework
+ * releases a received one when its router returns, so a router that keeps it longer (hands it to
+ * another thread, sends it on) calls {@link #retain()} and later {@link #release()}; sending a
+ * message consumes one reference, as Netty's {@code write} does. {@link #data()} copies the bytes
+ * out once (and keeps the copy). For an array payload, {@code retain} and {@code release} do
+ * nothing and {@link #refCnt()} is always 1.
  */
-public final class Message {
+public final class Message implements ReferenceCounted {
     private static final byte[] EMPTY = new byte[0];
 
     private final int id;
@@ -22,7 +36,12 @@ public final class Message {
     private final int status;
     /** A request's time limit in milliseconds as sent with it; 0 = none. */
     private final int timeoutMillis;
-    private final byte[] data;
+    /** The payload: the array, or for a buffer payload its copy once {@link #data()} made one. */
+    private byte[] data;
+    /** A buffer payload ({@link #length} bytes from {@link #index}), or null. */
+    private final ByteBuf buffer;
+    private final int index;
+    private final int length;
 
     /** A message without a sequence id. */
     public Message(int id, byte[] data) {
@@ -48,6 +67,51 @@ public final class Message {
         this.status = status;
         this.timeoutMillis = timeoutMillis;
         this.data = data == null ? EMPTY : data;
+        this.buffer = null;
+        this.index = 0;
+        this.length = this.data.length;
+    }
+
+    /** A message without a sequence id whose payload is the readable bytes of {@code payload}; it takes over one reference to it. */
+    public Message(int id, ByteBuf payload) {
+        this(id, 0, 0, 0, payload);
+    }
+
+    /** A message with a sequence id whose payload is the readable bytes of {@code payload}; it takes over one reference to it. */
+    public Message(int id, int seq, ByteBuf payload) {
+        this(id, seq, 0, 0, payload);
+    }
+
+    /**
+     * A message with every field whose payload is the readable bytes of {@code payload}, not
+     * copied: the message takes over one reference to it (released when the message is sent or
+     * {@linkplain #release() released}). Reading {@code payload} afterwards does not change the
+     * message's bytes; writing into them does.
+     *
+     * @throws IllegalArgumentException if the status is not 0-65535 or the time limit is negative
+     */
+    public Message(int id, int seq, int status, int timeoutMillis, ByteBuf payload) {
+        if (status < 0 || status > 0xFFFF) throw new IllegalArgumentException("status " + status + " is not 0-65535");
+        if (timeoutMillis < 0) throw new IllegalArgumentException("timeoutMillis " + timeoutMillis + " is negative");
+        this.id = id;
+        this.seq = seq;
+        this.status = status;
+        this.timeoutMillis = timeoutMillis;
+        this.buffer = java.util.Objects.requireNonNull(payload, "payload");
+        this.index = payload.readerIndex();
+        this.length = payload.readableBytes();
+    }
+
+    /** Same header fields as {@code m}, its payload shared (no reference taken). */
+    private Message(Message m, int seq, int status, int timeoutMillis) {
+        this.id = m.id;
+        this.seq = seq;
+        this.status = status;
+        this.timeoutMillis = timeoutMillis;
+        this.data = m.data;
+        this.buffer = m.buffer;
+        this.index = m.index;
+        this.length = m.length;
     }
 
     /**
@@ -59,14 +123,27 @@ public final class Message {
         return new Message(id, seq, status, 0, text == null ? EMPTY : text.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** This message with a time limit, as a request carries it (a codec without the field drops it). */
+    /**
+     * This message with a time limit, as a request carries it (a codec without the field drops it).
+     * A buffer payload is shared, not retained: send one of the two.
+     */
     public Message withTimeout(int millis) {
-        return new Message(id, seq, status, millis, data);
+        if (millis < 0) throw new IllegalArgumentException("timeoutMillis " + millis + " is negative");
+        return new Message(this, seq, status, millis);
     }
 
-    /** This message with sequence id {@code seq}. */
+    /** This message with sequence id {@code seq}. A buffer payload is shared, not retained: send one of the two. */
     public Message withSeq(int seq) {
-        return new Message(id, seq, status, timeoutMillis, data);
+        return new Message(this, seq, status, timeoutMillis);
+    }
+
+    /**
+     * This message as a request: sequence id {@code seq}, no status, time limit {@code timeoutMillis};
+     * a buffer payload is shared, not retained.
+     */
+    public Message asRequest(int seq, int timeoutMillis) {
+        if (timeoutMillis < 0) throw new IllegalArgumentException("timeoutMillis " + timeoutMillis + " is negative");
+        return new Message(this, seq, 0, timeoutMillis);
     }
 
     /** 0, or the error status of a failed request's reply (see {@link RemoteException}). */
@@ -89,19 +166,109 @@ public final class Message {
         return seq;
     }
 
-    /** The payload, never null. Do not modify it. */
+    /**
+     * The payload, never null. Do not modify it. For a buffer payload, the first call copies the
+     * bytes out (later calls return that copy).
+     *
+     * @throws IllegalStateException if the payload is a buffer already released
+     */
     public byte[] data() {
-        return data;
+        byte[] d = data;
+        if (d != null) return d;
+        if (buffer.refCnt() == 0) throw released();
+        d = new byte[length];
+        buffer.getBytes(index, d);
+        data = d;
+        return d;
+    }
+
+    private IllegalStateException released() {
+        return new IllegalStateException(this + ": its payload buffer was released (a received message is"
+                + " released when its router returns: retain() it to keep it longer, or take copy())");
     }
 
     /** The payload length in bytes (the seed's {@code DataLen}). */
     public int length() {
-        return data.length;
+        return length;
     }
 
     /** The payload decoded as UTF-8 text. */
     public String text() {
-        return new String(data, StandardCharsets.UTF_8);
+        if (data == null && buffer.refCnt() > 0) return buffer.toString(index, length, StandardCharsets.UTF_8);
+        return new String(data(), StandardCharsets.UTF_8);
+    }
+
+    /** Whether the payload is a {@link ByteBuf} (zero copy) rather than an array. */
+    public boolean hasBuffer() {
+        return buffer != null;
+    }
+
+    /**
+     * The payload as a buffer, without copying: for a buffer payload that buffer itself (valid
+     * while the message is not released; reading it moves its reader index, which changes nothing
+     * of the message), for an array payload a buffer wrapping the array.
+     */
+    public ByteBuf payload() {
+        return buffer != null ? buffer : Unpooled.wrappedBuffer(data);
+    }
+
+    /** Writes the payload into {@code out} (as a codec's {@code encode} does), leaving the message as it is. */
+    public void writePayload(ByteBuf out) {
+        if (buffer == null) {
+            out.writeBytes(data);
+        } else {
+            if (buffer.refCnt() == 0) throw released();
+            out.writeBytes(buffer, index, length);
+        }
+    }
+
+    /**
+     * This message with its payload in an array of its own: for a buffer payload, a copy that needs
+     * no release (this one still does); an array payload is returned as is.
+     */
+    public Message copy() {
+        if (buffer == null) return this;
+        return new Message(id, seq, status, timeoutMillis, data());
+    }
+
+    @Override
+    public int refCnt() {
+        return buffer == null ? 1 : buffer.refCnt();
+    }
+
+    @Override
+    public Message retain() {
+        if (buffer != null) buffer.retain();
+        return this;
+    }
+
+    @Override
+    public Message retain(int increment) {
+        if (buffer != null) buffer.retain(increment);
+        return this;
+    }
+
+    @Override
+    public Message touch() {
+        if (buffer != null) buffer.touch();
+        return this;
+    }
+
+    @Override
+    public Message touch(Object hint) {
+        if (buffer != null) buffer.touch(hint);
+        return this;
+    }
+
+    /** Releases one reference to a buffer payload; false for an array payload (nothing to release). */
+    @Override
+    public boolean release() {
+        return buffer != null && buffer.release();
+    }
+
+    @Override
+    public boolean release(int decrement) {
+        return buffer != null && buffer.release(decrement);
     }
 
     @Override
@@ -110,12 +277,12 @@ public final class Message {
         if (!(o instanceof Message)) return false;
         Message m = (Message) o;
         return id == m.id && seq == m.seq && status == m.status && timeoutMillis == m.timeoutMillis
-                && Arrays.equals(data, m.data);
+                && Arrays.equals(data(), m.data());
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(id, seq) * 31 + Arrays.hashCode(data);
+        return Objects.hash(id, seq) * 31 + Arrays.hashCode(data());
     }
 
     @Override
@@ -124,6 +291,6 @@ public final class Message {
                 + (seq != 0 ? ", seq=" + Integer.toUnsignedString(seq) : "")
                 + (status != 0 ? ", status=" + status : "")
                 + (timeoutMillis != 0 ? ", timeout=" + timeoutMillis + "ms" : "")
-                + ", length=" + data.length + '}';
+                + ", length=" + length + '}';
     }
 }

@@ -153,6 +153,8 @@ public final class PagumaConfig {
             .doc("The kernel's send buffer per connection (SO_SNDBUF), bytes; 0: the system's default.");
     private static final ConfigKey<Integer> MAX_PACKET_SIZE = ConfigKey.integer("maxPacketSize", 4096)
             .check(v -> v > 0, "must be > 0").doc("The largest payload a frame may announce, in bytes.");
+    private static final ConfigKey<Boolean> ZERO_COPY = ConfigKey.bool("zeroCopy", false)
+            .doc("Routers get each payload as a view of the read buffer (Request.payload()), released when they return.");
     private static final ConfigKey<Integer> WORKER_POOL_SIZE = ConfigKey.integer("workerPoolSize", CORES)
             .check(v -> v >= 0, "must be >= 0").doc("Worker threads for routers; 0 runs them on the IO threads.");
     private static final ConfigKey<Integer> MAX_WORKER_TASK_LEN = ConfigKey.integer("maxWorkerTaskLen", 4096)
@@ -241,7 +243,7 @@ public final class PagumaConfig {
      * file, as {@code PAGUMA_<KEY>} and as {@code paguma.<key>}.
      */
     public static final ConfigSection ROOT = new ConfigSection("", List.of(NAME, HOST, PORT, MODE, WS_PORT, WS_PATH,
-            WS_ORIGINS, WS_HANDSHAKE_TIMEOUT, MAX_CONN, MAX_CONN_PER_IP, ACCEPT_RATE, MAX_MESSAGE_RATE, AUTH_TIMEOUT, MAX_PACKET_SIZE,
+            WS_ORIGINS, WS_HANDSHAKE_TIMEOUT, MAX_CONN, MAX_CONN_PER_IP, ACCEPT_RATE, MAX_MESSAGE_RATE, AUTH_TIMEOUT, MAX_PACKET_SIZE, ZERO_COPY,
             WORKER_POOL_SIZE, MAX_WORKER_TASK_LEN, WORKER_MODE, CODEC, TRANSPORT, BOSS_THREADS, IO_THREADS, TCP_NO_DELAY,
             KEEP_ALIVE, KEEP_ALIVE_PERIOD, SO_BACKLOG, SO_RCVBUF, SO_SNDBUF, WRITE_BUFFER_HIGH_WATER_MARK, WRITE_BUFFER_LOW_WATER_MARK,
             MAX_PENDING_WRITE_BYTES, SLOW_PEER_TIMEOUT, OUTBOUND_POLICY, STOP_GRACE_PERIOD, CLOSE_LINGER, SERVER_FULL_MSG_ID, SERVER_FULL_MESSAGE, WARN_INTERVAL,
@@ -266,6 +268,7 @@ public final class PagumaConfig {
     private final int soRcvbuf;
     private final int soSndbuf;
     private final int maxPacketSize;
+    private final boolean zeroCopy;
     private final int workerPoolSize;
     private final int maxWorkerTaskLen;
     private final WorkerMode workerMode;
@@ -337,6 +340,7 @@ public final class PagumaConfig {
         this.soRcvbuf = root.get(SO_RCVBUF);
         this.soSndbuf = root.get(SO_SNDBUF);
         this.maxPacketSize = root.get(MAX_PACKET_SIZE);
+        this.zeroCopy = root.get(ZERO_COPY);
         this.workerPoolSize = root.get(WORKER_POOL_SIZE);
         this.maxWorkerTaskLen = root.get(MAX_WORKER_TASK_LEN);
         this.workerMode = root.get(WORKER_MODE);
@@ -499,6 +503,13 @@ public final class PagumaConfig {
 
     /** The largest payload a frame may announce, in bytes. */
     public int maxPacketSize() { return maxPacketSize; }
+
+    /**
+     * Whether the built-in codecs hand routers each payload as a retained slice of the read buffer
+     * instead of a copy ({@link Message#hasBuffer()}): released when the router returns unless it
+     * {@linkplain Message#retain() retains} it. Replies to this side's own requests are still copied.
+     */
+    public boolean zeroCopy() { return zeroCopy; }
 
     /** Worker threads for routers; 0 runs routers on the IO threads. */
     public int workerPoolSize() { return workerPoolSize; }
@@ -680,6 +691,8 @@ public final class PagumaConfig {
         public Builder wsHandshakeTimeout(Duration timeout) { return put(WS_HANDSHAKE_TIMEOUT, timeout); }
         public Builder maxConn(int maxConn) { return put(MAX_CONN, maxConn); }
         public Builder maxPacketSize(int maxPacketSize) { return put(MAX_PACKET_SIZE, maxPacketSize); }
+
+        public Builder zeroCopy(boolean zeroCopy) { return put(ZERO_COPY, zeroCopy); }
         public Builder workerPoolSize(int workerPoolSize) { return put(WORKER_POOL_SIZE, workerPoolSize); }
         public Builder maxWorkerTaskLen(int maxWorkerTaskLen) { return put(MAX_WORKER_TASK_LEN, maxWorkerTaskLen); }
         public Builder workerMode(WorkerMode workerMode) { return put(WORKER_MODE, workerMode); }

@@ -69,9 +69,18 @@ public final class Request {
         return message.seq();
     }
 
-    /** The payload. Do not modify it. */
+    /** The payload. Do not modify it. With {@code zeroCopy} on, this copies it out of the read buffer (once). */
     public byte[] data() {
         return message.data();
+    }
+
+    /**
+     * The payload as a buffer, without a copy: with {@code zeroCopy} on, a view of the read buffer
+     * that is valid until the router returns (call {@code message().retain()} to keep it longer,
+     * and release it later); otherwise a buffer wrapping {@link #data()}. See {@link Message#payload()}.
+     */
+    public io.netty.buffer.ByteBuf payload() {
+        return message.payload();
     }
 
     /** The payload as UTF-8 text. */
@@ -81,6 +90,15 @@ public final class Request {
 
     /** Sends {@code data} back on the same connection with message id {@code id} and this request's sequence id. */
     public CompletableFuture<Void> reply(int id, byte[] data) {
+        return connection.send(new Message(id, message.seq(), data));
+    }
+
+    /**
+     * Sends the readable bytes of {@code data} back, as {@link #reply(int, byte[])}, without copying
+     * them into an array: the reply takes over one reference to {@code data} (as Netty's write
+     * does). To send back the request's own payload, pass {@code payload().retainedDuplicate()}.
+     */
+    public CompletableFuture<Void> reply(int id, io.netty.buffer.ByteBuf data) {
         return connection.send(new Message(id, message.seq(), data));
     }
 

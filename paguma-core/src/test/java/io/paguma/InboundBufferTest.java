@@ -39,7 +39,17 @@ class InboundBufferTest {
 
     @Test
     void framesStraddlingEveryReadKeepTheBufferSmall() throws Exception {
-        Server server = Server.builder().config(Servers.config().build())
+        framesStraddlingEveryRead(false);
+    }
+
+    /** zeroCopy: the payloads on the worker share the buffer, so it is moved rather than compacted in place. */
+    @Test
+    void framesStraddlingEveryReadKeepTheBufferSmallWhenPayloadsShareIt() throws Exception {
+        framesStraddlingEveryRead(true);
+    }
+
+    private void framesStraddlingEveryRead(boolean zeroCopy) throws Exception {
+        Server server = Server.builder().config(Servers.config().zeroCopy(zeroCopy).build())
                 .route(1, r -> r.reply(1, r.data())).build().start();
         try (FrameSocket s = FrameSocket.connect(server.port())) {
             byte[] frame = s.encode(new Message(1, new byte[100]));

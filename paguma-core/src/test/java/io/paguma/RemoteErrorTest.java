@@ -134,7 +134,7 @@ class RemoteErrorTest {
                 .eventListener(new EndpointListener() {
                     @Override
                     public void requestExpired(Request request) {
-                        expired.add(request);
+                        expired.add(new Request(request.connection(), request.message().copy()));   // kept past the event
                     }
                 })
                 .route(SLOW, r -> release.await(10, TimeUnit.SECONDS))

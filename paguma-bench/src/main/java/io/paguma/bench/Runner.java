@@ -98,6 +98,7 @@ final class Runner {
             List<String> args = new ArrayList<>(List.of("server", "--impl", target.impl()));
             if (target.pool() != null) args.addAll(List.of("--pool", target.pool().toString()));
             if (target.admin()) args.add("--admin");
+            if (target.zeroCopy()) args.add("--zero-copy");
             process = new ProcessBuilder(java(serverCpus, serverJvm, args.toArray(String[]::new)))
                     .redirectError(ProcessBuilder.Redirect.INHERIT)
                     .start();
@@ -193,19 +194,35 @@ final class Runner {
 
     /** One server configuration to compare. */
     /** A server under test: netty, or paguma with an optional workerPoolSize and the admin endpoint on or off. */
-    record Target(String impl, Integer pool, boolean admin) {
+    record Target(String impl, Integer pool, boolean admin, boolean zeroCopy) {
         Target(String impl, Integer pool) {
-            this(impl, pool, false);
+            this(impl, pool, false, false);
+        }
+
+        Target(String impl, Integer pool, boolean admin) {
+            this(impl, pool, admin, false);
         }
 
         static Target parse(String spec) {
             String s = spec.trim();
-            boolean admin = s.endsWith("+admin");
-            if (admin) s = s.substring(0, s.length() - "+admin".length());
-            if (s.equals("netty") && !admin) return new Target("netty", null);
-            if (s.equals("paguma")) return new Target("paguma", null, admin);
-            if (s.startsWith("paguma:pool=")) return new Target("paguma", Integer.parseInt(s.substring("paguma:pool=".length())), admin);
-            throw new IllegalArgumentException("target must be netty, paguma or paguma:pool=N, each paguma one optionally +admin, not " + spec);
+            boolean admin = false;
+            boolean zeroCopy = false;
+            while (s.endsWith("+admin") || s.endsWith("+zc")) {
+                if (s.endsWith("+admin")) {
+                    admin = true;
+                    s = s.substring(0, s.length() - "+admin".length());
+                } else {
+                    zeroCopy = true;
+                    s = s.substring(0, s.length() - "+zc".length());
+                }
+            }
+            if (s.equals("netty") && !admin && !zeroCopy) return new Target("netty", null);
+            if (s.equals("paguma")) return new Target("paguma", null, admin, zeroCopy);
+            if (s.startsWith("paguma:pool=")) {
+                return new Target("paguma", Integer.parseInt(s.substring("paguma:pool=".length())), admin, zeroCopy);
+            }
+            throw new IllegalArgumentException("target must be netty, paguma or paguma:pool=N, each paguma one optionally"
+                    + " +admin and/or +zc (zeroCopy), not " + spec);
         }
 
         boolean baseline() {
@@ -214,7 +231,7 @@ final class Runner {
 
         @Override
         public String toString() {
-            return (pool == null ? impl : impl + ":pool=" + pool) + (admin ? "+admin" : "");
+            return (pool == null ? impl : impl + ":pool=" + pool) + (zeroCopy ? "+zc" : "") + (admin ? "+admin" : "");
         }
     }
 }

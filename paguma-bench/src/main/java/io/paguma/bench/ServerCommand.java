@@ -42,10 +42,13 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--admin", description = "paguma only: with the admin endpoint (paguma-admin) on the server's runtime, its /metrics scraped over HTTP once a second")
     boolean admin;
 
+    @Option(names = "--zero-copy", description = "paguma only: zeroCopy on, the echo route replies with the request's own buffer")
+    boolean zeroCopy;
+
     @Override
     public Integer call() throws Exception {
         int threads = ioThreads != null ? ioThreads : Runtime.getRuntime().availableProcessors();
-        BenchTarget target = start(impl, host, port, pool, threads, maxFrame, admin);
+        BenchTarget target = start(impl, host, port, pool, threads, maxFrame, admin, zeroCopy);
         System.out.println("READY " + target.port() + " " + target.describe());
         System.out.flush();
         ObjectMapper json = new ObjectMapper();
@@ -74,13 +77,19 @@ final class ServerCommand implements Callable<Integer> {
     }
 
     static BenchTarget start(String impl, String host, int port, Integer pool, int ioThreads, int maxFrame, boolean admin) {
+        return start(impl, host, port, pool, ioThreads, maxFrame, admin, false);
+    }
+
+    static BenchTarget start(String impl, String host, int port, Integer pool, int ioThreads, int maxFrame, boolean admin,
+                             boolean zeroCopy) {
         if (admin && !impl.equals("paguma")) throw new IllegalArgumentException("--admin is for --impl paguma");
+        if (zeroCopy && !impl.equals("paguma")) throw new IllegalArgumentException("--zero-copy is for --impl paguma");
         switch (impl) {
             case "netty":
                 return new NettyEchoServer(host, port, ioThreads, maxFrame);
             case "paguma":
                 PagumaConfig.Builder b = PagumaConfig.builder().host(host).port(port).ioThreads(ioThreads)
-                        .maxPacketSize(maxFrame);
+                        .maxPacketSize(maxFrame).zeroCopy(zeroCopy);
                 if (pool != null) b.workerPoolSize(pool);
                 return admin ? PagumaEchoServer.withAdmin(b.build()) : new PagumaEchoServer(b.build());
             default:

@@ -188,13 +188,19 @@ public final class ChannelConnection implements Connection {
         if (message == null) throw new NullPointerException("message");
         // A send waits at most requestTimeout for the peer to catch up.
         Throwable paced = paceSender(context.config.requestTimeout().toNanos());
-        if (paced != null) return CompletableFuture.failedFuture(paced);
+        if (paced != null) return failed(message, paced);
         if (context.config.outboundPolicy() == PagumaConfig.OutboundPolicy.WAIT && pacing != null) {
             pacing.queued.addAndGet(queuedCost(message));
         }
         PendingSend send = new PendingSend(message);
         sends.enqueue(send);
         return send;
+    }
+
+    /** A send or request that fails before it is queued: like a queued one, it consumes a buffer payload. */
+    private static <T> CompletableFuture<T> failed(Message message, Throwable cause) {
+        message.release();
+        return CompletableFuture.failedFuture(cause);
     }
 
     @Override
@@ -207,14 +213,14 @@ public final class ChannelConnection implements Connection {
         if (message == null) throw new NullPointerException("message");
         if (timeout == null) throw new NullPointerException("timeout");
         if (!context.codec.hasSequence()) {
-            return CompletableFuture.failedFuture(new IllegalStateException("codec " + context.codec.name()
+            return failed(message, new IllegalStateException("codec " + context.codec.name()
                     + " carries no sequence id, so replies cannot be matched to requests: use a codec that does"
                     + " (paguma, tron, tron-v2), or send() and a router for the answer"));
         }
-        if (closed) return CompletableFuture.failedFuture(closedException(null));
+        if (closed) return failed(message, closedException(null));
         if (PENDING_COUNT.incrementAndGet(this) > context.config.maxPendingRequests()) {
             PENDING_COUNT.decrementAndGet(this);
-            return CompletableFuture.failedFuture(new IllegalStateException(this + " has "
+            return failed(message, new IllegalStateException(this + " has "
                     + context.config.maxPendingRequests() + " requests waiting for replies"
                     + " (set paguma.maxPendingRequests to raise it)"));
         }
@@ -222,7 +228,7 @@ public final class ChannelConnection implements Connection {
         Throwable paced = paceSender(timeoutNanos(timeout));
         if (paced != null) {
             PENDING_COUNT.decrementAndGet(this);
-            return CompletableFuture.failedFuture(paced);
+            return failed(message, paced);
         }
         if (!requested) requested = true;
         int seq = nextSeq();
@@ -233,7 +239,7 @@ public final class ChannelConnection implements Connection {
         if (context.config.outboundPolicy() == PagumaConfig.OutboundPolicy.WAIT && pacing != null) {
             pacing.queued.addAndGet(queuedCost(message));
         }
-        PendingSend send = new PendingSend(new Message(message.id(), seq, 0, limit, message.data()));
+        PendingSend send = new PendingSend(message.asRequest(seq, limit));
         send.request = request;
         sends.enqueue(send);
         return request;

@@ -389,7 +389,7 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
                     holdForRate();
                     break;
                 }
-                Message message = context.codec.decode(cumulation, context.config.maxPacketSize());
+                Message message = context.codec.decode(cumulation, context.config.maxPacketSize(), context.config.zeroCopy());
                 if (message == null) {
                     incomplete = true;
                     // Over WebSocket every message arrives whole: bytes left over can never complete.
@@ -402,8 +402,10 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
                 decoded++;
                 if (context.messageRateLimited) limits.rate.tokens--;
                 if (message.seq() != 0 && connection.isOwnSeq(message.seq()) && context.codec.hasSequence()) {
-                    connection.completeReply(message);
+                    // The caller keeps a reply as long as it likes: never a view of the read buffer.
+                    connection.completeReply(own(message));
                 } else if (message.status() != 0) {
+                    message.release();
                     // An error that answers none of our requests: never routed, so two peers cannot
                     // keep failing each other's errors.
                     context.replyLog.warn(connection + ": error reply (status " + message.status() + ", message id "
@@ -411,6 +413,7 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
                             + ") matches no waiting request; dropped", null);
                 } else if (message.id() == context.config.heartbeatMsgId() && context.heartbeatUnrouted) {
                     heartbeat(message);
+                    message.release();
                 } else {
                     dispatch(new Request(connection, message));
                 }
@@ -437,9 +440,19 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
             cumulation.release();
             cumulation = null;
             partialReads = 0;
-        } else if (++partialReads >= DISCARD_AFTER_READS && cumulation.refCnt() == 1) {
+        } else if (++partialReads >= DISCARD_AFTER_READS) {
             partialReads = 0;
-            cumulation.discardSomeReadBytes();
+            if (cumulation.refCnt() == 1) {
+                cumulation.discardSomeReadBytes();
+            } else {
+                // zeroCopy: payloads still in use share this buffer, so it cannot be compacted in
+                // place; the partial frame moves to a buffer of its own, and the old one is freed
+                // when the last of them is released (else it would only grow while they are out).
+                ByteBuf rest = connection.channel().alloc().buffer(cumulation.readableBytes());
+                rest.writeBytes(cumulation);
+                cumulation.release();
+                cumulation = rest;
+            }
         }
     }
 
@@ -530,6 +543,14 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
     /** On the IO thread: whether a request of this connection may still be queued or running on its worker. */
     private boolean requestsOnWorker() {
         return connection.worker != null && (!started || unmarked || marksRun != marksQueued);
+    }
+
+    /** {@code m} with its payload in an array of its own (a buffer payload is copied and released). */
+    private static Message own(Message m) {
+        if (!m.hasBuffer()) return m;
+        Message copy = m.copy();
+        m.release();
+        return copy;
     }
 
     /** A heartbeat nobody routes: it has already counted as traffic; a ping is answered with a pong. */
@@ -700,6 +721,13 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
         }
     }
 
+    /** A request held back by backpressure that will never be routed now: its payload is released. */
+    private void dropStalled() {
+        Request r = stalled;
+        stalled = null;
+        if (r != null) r.message().release();
+    }
+
     private void countDecoded() {
         if (decoded == 0) return;
         connection.received(0, decoded);
@@ -709,7 +737,7 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
     /** On the IO thread, when the connection is closing: read and discard everything from now on. */
     void discardInput() {
         draining = true;
-        stalled = null;
+        dropStalled();
         paused = false;
         if (counting) countDiscarded();
         else releaseCumulation();
@@ -765,7 +793,7 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
             frameTimer.cancel(false);
             frameTimer = null;
         }
-        stalled = null;
+        dropStalled();
         ChannelConnection c = connection;
         if (c == null) {
             if (reserved) {

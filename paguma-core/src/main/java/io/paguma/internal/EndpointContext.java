@@ -347,9 +347,15 @@ public final class EndpointContext {
      * is routed.
      */
     void route(Request request) {
-        ChannelConnection c = (ChannelConnection) request.connection();
-        if (c.admission != ChannelConnection.ADMITTED && !authenticate(request, c)) return;
-        handler.handle(request);
+        try {
+            ChannelConnection c = (ChannelConnection) request.connection();
+            if (c.admission != ChannelConnection.ADMITTED && !authenticate(request, c)) return;
+            handler.handle(request);
+        } finally {
+            // zeroCopy: the payload is a view of the read buffer, the router's until it returns
+            // (it retains what it keeps longer); an array payload has nothing to release.
+            request.message().release();
+        }
     }
 
     private boolean authenticate(Request request, ChannelConnection c) {

@@ -193,6 +193,15 @@ final class SendQueue implements Runnable {
     private void appendNow(PendingSend send) {
         Message message = send.message;
         send.message = null;
+        try {
+            appendNow(send, message);
+        } finally {
+            // Encoded into the batch (copied) or failed: a buffer payload is done with either way.
+            message.release();
+        }
+    }
+
+    private void appendNow(PendingSend send, Message message) {
         if (connection.context.config.outboundPolicy() == io.paguma.PagumaConfig.OutboundPolicy.WAIT) {
             ChannelConnection.Pacing pacing = connection.pacing;
             if (pacing != null) pacing.queued.addAndGet(-ChannelConnection.queuedCost(message));
@@ -363,6 +372,12 @@ final class SendQueue implements Runnable {
 
         @Override
         public boolean completeExceptionally(Throwable ex) {
+            // Failed before it was encoded (closed, queued at a close): its buffer payload is released here.
+            Message m = message;
+            if (m != null) {
+                message = null;
+                m.release();
+            }
             if (request != null) request.completeExceptionally(ex);
             return super.completeExceptionally(ex);
         }

@@ -193,6 +193,7 @@ final class Worker implements Runnable {
                     running = null;
                 }
                 context.dropped.increment();
+                request.message().release();
                 return;
             }
             try {

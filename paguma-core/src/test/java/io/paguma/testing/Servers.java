@@ -19,6 +19,8 @@ public final class Servers {
                 .maxPacketSize(1 << 20)
                 .ioThreads(2)
                 .workerPoolSize(2)
-                .stopGracePeriod(java.time.Duration.ofSeconds(5));
+                .stopGracePeriod(java.time.Duration.ofSeconds(5))
+                // -Dpaguma.test.zeroCopy=true: every server of the suite on the zero-copy path (leaks fail the class).
+                .zeroCopy(Boolean.getBoolean("paguma.test.zeroCopy"));
     }
 }

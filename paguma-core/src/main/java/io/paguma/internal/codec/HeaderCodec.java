@@ -58,6 +58,11 @@ public final class HeaderCodec implements Codec {
 
     @Override
     public Message decode(ByteBuf in, int maxPacketSize) {
+        return decode(in, maxPacketSize, false);
+    }
+
+    @Override
+    public Message decode(ByteBuf in, int maxPacketSize, boolean zeroCopy) {
         int start = in.readerIndex();
         int readable = in.writerIndex() - start;
         if (readable < headerLength) return null;
@@ -71,10 +76,9 @@ public final class HeaderCodec implements Codec {
         int id = idOffset == NONE ? 0 : getInt(in, start + idOffset);
         int seq = seqOffset == NONE ? 0 : getInt(in, start + seqOffset);
         int end = start + headerLength + length;
-        byte[] data = new byte[length];
-        in.getBytes(start + headerLength, data);
+        Message m = Payloads.message(id, seq, 0, 0, in, start + headerLength, length, zeroCopy);
         in.readerIndex(end);
-        return new Message(id, seq, data);
+        return m;
     }
 
     @Override
@@ -90,7 +94,7 @@ public final class HeaderCodec implements Codec {
         if (idOffset != NONE) setInt(out, at + idOffset, message.id());
         if (seqOffset != NONE) setInt(out, at + seqOffset, message.seq());
         out.writerIndex(at + headerLength);
-        out.writeBytes(message.data());
+        message.writePayload(out);
     }
 
     @Override

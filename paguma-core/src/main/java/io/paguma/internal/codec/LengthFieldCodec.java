@@ -78,6 +78,11 @@ public final class LengthFieldCodec implements Codec {
 
     @Override
     public Message decode(ByteBuf in, int maxPacketSize) {
+        return decode(in, maxPacketSize, false);
+    }
+
+    @Override
+    public Message decode(ByteBuf in, int maxPacketSize, boolean zeroCopy) {
         int start = in.readerIndex();
         int readable = in.writerIndex() - start;
         // The prefix is checked as soon as it is there: a stream out of step fails at once.
@@ -103,10 +108,9 @@ public final class LengthFieldCodec implements Codec {
         }
         if (readable < frameLength) return null;
         int id = idOffset < 0 ? 0 : (int) getUnsigned(in, start + idOffset, idSize);
-        byte[] data = new byte[(int) payload];
-        in.getBytes(start + headerLength, data);
+        Message m = Payloads.message(id, 0, 0, 0, in, start + headerLength, (int) payload, zeroCopy);
         in.readerIndex(start + (int) frameLength);
-        return new Message(id, data);
+        return m;
     }
 
     @Override
@@ -118,7 +122,7 @@ public final class LengthFieldCodec implements Codec {
         out.writeZero(headerLength - prefix.length);
         setUnsigned(out, at + lengthOffset, lengthSize, value);
         if (idOffset >= 0) setUnsigned(out, at + idOffset, idSize, Integer.toUnsignedLong(message.id()));
-        out.writeBytes(message.data());
+        message.writePayload(out);
     }
 
     /** The length field's value for {@code message}, after checking that it and the id fit their fields. */

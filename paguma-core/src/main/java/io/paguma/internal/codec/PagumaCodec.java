@@ -42,6 +42,11 @@ public final class PagumaCodec implements Codec {
 
     @Override
     public Message decode(ByteBuf in, int maxPacketSize) {
+        return decode(in, maxPacketSize, false);
+    }
+
+    @Override
+    public Message decode(ByteBuf in, int maxPacketSize, boolean zeroCopy) {
         int start = in.readerIndex();
         int readable = in.writerIndex() - start;
         if (readable < 5) return null;
@@ -72,10 +77,9 @@ public final class PagumaCodec implements Codec {
             // Zero on the wire means none; anything above 24 days is "very long".
             timeout = t == 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, t);
         }
-        byte[] data = new byte[length];
-        in.getBytes(start + header, data);
+        Message m = Payloads.message(id, seq, status, timeout, in, start + header, length, zeroCopy);
         in.readerIndex(start + header + length);
-        return status == 0 && timeout == 0 ? new Message(id, seq, data) : new Message(id, seq, status, timeout, data);
+        return m;
     }
 
     @Override
@@ -89,7 +93,7 @@ public final class PagumaCodec implements Codec {
         out.writeInt(message.id());
         out.writeInt(message.seq());
         if (timeout != 0) out.writeInt(timeout);
-        out.writeBytes(message.data());
+        message.writePayload(out);
     }
 
     @Override

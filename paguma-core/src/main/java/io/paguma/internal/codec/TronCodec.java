@@ -55,10 +55,15 @@ public final class TronCodec implements Codec {
 
     @Override
     public Message decode(ByteBuf in, int maxPacketSize) {
-        return v2 ? decodeV2(in, maxPacketSize) : decodeV01(in, maxPacketSize);
+        return decode(in, maxPacketSize, false);
     }
 
-    private Message decodeV01(ByteBuf in, int maxPacketSize) {
+    @Override
+    public Message decode(ByteBuf in, int maxPacketSize, boolean zeroCopy) {
+        return v2 ? decodeV2(in, maxPacketSize, zeroCopy) : decodeV01(in, maxPacketSize, zeroCopy);
+    }
+
+    private Message decodeV01(ByteBuf in, int maxPacketSize, boolean zeroCopy) {
         int start = in.readerIndex();
         int readable = in.writerIndex() - start;
         if (readable < 9) return null;
@@ -76,13 +81,12 @@ public final class TronCodec implements Codec {
             throw new FrameException("tron frame (seq " + seq + ", category " + category + ", " + length
                     + " bytes) does not end with \\r\\n");
         }
-        byte[] data = new byte[length];
-        in.getBytes(start + 9, data);
+        Message m = Payloads.message(category, swapNoSequence(seq), 0, 0, in, start + 9, length, zeroCopy);
         in.readerIndex(end + 2);
-        return new Message(category, swapNoSequence(seq), data);
+        return m;
     }
 
-    private Message decodeV2(ByteBuf in, int maxPacketSize) {
+    private Message decodeV2(ByteBuf in, int maxPacketSize, boolean zeroCopy) {
         int start = in.readerIndex();
         int readable = in.writerIndex() - start;
         if (readable < 12) return null;
@@ -95,10 +99,9 @@ public final class TronCodec implements Codec {
                     + length + " (packLen must be 8 + dataLen)");
         }
         if (readable - 12 < length) return null;
-        byte[] data = new byte[length];
-        in.getBytes(start + 12, data);
+        Message m = Payloads.message(0, swapNoSequence(seq), 0, 0, in, start + 12, length, zeroCopy);
         in.readerIndex(start + 12 + length);
-        return new Message(0, swapNoSequence(seq), data);
+        return m;
     }
 
     private void checkLength(int length, int maxPacketSize) {
@@ -117,12 +120,12 @@ public final class TronCodec implements Codec {
             out.writeInt(8 + message.length());
             out.writeInt(seq);
             out.writeInt(message.length());
-            out.writeBytes(message.data());
+            message.writePayload(out);
         } else {
             out.writeInt(seq);
             out.writeByte(message.id());
             out.writeInt(message.length());
-            out.writeBytes(message.data());
+            message.writePayload(out);
             out.writeShort(0x0d0a);
         }
     }

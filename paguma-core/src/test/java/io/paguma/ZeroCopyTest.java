@@ -1,0 +1,164 @@
+package io.paguma;
+
+import io.netty.buffer.ByteBuf;
+import io.paguma.testing.Servers;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The zero-copy message path (issue 17 item 2): with {@code zeroCopy} on, a router's payload is a
+ * retained slice of the read buffer, released when the router returns unless it retains it; a
+ * reply may send a buffer without copying it into an array. Leaks fail the class
+ * (LeakCheckExtension, paranoid detection in tests).
+ */
+class ZeroCopyTest {
+    private static final int ECHO = 1;
+    private static final int KEEP = 2;
+    private static final int THROW = 3;
+
+    private static Client client(Server server, String codec) throws Exception {
+        // A client of the plain byte[] path (zeroCopy is off by default).
+        Client c = Client.builder().config(PagumaConfig.builder().name("zc-client").host("127.0.0.1").port(server.port())
+                .codec(codec).maxPacketSize(1 << 20).build()).build();
+        c.connect().get(10, TimeUnit.SECONDS);
+        return c;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"ltv-le", "tlv-be", "length-prefix", "paguma", "tron", "tron-v2", "length-field"})
+    void everyBuiltInCodecHandsTheRouterAViewOfTheReadBufferAndEchoesItWithoutACopy(String codec) throws Exception {
+        int id = List.of("length-prefix", "tron-v2", "length-field").contains(codec) ? 0 : ECHO;
+        boolean sequenced = Codecs.byName(codec).hasSequence();
+        List<Boolean> views = new CopyOnWriteArrayList<>();
+        Server server = Server.builder().config(Servers.config().codec(codec).zeroCopy(true).build())
+                .route(id, r -> {
+                    views.add(r.message().hasBuffer());
+                    r.reply(r.id(), r.payload().retainedDuplicate());
+                })
+                .build().start();
+        List<byte[]> received = new CopyOnWriteArrayList<>();
+        Client c = Client.builder().config(PagumaConfig.builder().name("zc-client").host("127.0.0.1").port(server.port())
+                        .codec(codec).maxPacketSize(1 << 20).build())
+                .route(id, r -> received.add(r.data())).build();
+        c.connect().get(10, TimeUnit.SECONDS);
+        try {
+            long seed = System.nanoTime();
+            Random random = new Random(seed);
+            for (int size : new int[]{1, 100, 4096, 65536}) {
+                byte[] payload = new byte[size];
+                random.nextBytes(payload);
+                if (sequenced) {
+                    Message reply = c.request(new Message(id, payload)).get(10, TimeUnit.SECONDS);
+                    assertThat(reply.hasBuffer()).as("a reply to our own request is never a view").isFalse();
+                    assertThat(reply.data()).as("echo of %d bytes (seed %d)", size, seed).isEqualTo(payload);
+                } else {
+                    received.clear();
+                    c.send(id, payload).get(10, TimeUnit.SECONDS);
+                    await().atMost(Duration.ofSeconds(10)).until(() -> received.size() == 1);
+                    assertThat(received.get(0)).as("echo of %d bytes (seed %d)", size, seed).isEqualTo(payload);
+                }
+            }
+            assertThat(views).hasSize(4).containsOnly(true);
+        } finally {
+            c.close().get(10, TimeUnit.SECONDS);
+            server.stop();
+        }
+    }
+
+    @Test
+    void aRetainedPayloadOutlivesItsRouterAndAnUnretainedOneSaysClearlyItWasReleased() throws Exception {
+        CompletableFuture<Message> kept = new CompletableFuture<>();
+        CompletableFuture<Message> notKept = new CompletableFuture<>();
+        Server server = Server.builder().config(Servers.config().codec("paguma").zeroCopy(true).build())
+                .route(KEEP, r -> {
+                    if (r.text().equals("retain")) kept.complete(r.message().retain());
+                    else notKept.complete(r.message());
+                    r.reply(KEEP, "ok");
+                })
+                .build().start();
+        Client c = client(server, "paguma");
+        try {
+            c.request(KEEP, "retain".getBytes(StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
+            c.request(KEEP, "forget".getBytes(StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
+            Message m = kept.get(10, TimeUnit.SECONDS);
+            // Read on this thread, long after the router returned; then released by its keeper.
+            assertThat(m.hasBuffer()).isTrue();
+            assertThat(m.text()).isEqualTo("retain");
+            assertThat(m.refCnt()).isEqualTo(1);
+            assertThat(m.release()).isTrue();
+            Message gone = notKept.get(10, TimeUnit.SECONDS);
+            assertThat(gone.refCnt()).isZero();
+            assertThatThrownBy(gone::data).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("released when its router returns: retain() it");
+            // copy() taken in time needs no release.
+        } finally {
+            c.close().get(10, TimeUnit.SECONDS);
+            server.stop();
+        }
+    }
+
+    @Test
+    void aRouterThatThrowsAndRequestsItNeverRoutesStillReleaseTheirPayloads() throws Exception {
+        Server server = Server.builder().config(Servers.config().codec("paguma").zeroCopy(true).build())
+                .route(THROW, r -> {
+                    throw new IllegalStateException("router fails on purpose");
+                })
+                .build().start();
+        Client c = client(server, "paguma");
+        try {
+            for (int i = 0; i < 50; i++) {
+                assertThatThrownBy(() -> c.request(THROW, new byte[512]).get(10, TimeUnit.SECONDS))
+                        .hasCauseInstanceOf(RemoteException.class);
+            }
+            // An unknown id and an error reply nobody waits for: dropped, released.
+            c.send(99, new byte[300]).get(10, TimeUnit.SECONDS);
+            c.send(Message.error(7, 12345, 500, "stray")).get(10, TimeUnit.SECONDS);
+            assertThat(c.request(THROW, new byte[1]).handle((m, e) -> e).get(10, TimeUnit.SECONDS))
+                    .isInstanceOf(RemoteException.class);
+        } finally {
+            c.close().get(10, TimeUnit.SECONDS);
+            server.stop();
+        }
+    }
+
+    @Test
+    void aMessageMadeFromABufferIsSentWithoutAnArrayAndReleasedOnceSentOrFailed() throws Exception {
+        Server server = Server.builder().config(Servers.config().codec("paguma").build())
+                .route(ECHO, r -> r.reply(ECHO, r.data()))
+                .build().start();
+        Client c = client(server, "paguma");
+        try {
+            ByteBuf b = io.netty.buffer.ByteBufAllocator.DEFAULT.directBuffer(64);
+            b.writeCharSequence("from a buffer", StandardCharsets.UTF_8);
+            Message reply = c.request(new Message(ECHO, b)).get(10, TimeUnit.SECONDS);
+            assertThat(reply.text()).isEqualTo("from a buffer");
+            await().atMost(Duration.ofSeconds(5)).until(() -> b.refCnt() == 0);
+            // A send that fails (closed) releases it too.
+            c.close().get(10, TimeUnit.SECONDS);
+            ByteBuf late = io.netty.buffer.ByteBufAllocator.DEFAULT.directBuffer(8).writeLong(42);
+            Connection gone = c.connection();
+            if (gone != null) {
+                assertThat(gone.send(new Message(ECHO, late))).isCompletedExceptionally();
+            } else {
+                late.release();
+            }
+            assertThat(late.refCnt()).isZero();
+        } finally {
+            c.close().get(10, TimeUnit.SECONDS);
+            server.stop();
+        }
+    }
+}
