@@ -38,6 +38,17 @@ public interface Connection {
      */
     CompletableFuture<Void> send(Message message);
 
+    /**
+     * Sends {@code message} as {@link #send(Message)} does, without a future: the cheapest send,
+     * for the many replies and pushes whose outcome nobody reads (nothing is allocated to report
+     * it). A send that fails because the connection closed is dropped quietly; one that fails for
+     * another reason (too large, cannot be encoded, dropped by {@code outboundPolicy drop}) is
+     * logged in one line. A buffer payload is released either way.
+     */
+    default void sendAndForget(Message message) {
+        send(message);
+    }
+
     /** Sends {@code data} with message id {@code id}. */
     default CompletableFuture<Void> send(int id, byte[] data) {
         return send(new Message(id, data));

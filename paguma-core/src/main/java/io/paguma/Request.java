@@ -103,6 +103,19 @@ public final class Request {
     }
 
     /**
+     * Sends {@code data} back as {@link #reply(int, byte[])} does, without a future
+     * ({@link Connection#sendAndForget}): nothing allocated to report the outcome.
+     */
+    public void replyAndForget(int id, byte[] data) {
+        connection.sendAndForget(new Message(id, message.seq(), data));
+    }
+
+    /** As {@link #reply(int, io.netty.buffer.ByteBuf)}, without a future ({@link Connection#sendAndForget}). */
+    public void replyAndForget(int id, io.netty.buffer.ByteBuf data) {
+        connection.sendAndForget(new Message(id, message.seq(), data));
+    }
+
+    /**
      * Fails this request on the caller's side: its future fails at once with a
      * {@link RemoteException} carrying {@code status} and {@code message} (no stack trace travels).
      * Application statuses are 100-65535 (1-99 are Paguma's own, see {@link RemoteException}).

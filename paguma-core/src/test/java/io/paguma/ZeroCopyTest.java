@@ -161,4 +161,34 @@ class ZeroCopyTest {
             server.stop();
         }
     }
+
+    /** Sends without a future: echoed like any reply; a failed one is released, logged, and the connection carries on. */
+    @Test
+    void sendsWithoutAFutureAreWrittenAndTheirFailuresReleaseTheirBuffers() throws Exception {
+        Server server = Server.builder().config(Servers.config().codec("paguma").zeroCopy(true).maxPacketSize(1024).build())
+                .route(ECHO, r -> r.replyAndForget(ECHO, r.payload().retainedDuplicate()))
+                .route(KEEP, r -> r.replyAndForget(KEEP, r.data()))
+                .build().start();
+        Client c = client(server, "paguma");
+        try {
+            for (int i = 0; i < 200; i++) {
+                byte[] payload = ("forget-" + i).getBytes(StandardCharsets.UTF_8);
+                assertThat(c.request(i % 2 == 0 ? ECHO : KEEP, payload).get(10, TimeUnit.SECONDS).data()).isEqualTo(payload);
+            }
+            Connection conn = c.connection();
+            // Larger than maxPacketSize (1 MiB on the client): a request fails its own future, a forgotten
+            // send only logs; either way the connection carries on and the buffer is released.
+            ByteBuf big = io.netty.buffer.ByteBufAllocator.DEFAULT.directBuffer(2 << 20).writeZero(2 << 20);
+            conn.sendAndForget(new Message(ECHO, big));
+            assertThat(c.request(ECHO, "after".getBytes(StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS).text()).isEqualTo("after");
+            await().atMost(Duration.ofSeconds(5)).until(() -> big.refCnt() == 0);
+            c.close().get(10, TimeUnit.SECONDS);
+            ByteBuf late = io.netty.buffer.ByteBufAllocator.DEFAULT.directBuffer(8).writeLong(7);
+            conn.sendAndForget(new Message(ECHO, late));
+            assertThat(late.refCnt()).as("a forgotten send on a closed connection is released at once").isZero();
+        } finally {
+            c.close().get(10, TimeUnit.SECONDS);
+            server.stop();
+        }
+    }
 }

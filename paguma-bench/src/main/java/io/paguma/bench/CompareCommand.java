@@ -14,7 +14,7 @@ import picocli.CommandLine.Unmatched;
                 "Options not listed here go to the load client (see 'load --help'), e.g. -c 100 -s 128 -d 16 --duration 10."})
 final class CompareCommand implements Callable<Integer> {
     @Option(names = "--targets", defaultValue = "netty,paguma:pool=0,paguma",
-            description = "comma-separated: netty, paguma (default pool), paguma:pool=N") String targets;
+            description = "comma-separated: netty, paguma (default pool), paguma:pool=N; a paguma one +zc for zeroCopy, +admin with the admin endpoint") String targets;
     @Option(names = "--rounds", defaultValue = "3") int rounds;
     @Option(names = "--server-cpus", defaultValue = "0", description = "taskset CPU list for servers; none = no pinning") String serverCpus;
     @Option(names = "--client-cpus", defaultValue = "1", description = "taskset CPU list for load clients") String clientCpus;

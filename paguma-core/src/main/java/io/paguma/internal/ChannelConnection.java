@@ -197,6 +197,20 @@ public final class ChannelConnection implements Connection {
         return send;
     }
 
+    @Override
+    public void sendAndForget(Message message) {
+        if (message == null) throw new NullPointerException("message");
+        Throwable paced = paceSender(context.config.requestTimeout().toNanos());
+        if (paced != null) {
+            message.release();
+            return;
+        }
+        if (context.config.outboundPolicy() == PagumaConfig.OutboundPolicy.WAIT && pacing != null) {
+            pacing.queued.addAndGet(queuedCost(message));
+        }
+        sends.enqueue(message);
+    }
+
     /** A send or request that fails before it is queued: like a queued one, it consumes a buffer payload. */
     private static <T> CompletableFuture<T> failed(Message message, Throwable cause) {
         message.release();
@@ -493,7 +507,7 @@ public final class ChannelConnection implements Connection {
             GracefulClose.reset(channel);
             context.events.slowPeerCut(this, pendingBytes);
         }
-        send.completeExceptionally(new ConnectionClosedException(this + " closed: " + reason));
+        if (send != null) send.completeExceptionally(new ConnectionClosedException(this + " closed: " + reason));
     }
 
     @Override

@@ -54,7 +54,7 @@ final class SendQueue implements Runnable {
      * Made by the first send that has to be queued (an idle connection, or one whose replies all
      * go out on its IO thread, never pays for it: a padded MPSC queue is a few hundred bytes).
      */
-    private volatile Queue<PendingSend> outbound;
+    private volatile Queue<Object> outbound;   // a PendingSend, or a Message sent without a future
     @SuppressWarnings("rawtypes")
     private static final java.util.concurrent.atomic.AtomicReferenceFieldUpdater<SendQueue, Queue> OUTBOUND =
             java.util.concurrent.atomic.AtomicReferenceFieldUpdater.newUpdater(SendQueue.class, Queue.class, "outbound");
@@ -76,28 +76,32 @@ final class SendQueue implements Runnable {
 
     /** Sends queued and not yet taken by the drain. */
     int queued() {
-        Queue<PendingSend> q = outbound;
+        Queue<Object> q = outbound;
         return q == null ? 0 : q.size();
     }
 
     /** The queue, made by the first sender that needs it. */
     @SuppressWarnings("unchecked")
-    private Queue<PendingSend> queue() {
-        Queue<PendingSend> q = outbound;
+    private Queue<Object> queue() {
+        Queue<Object> q = outbound;
         if (q != null) return q;
         q = PlatformDependent.newMpscQueue(8, 1 << 30);
         return OUTBOUND.compareAndSet(this, null, q) ? q : outbound;
     }
 
     private boolean nothingQueued() {
-        Queue<PendingSend> q = outbound;
+        Queue<Object> q = outbound;
         return q == null || q.isEmpty();
     }
 
-    /** Any thread: queues one send, or on the IO thread with nothing queued encodes it at once. */
-    void enqueue(PendingSend send) {
+    /**
+     * Any thread: queues one send, or on the IO thread with nothing queued encodes it at once.
+     * {@code send} is a {@link PendingSend}, or a {@link Message} sent without a future
+     * ({@code sendAndForget}): nothing to complete, so nothing allocated for it.
+     */
+    void enqueue(Object send) {
         if (connection.closed) {
-            send.completeExceptionally(connection.closedException(null));
+            fail(send, connection.closedException(null));
             return;
         }
         if (connection.loop.inEventLoop() && !appending && nothingQueued()) {
@@ -166,11 +170,11 @@ final class SendQueue implements Runnable {
      * what is left, in which case that sender takes everything and this returns false.
      */
     boolean drainOutbound(int max) {
-        Queue<PendingSend> q = outbound;
+        Queue<Object> q = outbound;
         if (q == null || !CONSUMING.compareAndSet(this, 0, 1)) return false;
         try {
             for (int n = 0; n < max; n++) {
-                PendingSend s = q.poll();
+                Object s = q.poll();
                 if (s == null) return false;
                 append(s);
             }
@@ -180,8 +184,14 @@ final class SendQueue implements Runnable {
         }
     }
 
+    /** A send that will not be written: its future fails, or a forgotten send's buffer payload is released. */
+    private static void fail(Object send, Throwable cause) {
+        if (send instanceof PendingSend) ((PendingSend) send).completeExceptionally(cause);
+        else if (send != null) ((Message) send).release();
+    }
+
     /** On the IO thread: encodes one send into the current batch. */
-    private void append(PendingSend send) {
+    private void append(Object send) {
         appending = true;
         try {
             appendNow(send);
@@ -190,9 +200,17 @@ final class SendQueue implements Runnable {
         }
     }
 
-    private void appendNow(PendingSend send) {
-        Message message = send.message;
-        send.message = null;
+    private void appendNow(Object item) {
+        PendingSend send;
+        Message message;
+        if (item instanceof PendingSend) {
+            send = (PendingSend) item;
+            message = send.message;
+            send.message = null;
+        } else {
+            send = null;
+            message = (Message) item;
+        }
         try {
             appendNow(send, message);
         } finally {
@@ -207,7 +225,7 @@ final class SendQueue implements Runnable {
             if (pacing != null) pacing.queued.addAndGet(-ChannelConnection.queuedCost(message));
         }
         if (connection.closed || connection.closing) {
-            send.completeExceptionally(connection.closedException(null));
+            failSend(send, connection.closedException(null));
             return;
         }
         if (!connection.channel.isWritable()) {
@@ -229,21 +247,21 @@ final class SendQueue implements Runnable {
             if (connection.context.config.outboundPolicy() == io.paguma.PagumaConfig.OutboundPolicy.DROP
                     && !connection.channel.isWritable()) {
                 // The peer does not keep up: this send is dropped, the connection stays.
-                send.completeExceptionally(new IllegalStateException(connection + ": send dropped: "
+                failSend(send, new IllegalStateException(connection + ": send dropped: "
                         + (pending == null ? 0 : pending.totalPendingWriteBytes()) + " bytes wait for the peer, above"
                         + " writeBufferHighWaterMark " + connection.context.config.writeBufferHighWaterMark()
                         + " (outboundPolicy drop)"));
                 return;
             }
         }
-        if (send.request != null && !connection.register(send.request)) {
-            send.completeExceptionally(new IllegalStateException(connection + ": sequence id "
+        if (send != null && send.request != null && !connection.register(send.request)) {
+            failSend(send, new IllegalStateException(connection + ": sequence id "
                     + Integer.toUnsignedString(message.seq()) + " is still waiting for its reply after 2^31 requests"));
             return;
         }
         // Larger than the peer would take (as configured here): only this send fails, not the connection.
         if (message.length() > connection.context.config.maxPacketSize()) {
-            send.completeExceptionally(new IllegalArgumentException("message of " + message.length()
+            failSend(send, new IllegalArgumentException("message of " + message.length()
                     + " bytes (id " + Integer.toUnsignedString(message.id()) + ") exceeds maxPacketSize "
                     + connection.context.config.maxPacketSize() + ": the peer would close the connection"
                     + " (set paguma.maxPacketSize on both sides to raise it)"));
@@ -276,8 +294,18 @@ final class SendQueue implements Runnable {
         if (batch.readableBytes() >= BATCH_WRITE_THRESHOLD) writeBatch();
     }
 
+    /** A send of this batch that fails: its future, if it has one (a forgotten send is only logged, at debug). */
+    private void failSend(PendingSend send, Throwable cause) {
+        if (send != null) {
+            send.completeExceptionally(cause);
+        } else if (!(cause instanceof io.paguma.ConnectionClosedException)) {
+            // Nobody will hear of it otherwise (too large, cannot be encoded, dropped): one line.
+            connection.context.errorLog.warn(connection + ": a send without a future (sendAndForget) failed: " + cause.getMessage(), null);
+        }
+    }
+
     private void failEncode(PendingSend send, Message message, Throwable e) {
-        send.completeExceptionally(new EncoderException("codec " + connection.context.codec.name() + " cannot encode "
+        failSend(send, new EncoderException("codec " + connection.context.codec.name() + " cannot encode "
                 + message + ": " + e, e));
         if (e instanceof VirtualMachineError) throw (VirtualMachineError) e;
     }
@@ -347,12 +375,12 @@ final class SendQueue implements Runnable {
      */
     void failQueued() {
         // A sender that makes the queue after this look offers, then sees closed and calls this again.
-        Queue<PendingSend> q = outbound;
+        Queue<Object> q = outbound;
         if (q == null) return;
         while (CONSUMING.compareAndSet(this, 0, 1)) {
             try {
-                PendingSend s;
-                while ((s = q.poll()) != null) s.completeExceptionally(connection.closedException(null));
+                Object s;
+                while ((s = q.poll()) != null) fail(s, connection.closedException(null));
             } finally {
                 consuming = 0;
             }
@@ -409,7 +437,9 @@ final class SendQueue implements Runnable {
         public void operationComplete(ChannelFuture future) {
             if (future.isSuccess()) {
                 connection.sent(bytes, size);
-                for (int i = 0; i < size; i++) sends[i].complete(null);
+                for (int i = 0; i < size; i++) {
+                    if (sends[i] != null) sends[i].complete(null);
+                }
             } else {
                 Throwable cause = future.cause();
                 fail(cause instanceof ClosedChannelException ? connection.closedException(cause) : cause);
@@ -417,7 +447,9 @@ final class SendQueue implements Runnable {
         }
 
         void fail(Throwable cause) {
-            for (int i = 0; i < size; i++) sends[i].completeExceptionally(cause);
+            for (int i = 0; i < size; i++) {
+                if (sends[i] != null) sends[i].completeExceptionally(cause);
+            }
         }
     }
 }

@@ -214,6 +214,36 @@ public class CodecBenchmark {
         bh.consume(s.impl.decode(in, MAX_PACKET_SIZE));
     }
 
+    /** zeroCopy: the payload is a retained slice of the frame, released as the framework does after the router. */
+    @Benchmark
+    public void decodeZeroCopy(CodecState s, Blackhole bh) {
+        ByteBuf in = s.frame.readerIndex(0);
+        Message m = s.impl.decode(in, MAX_PACKET_SIZE, true);
+        bh.consume(m);
+        m.release();
+    }
+
+    /** zeroCopy, and the payload re-encoded as an echo's reply would be (one copy, into the out buffer). */
+    @Benchmark
+    public ByteBuf decodeZeroCopyAndEncode(CodecState s) {
+        ByteBuf in = s.frame.readerIndex(0);
+        Message m = s.impl.decode(in, MAX_PACKET_SIZE, true);
+        ByteBuf out = s.out.clear();
+        s.impl.encode(m, out);
+        m.release();
+        return out;
+    }
+
+    /** The byte[] path of the same echo: a copy out of the frame, a copy into the out buffer. */
+    @Benchmark
+    public ByteBuf decodeAndEncode(CodecState s) {
+        ByteBuf in = s.frame.readerIndex(0);
+        Message m = s.impl.decode(in, MAX_PACKET_SIZE);
+        ByteBuf out = s.out.clear();
+        s.impl.encode(m, out);
+        return out;
+    }
+
     @Benchmark
     @OperationsPerInvocation(BATCH)
     public void decodeBatch(CodecState s, Blackhole bh) {

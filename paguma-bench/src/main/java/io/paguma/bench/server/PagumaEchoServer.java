@@ -36,10 +36,10 @@ public final class PagumaEchoServer implements BenchTarget {
             runtime = null;
             admin = null;
         }
-        // zeroCopy: the payload is a view of the read buffer, sent back without an array (one copy,
+        // zeroCopy: the payload is a view of the read buffer, sent back without an array or a future (one copy,
         // into the write batch); otherwise the byte[] API (a copy out, a copy in).
         server = b.config(config)
-                .route(ECHO, config.zeroCopy() ? r -> r.reply(ECHO, r.payload().retainedDuplicate()) : r -> r.reply(ECHO, r.data()))
+                .route(ECHO, config.zeroCopy() ? r -> r.replyAndForget(ECHO, r.payload().retainedDuplicate()) : r -> r.reply(ECHO, r.data()))
                 .build()
                 .start();
         if (admin != null) {
