@@ -212,6 +212,16 @@ public final class Message implements ReferenceCounted {
         return buffer != null ? buffer : Unpooled.wrappedBuffer(data);
     }
 
+    /**
+     * A view of exactly the payload bytes with a reference of its own (the caller releases it):
+     * for a buffer payload a retained slice, for an array payload a buffer wrapping it.
+     */
+    public ByteBuf retainedPayload() {
+        if (buffer == null) return Unpooled.wrappedBuffer(data);
+        if (buffer.refCnt() == 0) throw released();
+        return buffer.retainedSlice(index, length);
+    }
+
     /** Writes the payload into {@code out} (as a codec's {@code encode} does), leaving the message as it is. */
     public void writePayload(ByteBuf out) {
         if (buffer == null) {

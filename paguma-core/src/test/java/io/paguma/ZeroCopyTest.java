@@ -191,4 +191,37 @@ class ZeroCopyTest {
             server.stop();
         }
     }
+
+    /** Over WebSocket too (each reply a whole binary frame: copied into the batch, never split), both sides on the zero-copy path. */
+    @Test
+    void overWebSocketBothSidesOnTheZeroCopyPathEchoEverySize() throws Exception {
+        Server server = Server.builder().config(Servers.config().codec("paguma").mode(PagumaConfig.Mode.WEBSOCKET).wsPort(0)
+                        .zeroCopy(true).build())
+                .route(ECHO, r -> r.replyAndForget(ECHO, r.payload().retainedDuplicate()))
+                .build().start();
+        List<byte[]> pushed = new CopyOnWriteArrayList<>();
+        Client c = Client.builder().config(PagumaConfig.builder().name("zc-ws").host("127.0.0.1").codec("paguma")
+                        .mode(PagumaConfig.Mode.WEBSOCKET).wsPort(server.wsPort()).port(server.wsPort())
+                        .maxPacketSize(1 << 20).zeroCopy(true).build())
+                .route(KEEP, r -> pushed.add(r.data()))
+                .build();
+        c.connect().get(10, TimeUnit.SECONDS);
+        try {
+            long seed = System.nanoTime();
+            Random random = new Random(seed);
+            for (int size : new int[]{1, 1023, 1024, 4096, 200_000}) {
+                byte[] payload = new byte[size];
+                random.nextBytes(payload);
+                assertThat(c.request(ECHO, payload).get(10, TimeUnit.SECONDS).data())
+                        .as("%d bytes over WebSocket (seed %d)", size, seed).isEqualTo(payload);
+            }
+            // A push the client routes is a view on its side too, released after its router.
+            server.connections().all().iterator().next().send(KEEP, "push".getBytes(StandardCharsets.UTF_8));
+            await().atMost(Duration.ofSeconds(10)).until(() -> pushed.size() == 1);
+            assertThat(new String(pushed.get(0), StandardCharsets.UTF_8)).isEqualTo("push");
+        } finally {
+            c.close().get(10, TimeUnit.SECONDS);
+            server.stop();
+        }
+    }
 }

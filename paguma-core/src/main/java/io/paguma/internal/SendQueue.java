@@ -46,6 +46,11 @@ final class SendQueue implements Runnable {
      * the IO thread would otherwise hold it in one task for as long as they send.
      */
     private static final int DRAIN_SLICE = 4096;
+    /**
+     * A buffer payload this large is written as it is, after its header, rather than copied into
+     * the batch (with a codec that can split its frames; not on a WebSocket, whose frames are whole).
+     */
+    static final int DIRECT_WRITE_MIN = 1024;
 
     private final ChannelConnection connection;
     /** Each message goes out as a WebSocket frame of its own (the batch is written frame by frame). */
@@ -267,6 +272,11 @@ final class SendQueue implements Runnable {
                     + " (set paguma.maxPacketSize on both sides to raise it)"));
             return;
         }
+        if (message.length() >= DIRECT_WRITE_MIN && message.hasBuffer() && !webSocket
+                && connection.context.codec instanceof io.paguma.internal.codec.SplitFrames) {
+            appendDirect(send, message, (io.paguma.internal.codec.SplitFrames) connection.context.codec);
+            return;
+        }
         int length;
         try {
             length = connection.context.codec.frameLength(message);
@@ -292,6 +302,66 @@ final class SendQueue implements Runnable {
         if (batchSends == null) batchSends = new Batch(webSocket);
         batchSends.add(send, batch.writerIndex() - mark);
         if (batch.readableBytes() >= BATCH_WRITE_THRESHOLD) writeBatch();
+    }
+
+    /**
+     * zeroCopy: the frame's header (and trailer) go into the batch, the payload buffer is written as
+     * it is between them, without a copy. The send completes when its payload is written.
+     */
+    private void appendDirect(PendingSend send, Message message, io.paguma.internal.codec.SplitFrames codec) {
+        if (batch == null) batch = connection.channel.alloc().ioBuffer(BATCH_INITIAL_CAPACITY);
+        int mark = batch.writerIndex();
+        try {
+            codec.encodeHeader(message, batch);
+        } catch (Throwable e) {
+            batch.writerIndex(mark);
+            failEncode(send, message, e);
+            return;
+        }
+        if (batchSends == null) batchSends = new Batch(false);
+        batchSends.addBytes(batch.writerIndex() - mark);
+        writeBatch();
+        int length = message.length();
+        ByteBuf payload = message.retainedPayload();
+        if (send == null) {
+            connection.channel.write(payload, connection.channel.voidPromise());
+            connection.sent(length, 1);
+        } else {
+            ChannelPromise written = connection.channel.newPromise();
+            written.addListener(new DirectWrite(send, length));
+            connection.channel.write(payload, written);
+        }
+        unflushed = true;
+        connection.wroteSinceTick = true;
+        int trailer = codec.trailerLength();
+        if (trailer > 0) {
+            batch = connection.channel.alloc().ioBuffer(BATCH_INITIAL_CAPACITY);
+            codec.encodeTrailer(message, batch);
+            batchSends = new Batch(false);
+            batchSends.addBytes(trailer);
+        }
+    }
+
+    /** The payload write of one direct send: completes it (and counts it) when written. */
+    private final class DirectWrite implements ChannelFutureListener {
+        private final PendingSend send;
+        private final int length;
+
+        DirectWrite(PendingSend send, int length) {
+            this.send = send;
+            this.length = length;
+        }
+
+        @Override
+        public void operationComplete(ChannelFuture future) {
+            if (future.isSuccess()) {
+                connection.sent(length, 1);
+                send.complete(null);
+            } else {
+                Throwable cause = future.cause();
+                send.completeExceptionally(cause instanceof ClosedChannelException ? connection.closedException(cause) : cause);
+            }
+        }
     }
 
     /** A send of this batch that fails: its future, if it has one (a forgotten send is only logged, at debug). */
@@ -421,6 +491,11 @@ final class SendQueue implements Runnable {
 
         Batch(boolean frameLengths) {
             if (frameLengths) lengths = new int[8];
+        }
+
+        /** Bytes of a frame whose send completes elsewhere (a direct write's header or trailer). */
+        void addBytes(int frameBytes) {
+            bytes += frameBytes;
         }
 
         void add(PendingSend send, int frameBytes) {

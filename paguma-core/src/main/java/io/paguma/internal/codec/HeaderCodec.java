@@ -11,7 +11,7 @@ import io.paguma.Message;
  * {@code tlv-be}, {@code length-prefix} differ only in field order and byte
  * order, so one class serves them all ({@link TronCodec} and {@link LengthFieldCodec} do the rest).
  */
-public final class HeaderCodec implements Codec {
+public final class HeaderCodec implements Codec, SplitFrames {
     private static final int NONE = -1;
 
     private final String name;
@@ -83,18 +83,24 @@ public final class HeaderCodec implements Codec {
 
     @Override
     public void encode(Message message, ByteBuf out) {
+        out.ensureWritable(frameLength(message));
+        encodeHeader(message, out);
+        message.writePayload(out);
+    }
+
+    @Override
+    public void encodeHeader(Message message, ByteBuf out) {
         Statusless.check(name, message);
         if (idOffset == NONE && message.id() != 0) {
             throw new IllegalArgumentException("codec " + name + " carries no message id: cannot send message id "
                     + Integer.toUnsignedString(message.id()) + " (send with id 0)");
         }
-        out.ensureWritable(frameLength(message));
+        out.ensureWritable(headerLength);
         int at = out.writerIndex();
         setInt(out, at + lengthOffset, message.length());
         if (idOffset != NONE) setInt(out, at + idOffset, message.id());
         if (seqOffset != NONE) setInt(out, at + seqOffset, message.seq());
         out.writerIndex(at + headerLength);
-        message.writePayload(out);
     }
 
     @Override

@@ -14,7 +14,7 @@ import io.paguma.Message;
  * {@code lengthOffset + lengthSize + length + lengthAdjustment}, Netty's rule, so layouts written
  * for {@code LengthFieldBasedFrameDecoder} or Zinx's {@code LengthField} carry over.
  */
-public final class LengthFieldCodec implements Codec {
+public final class LengthFieldCodec implements Codec, SplitFrames {
     private final boolean littleEndian;
     private final byte[] prefix;
     private final int lengthOffset;
@@ -115,14 +115,20 @@ public final class LengthFieldCodec implements Codec {
 
     @Override
     public void encode(Message message, ByteBuf out) {
-        long value = lengthValue(message);
         out.ensureWritable(headerLength + message.length());
+        encodeHeader(message, out);
+        message.writePayload(out);
+    }
+
+    @Override
+    public void encodeHeader(Message message, ByteBuf out) {
+        long value = lengthValue(message);
+        out.ensureWritable(headerLength);
         int at = out.writerIndex();
         out.writeBytes(prefix);
         out.writeZero(headerLength - prefix.length);
         setUnsigned(out, at + lengthOffset, lengthSize, value);
         if (idOffset >= 0) setUnsigned(out, at + idOffset, idSize, Integer.toUnsignedLong(message.id()));
-        message.writePayload(out);
     }
 
     /** The length field's value for {@code message}, after checking that it and the id fit their fields. */

@@ -20,7 +20,7 @@ import io.paguma.Message;
  * 16|20 data
  * </pre>
  */
-public final class PagumaCodec implements Codec {
+public final class PagumaCodec implements Codec, SplitFrames {
     static final int MARKER = 0xB7;
     private static final int HEADER = 16;
     private static final int FLAG_TIMEOUT = 1;
@@ -84,8 +84,14 @@ public final class PagumaCodec implements Codec {
 
     @Override
     public void encode(Message message, ByteBuf out) {
-        int timeout = message.timeoutMillis();
         out.ensureWritable(frameLength(message));
+        encodeHeader(message, out);
+        message.writePayload(out);
+    }
+
+    @Override
+    public void encodeHeader(Message message, ByteBuf out) {
+        int timeout = message.timeoutMillis();
         out.writeInt(message.length());
         out.writeByte(MARKER);
         out.writeByte(timeout != 0 ? FLAG_TIMEOUT : 0);
@@ -93,7 +99,6 @@ public final class PagumaCodec implements Codec {
         out.writeInt(message.id());
         out.writeInt(message.seq());
         if (timeout != 0) out.writeInt(timeout);
-        message.writePayload(out);
     }
 
     @Override

@@ -21,7 +21,7 @@ import io.paguma.Message;
  * wraps) is Paguma's {@code 0xFFFFFFFF}. Every other value is the same on both sides, and a
  * reply carries back exactly the seq its request came with.
  */
-public final class TronCodec implements Codec {
+public final class TronCodec implements Codec, SplitFrames {
     private final boolean v2;
 
     private TronCodec(boolean v2) {
@@ -113,21 +113,35 @@ public final class TronCodec implements Codec {
 
     @Override
     public void encode(Message message, ByteBuf out) {
+        out.ensureWritable(frameLength(message));
+        encodeHeader(message, out);
+        message.writePayload(out);
+        encodeTrailer(message, out);
+    }
+
+    @Override
+    public void encodeHeader(Message message, ByteBuf out) {
         check(message);
         int seq = swapNoSequence(message.seq());
-        out.ensureWritable(frameLength(message));
         if (v2) {
             out.writeInt(8 + message.length());
             out.writeInt(seq);
             out.writeInt(message.length());
-            message.writePayload(out);
         } else {
             out.writeInt(seq);
             out.writeByte(message.id());
             out.writeInt(message.length());
-            message.writePayload(out);
-            out.writeShort(0x0d0a);
         }
+    }
+
+    @Override
+    public int trailerLength() {
+        return v2 ? 0 : 2;
+    }
+
+    @Override
+    public void encodeTrailer(Message message, ByteBuf out) {
+        if (!v2) out.writeShort(0x0d0a);
     }
 
     private void check(Message message) {
