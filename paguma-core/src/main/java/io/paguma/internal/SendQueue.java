@@ -69,6 +69,8 @@ final class SendQueue implements Runnable {
     /** IO thread only: frames encoded but not yet written, and the sends waiting on them. */
     private ByteBuf batch;
     private Batch batchSends;
+    /** IO thread only: a Batch written with the void promise, kept for the next batch. */
+    private Batch spare;
     /** IO thread only: a batch was written since the last flush this class made. */
     private boolean unflushed;
     /** IO thread only: inside append(), whose flush may run send callbacks that send again. */
@@ -189,6 +191,14 @@ final class SendQueue implements Runnable {
         }
     }
 
+    /** IO thread: the Batch for a new batch (the spare one, or a new one). */
+    private Batch takeBatch() {
+        Batch b = spare;
+        if (b == null) return new Batch(webSocket);
+        spare = null;
+        return b;
+    }
+
     /** A send that will not be written: its future fails, or a forgotten send's buffer payload is released. */
     private static void fail(Object send, Throwable cause) {
         if (send instanceof PendingSend) ((PendingSend) send).completeExceptionally(cause);
@@ -299,7 +309,7 @@ final class SendQueue implements Runnable {
             failEncode(send, message, e);
             return;
         }
-        if (batchSends == null) batchSends = new Batch(webSocket);
+        if (batchSends == null) batchSends = takeBatch();
         batchSends.add(send, batch.writerIndex() - mark);
         if (batch.readableBytes() >= BATCH_WRITE_THRESHOLD) writeBatch();
     }
@@ -309,7 +319,17 @@ final class SendQueue implements Runnable {
      * it is between them, without a copy. The send completes when its payload is written.
      */
     private void appendDirect(PendingSend send, Message message, io.paguma.internal.codec.SplitFrames codec) {
-        if (batch == null) batch = connection.channel.alloc().ioBuffer(BATCH_INITIAL_CAPACITY);
+        if (batch == null) {
+            // The header alone goes out in it (the payload follows at once): no larger than it.
+            int header;
+            try {
+                header = connection.context.codec.frameLength(message) - message.length() - codec.trailerLength();
+            } catch (Throwable e) {
+                failEncode(send, message, e);
+                return;
+            }
+            batch = connection.channel.alloc().ioBuffer(header);
+        }
         int mark = batch.writerIndex();
         try {
             codec.encodeHeader(message, batch);
@@ -318,7 +338,7 @@ final class SendQueue implements Runnable {
             failEncode(send, message, e);
             return;
         }
-        if (batchSends == null) batchSends = new Batch(false);
+        if (batchSends == null) batchSends = takeBatch();
         batchSends.addBytes(batch.writerIndex() - mark);
         writeBatch();
         int length = message.length();
@@ -337,7 +357,7 @@ final class SendQueue implements Runnable {
         if (trailer > 0) {
             batch = connection.channel.alloc().ioBuffer(BATCH_INITIAL_CAPACITY);
             codec.encodeTrailer(message, batch);
-            batchSends = new Batch(false);
+            batchSends = takeBatch();
             batchSends.addBytes(trailer);
         }
     }
@@ -400,12 +420,24 @@ final class SendQueue implements Runnable {
             b.release();
             b = trimmed;
         }
-        ChannelPromise promise = connection.channel.newPromise();
-        promise.addListener(sends);
-        if (sends.lengths != null && sends.size > 1) {
+        // A batch whose sends nobody waits for (sendAndForget, a direct write's header) is written
+        // with the void promise: no promise, no listener, and the Batch serves the next one.
+        boolean waited = sends != null && sends.hasFutures();
+        ChannelPromise promise;
+        if (waited) {
+            promise = connection.channel.newPromise();
+            promise.addListener(sends);
+        } else {
+            promise = connection.channel.voidPromise();
+        }
+        if (sends != null && sends.lengths != null && sends.size > 1) {
             writeFrames(b, sends, promise);
         } else {
             connection.channel.write(b, promise);
+        }
+        if (!waited && sends != null) {
+            sends.counted();
+            spare = sends.reset();
         }
         unflushed = true;
         connection.wroteSinceTick = true;
@@ -483,9 +515,12 @@ final class SendQueue implements Runnable {
 
     /** The sends of one batch write: they complete together when the write does. */
     private final class Batch implements ChannelFutureListener {
-        private PendingSend[] sends = new PendingSend[8];
+        /** The sends that have a future, in order (null until the first). */
+        private PendingSend[] sends;
+        private int futures;
         /** WebSocket only: each send's frame length, to write the frames one by one. */
         int[] lengths;
+        /** Frames in the batch, with or without a future. */
         int size;
         private long bytes;
 
@@ -498,23 +533,43 @@ final class SendQueue implements Runnable {
             bytes += frameBytes;
         }
 
+        /** One frame; {@code send} is null for a send without a future. */
         void add(PendingSend send, int frameBytes) {
-            if (size == sends.length) sends = java.util.Arrays.copyOf(sends, size * 2);
             if (lengths != null) {
                 if (size == lengths.length) lengths = java.util.Arrays.copyOf(lengths, size * 2);
                 lengths[size] = frameBytes;
             }
-            sends[size++] = send;
+            size++;
             bytes += frameBytes;
+            if (send != null) {
+                if (sends == null) sends = new PendingSend[8];
+                else if (futures == sends.length) sends = java.util.Arrays.copyOf(sends, futures * 2);
+                sends[futures++] = send;
+            }
+        }
+
+        /** Whether a future waits on this batch: if none, it is written with the void promise. */
+        boolean hasFutures() {
+            return futures != 0;
+        }
+
+        /** Empty again, for the next batch (only one written with the void promise: nothing refers to it). */
+        Batch reset() {
+            size = 0;
+            bytes = 0;
+            return this;
+        }
+
+        /** Counted as written (a batch written with the void promise is counted when handed to the channel). */
+        void counted() {
+            connection.sent(bytes, size);
         }
 
         @Override
         public void operationComplete(ChannelFuture future) {
             if (future.isSuccess()) {
                 connection.sent(bytes, size);
-                for (int i = 0; i < size; i++) {
-                    if (sends[i] != null) sends[i].complete(null);
-                }
+                for (int i = 0; i < futures; i++) sends[i].complete(null);
             } else {
                 Throwable cause = future.cause();
                 fail(cause instanceof ClosedChannelException ? connection.closedException(cause) : cause);
@@ -522,9 +577,7 @@ final class SendQueue implements Runnable {
         }
 
         void fail(Throwable cause) {
-            for (int i = 0; i < size; i++) {
-                if (sends[i] != null) sends[i].completeExceptionally(cause);
-            }
+            for (int i = 0; i < futures; i++) sends[i].completeExceptionally(cause);
         }
     }
 }
