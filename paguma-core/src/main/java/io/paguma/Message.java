@@ -24,7 +24,7 @@ import java.util.Objects;
  * releases a received one when its router returns, so a router that keeps it longer (hands it to
  * another thread, sends it on) calls {@link #retain()} and later {@link #release()}; sending a
  * message consumes one reference, as Netty's {@code write} does. {@link #data()} copies the bytes
- * out once (and keeps the copy). For an array payload, {@code retain} and {@code release} do
+ * out (a new array each call). For an array payload, {@code retain} and {@code release} do
  * nothing and {@link #refCnt()} is always 1.
  */
 public final class Message implements ReferenceCounted {
@@ -36,12 +36,12 @@ public final class Message implements ReferenceCounted {
     private final int status;
     /** A request's time limit in milliseconds as sent with it; 0 = none. */
     private final int timeoutMillis;
-    /** The payload: the array, or for a buffer payload its copy once {@link #data()} made one. */
-    private byte[] data;
-    /** A buffer payload ({@link #length} bytes from {@link #index}), or null. */
-    private final ByteBuf buffer;
-    private final int index;
-    private final int length;
+    /**
+     * The payload: a {@code byte[]}, or a {@link ByteBuf} whose bytes are exactly its capacity
+     * (indices 0 to capacity, whatever its reader index does). One field for both keeps a message
+     * at 32 bytes, as it was before buffer payloads.
+     */
+    private final Object payload;
 
     /** A message without a sequence id. */
     public Message(int id, byte[] data) {
@@ -66,10 +66,7 @@ public final class Message implements ReferenceCounted {
         this.seq = seq;
         this.status = status;
         this.timeoutMillis = timeoutMillis;
-        this.data = data == null ? EMPTY : data;
-        this.buffer = null;
-        this.index = 0;
-        this.length = this.data.length;
+        this.payload = data == null ? EMPTY : data;
     }
 
     /** A message without a sequence id whose payload is the readable bytes of {@code payload}; it takes over one reference to it. */
@@ -97,9 +94,9 @@ public final class Message implements ReferenceCounted {
         this.seq = seq;
         this.status = status;
         this.timeoutMillis = timeoutMillis;
-        this.buffer = java.util.Objects.requireNonNull(payload, "payload");
-        this.index = payload.readerIndex();
-        this.length = payload.readableBytes();
+        java.util.Objects.requireNonNull(payload, "payload");
+        // A slice of exactly the readable bytes (sharing the reference count), unless it is one already.
+        this.payload = payload.readerIndex() == 0 && payload.writerIndex() == payload.capacity() ? payload : payload.slice();
     }
 
     /** Same header fields as {@code m}, its payload shared (no reference taken). */
@@ -108,10 +105,7 @@ public final class Message implements ReferenceCounted {
         this.seq = seq;
         this.status = status;
         this.timeoutMillis = timeoutMillis;
-        this.data = m.data;
-        this.buffer = m.buffer;
-        this.index = m.index;
-        this.length = m.length;
+        this.payload = m.payload;
     }
 
     /**
@@ -167,19 +161,24 @@ public final class Message implements ReferenceCounted {
     }
 
     /**
-     * The payload, never null. Do not modify it. For a buffer payload, the first call copies the
-     * bytes out (later calls return that copy).
+     * The payload, never null. Do not modify it. For a buffer payload, each call copies the bytes
+     * out into a new array (keep the one you got).
      *
      * @throws IllegalStateException if the payload is a buffer already released
      */
     public byte[] data() {
-        byte[] d = data;
-        if (d != null) return d;
-        if (buffer.refCnt() == 0) throw released();
-        d = new byte[length];
-        buffer.getBytes(index, d);
-        data = d;
+        if (payload instanceof byte[]) return (byte[]) payload;
+        ByteBuf b = live();
+        byte[] d = new byte[b.capacity()];
+        b.getBytes(0, d);
         return d;
+    }
+
+    /** The buffer payload, checked not to be released yet. */
+    private ByteBuf live() {
+        ByteBuf b = (ByteBuf) payload;
+        if (b.refCnt() == 0) throw released();
+        return b;
     }
 
     private IllegalStateException released() {
@@ -189,18 +188,19 @@ public final class Message implements ReferenceCounted {
 
     /** The payload length in bytes (the seed's {@code DataLen}). */
     public int length() {
-        return length;
+        return payload instanceof byte[] ? ((byte[]) payload).length : ((ByteBuf) payload).capacity();
     }
 
     /** The payload decoded as UTF-8 text. */
     public String text() {
-        if (data == null && buffer.refCnt() > 0) return buffer.toString(index, length, StandardCharsets.UTF_8);
-        return new String(data(), StandardCharsets.UTF_8);
+        if (payload instanceof byte[]) return new String((byte[]) payload, StandardCharsets.UTF_8);
+        ByteBuf b = live();
+        return b.toString(0, b.capacity(), StandardCharsets.UTF_8);
     }
 
     /** Whether the payload is a {@link ByteBuf} (zero copy) rather than an array. */
     public boolean hasBuffer() {
-        return buffer != null;
+        return payload instanceof ByteBuf;
     }
 
     /**
@@ -209,7 +209,7 @@ public final class Message implements ReferenceCounted {
      * of the message), for an array payload a buffer wrapping the array.
      */
     public ByteBuf payload() {
-        return buffer != null ? buffer : Unpooled.wrappedBuffer(data);
+        return payload instanceof ByteBuf ? (ByteBuf) payload : Unpooled.wrappedBuffer((byte[]) payload);
     }
 
     /**
@@ -217,18 +217,18 @@ public final class Message implements ReferenceCounted {
      * for a buffer payload a retained slice, for an array payload a buffer wrapping it.
      */
     public ByteBuf retainedPayload() {
-        if (buffer == null) return Unpooled.wrappedBuffer(data);
-        if (buffer.refCnt() == 0) throw released();
-        return buffer.retainedSlice(index, length);
+        if (payload instanceof byte[]) return Unpooled.wrappedBuffer((byte[]) payload);
+        ByteBuf b = live();
+        return b.retainedSlice(0, b.capacity());
     }
 
     /** Writes the payload into {@code out} (as a codec's {@code encode} does), leaving the message as it is. */
     public void writePayload(ByteBuf out) {
-        if (buffer == null) {
-            out.writeBytes(data);
+        if (payload instanceof byte[]) {
+            out.writeBytes((byte[]) payload);
         } else {
-            if (buffer.refCnt() == 0) throw released();
-            out.writeBytes(buffer, index, length);
+            ByteBuf b = live();
+            out.writeBytes(b, 0, b.capacity());
         }
     }
 
@@ -237,48 +237,48 @@ public final class Message implements ReferenceCounted {
      * no release (this one still does); an array payload is returned as is.
      */
     public Message copy() {
-        if (buffer == null) return this;
+        if (payload instanceof byte[]) return this;
         return new Message(id, seq, status, timeoutMillis, data());
     }
 
     @Override
     public int refCnt() {
-        return buffer == null ? 1 : buffer.refCnt();
+        return payload instanceof ByteBuf ? ((ByteBuf) payload).refCnt() : 1;
     }
 
     @Override
     public Message retain() {
-        if (buffer != null) buffer.retain();
+        if (payload instanceof ByteBuf) ((ByteBuf) payload).retain();
         return this;
     }
 
     @Override
     public Message retain(int increment) {
-        if (buffer != null) buffer.retain(increment);
+        if (payload instanceof ByteBuf) ((ByteBuf) payload).retain(increment);
         return this;
     }
 
     @Override
     public Message touch() {
-        if (buffer != null) buffer.touch();
+        if (payload instanceof ByteBuf) ((ByteBuf) payload).touch();
         return this;
     }
 
     @Override
     public Message touch(Object hint) {
-        if (buffer != null) buffer.touch(hint);
+        if (payload instanceof ByteBuf) ((ByteBuf) payload).touch(hint);
         return this;
     }
 
     /** Releases one reference to a buffer payload; false for an array payload (nothing to release). */
     @Override
     public boolean release() {
-        return buffer != null && buffer.release();
+        return payload instanceof ByteBuf && ((ByteBuf) payload).release();
     }
 
     @Override
     public boolean release(int decrement) {
-        return buffer != null && buffer.release(decrement);
+        return payload instanceof ByteBuf && ((ByteBuf) payload).release(decrement);
     }
 
     @Override
@@ -301,6 +301,6 @@ public final class Message implements ReferenceCounted {
                 + (seq != 0 ? ", seq=" + Integer.toUnsignedString(seq) : "")
                 + (status != 0 ? ", status=" + status : "")
                 + (timeoutMillis != 0 ? ", timeout=" + timeoutMillis + "ms" : "")
-                + ", length=" + length + '}';
+                + ", length=" + length() + '}';
     }
 }

@@ -69,7 +69,7 @@ public final class Request {
         return message.seq();
     }
 
-    /** The payload. Do not modify it. With {@code zeroCopy} on, this copies it out of the read buffer (once). */
+    /** The payload. Do not modify it. With {@code zeroCopy} on, this copies it out of the read buffer (each call: keep the array). */
     public byte[] data() {
         return message.data();
     }

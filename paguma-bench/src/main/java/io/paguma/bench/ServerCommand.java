@@ -59,6 +59,11 @@ final class ServerCommand implements Callable<Integer> {
                 if (line.equals("quit")) break;
                 if (line.equals("mem")) {
                     System.out.println("MEM " + json.writeValueAsString(MemoryReport.measure(target.connections())));
+                } else if (line.equals("alloc")) {
+                    // Heap bytes allocated by every thread of this JVM so far (take two and divide
+                    // the difference by the messages echoed in between).
+                    System.out.println("ALLOC " + ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory
+                            .getThreadMXBean()).getTotalThreadAllocatedBytes());
                 } else if (line.equals("conns")) {
                     System.out.println("CONNS " + target.connections());
                 } else if (!line.isEmpty()) {
