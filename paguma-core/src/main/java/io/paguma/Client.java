@@ -574,6 +574,7 @@ public final class Client {
                     + (config.offlineQueueSize() == 0 ? " (set offlineQueueSize to hold messages until it is)"
                     : " and its offline queue of " + config.offlineQueueSize() + " is full")));
         } else {
+            q.hold();
             offline.add(q);
             if (q.timeout != null && loop != null) {
                 q.timer = loop.schedule(() -> expire(q), ChannelConnection.timeoutNanos(q.timeout), TimeUnit.NANOSECONDS);
@@ -587,9 +588,11 @@ public final class Client {
     }
 
     private void cancelled(Queued q) {
+        boolean removed;
         synchronized (lock) {
-            offline.remove(q);
+            removed = offline.remove(q);
         }
+        if (removed) q.letGo();
         q.cancelInner();
     }
 
@@ -598,6 +601,7 @@ public final class Client {
         synchronized (lock) {
             if (!offline.remove(q)) return;
         }
+        q.letGo();
         q.future.completeExceptionally(new TimeoutException("request with message id "
                 + Integer.toUnsignedString(q.message.id()) + " waited " + q.timeout.toMillis()
                 + " ms for client " + config.name() + " to connect"));
@@ -607,6 +611,7 @@ public final class Client {
     private static void fail(List<Queued> queued, Throwable cause) {
         for (Queued q : queued) {
             if (q.timer != null) q.timer.cancel(false);
+            q.letGo();
             q.future.completeExceptionally(cause);
         }
     }
@@ -765,6 +770,18 @@ public final class Client {
         ScheduledFuture<?> timer;
         /** The request made on the connection for a queued request, so a cancel reaches its waiter. */
         private volatile CompletableFuture<Message> inner;
+        /** A buffer payload is retained while it waits here (the caller may release its own at once). */
+        private final java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean();
+
+        void hold() {
+            message.retain();
+            held.set(true);
+        }
+
+        /** Lets go of the queue's reference, once, whichever way it leaves the queue. */
+        void letGo() {
+            if (held.compareAndSet(true, false)) message.release();
+        }
 
         Queued(Message message, Duration timeout) {
             this.message = message;
@@ -773,6 +790,16 @@ public final class Client {
 
         @SuppressWarnings("unchecked")
         void sendOn(ChannelConnection c) {
+            try {
+                sendOnNow(c);
+            } finally {
+                // The connection's send holds its own reference from here on.
+                letGo();
+            }
+        }
+
+        @SuppressWarnings("unchecked")
+        private void sendOnNow(ChannelConnection c) {
             if (timer != null) timer.cancel(false);
             if (future.isDone()) return;
             if (timeout == null) {

@@ -22,8 +22,10 @@ import java.util.Objects;
  * when {@code zeroCopy} is on (a retained slice of the read buffer, no copy). Such a message is
  * {@linkplain ReferenceCounted reference-counted}, as Netty's own messages are: the framework
  * releases a received one when its router returns, so a router that keeps it longer (hands it to
- * another thread, sends it on) calls {@link #retain()} and later {@link #release()}; sending a
- * message consumes one reference, as Netty's {@code write} does. {@link #data()} copies the bytes
+ * another thread, stores it) calls {@link #retain()} and later {@link #release()}. Sending never
+ * takes a reference from you (unlike Netty's {@code write}): the framework retains what it sends
+ * for as long as it needs it, so a router may send a received message or its payload on as they
+ * are, and a buffer you allocated is still yours to release once {@code send} returned. {@link #data()} copies the bytes
  * out (a new array each call). For an array payload, {@code retain} and {@code release} do
  * nothing and {@link #refCnt()} is always 1.
  */
@@ -69,21 +71,22 @@ public final class Message implements ReferenceCounted {
         this.payload = data == null ? EMPTY : data;
     }
 
-    /** A message without a sequence id whose payload is the readable bytes of {@code payload}; it takes over one reference to it. */
+    /** A message without a sequence id whose payload is the readable bytes of {@code payload} (not copied, no reference taken). */
     public Message(int id, ByteBuf payload) {
         this(id, 0, 0, 0, payload);
     }
 
-    /** A message with a sequence id whose payload is the readable bytes of {@code payload}; it takes over one reference to it. */
+    /** A message with a sequence id whose payload is the readable bytes of {@code payload} (not copied, no reference taken). */
     public Message(int id, int seq, ByteBuf payload) {
         this(id, seq, 0, 0, payload);
     }
 
     /**
      * A message with every field whose payload is the readable bytes of {@code payload}, not
-     * copied: the message takes over one reference to it (released when the message is sent or
-     * {@linkplain #release() released}). Reading {@code payload} afterwards does not change the
-     * message's bytes; writing into them does.
+     * copied. No reference is taken: {@code payload} stays the caller's to release (sending retains
+     * what it needs while it needs it, so releasing right after {@code send} returned is fine);
+     * {@link #release()} on this message releases it too. Reading {@code payload} afterwards does
+     * not change the message's bytes; writing into them does (do not, once sent).
      *
      * @throws IllegalArgumentException if the status is not 0-65535 or the time limit is negative
      */

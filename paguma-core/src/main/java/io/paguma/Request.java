@@ -78,6 +78,7 @@ public final class Request {
      * The payload as a buffer, without a copy: with {@code zeroCopy} on, a view of the read buffer
      * that is valid until the router returns (call {@code message().retain()} to keep it longer,
      * and release it later); otherwise a buffer wrapping {@link #data()}. See {@link Message#payload()}.
+     * An echo is {@code reply(id(), payload())}.
      */
     public io.netty.buffer.ByteBuf payload() {
         return message.payload();
@@ -95,8 +96,9 @@ public final class Request {
 
     /**
      * Sends the readable bytes of {@code data} back, as {@link #reply(int, byte[])}, without copying
-     * them into an array: the reply takes over one reference to {@code data} (as Netty's write
-     * does). To send back the request's own payload, pass {@code payload().retainedDuplicate()}.
+     * them into an array. No reference is taken from you (see {@link Message}): the request's own
+     * {@link #payload()} may be passed as it is, and a buffer you allocated is yours to release
+     * once this returned.
      */
     public CompletableFuture<Void> reply(int id, io.netty.buffer.ByteBuf data) {
         return connection.send(new Message(id, message.seq(), data));

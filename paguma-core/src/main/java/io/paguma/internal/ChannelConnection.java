@@ -192,7 +192,9 @@ public final class ChannelConnection implements Connection {
         if (context.config.outboundPolicy() == PagumaConfig.OutboundPolicy.WAIT && pacing != null) {
             pacing.queued.addAndGet(queuedCost(message));
         }
-        PendingSend send = new PendingSend(message);
+        // The queue's own reference to a buffer payload, let go once encoded or failed: the caller's
+        // stays the caller's (a router may send the request's own payload as it is).
+        PendingSend send = new PendingSend(message.retain());
         sends.enqueue(send);
         return send;
     }
@@ -201,19 +203,15 @@ public final class ChannelConnection implements Connection {
     public void sendAndForget(Message message) {
         if (message == null) throw new NullPointerException("message");
         Throwable paced = paceSender(context.config.requestTimeout().toNanos());
-        if (paced != null) {
-            message.release();
-            return;
-        }
+        if (paced != null) return;
         if (context.config.outboundPolicy() == PagumaConfig.OutboundPolicy.WAIT && pacing != null) {
             pacing.queued.addAndGet(queuedCost(message));
         }
-        sends.enqueue(message);
+        sends.enqueue(message.retain());
     }
 
-    /** A send or request that fails before it is queued: like a queued one, it consumes a buffer payload. */
+    /** A send or request that fails before it is queued (nothing of its payload was taken). */
     private static <T> CompletableFuture<T> failed(Message message, Throwable cause) {
-        message.release();
         return CompletableFuture.failedFuture(cause);
     }
 
@@ -253,7 +251,7 @@ public final class ChannelConnection implements Connection {
         if (context.config.outboundPolicy() == PagumaConfig.OutboundPolicy.WAIT && pacing != null) {
             pacing.queued.addAndGet(queuedCost(message));
         }
-        PendingSend send = new PendingSend(message.asRequest(seq, limit));
+        PendingSend send = new PendingSend(message.asRequest(seq, limit).retain());
         send.request = request;
         sends.enqueue(send);
         return request;

@@ -354,7 +354,12 @@ public final class EndpointContext {
         } finally {
             // zeroCopy: the payload is a view of the read buffer, the router's until it returns
             // (it retains what it keeps longer); an array payload has nothing to release.
-            request.message().release();
+            try {
+                request.message().release();
+            } catch (io.netty.util.IllegalReferenceCountException e) {
+                errorLog.warn(request.connection() + ": the router of message id " + Integer.toUnsignedString(request.id())
+                        + " released a received message it had not retained (the framework releases it when the router returns)", null);
+            }
         }
     }
 

@@ -33,6 +33,7 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
  * memory of its own.
  */
 final class SendQueue implements Runnable {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SendQueue.class);
     private static final AtomicIntegerFieldUpdater<SendQueue> DRAIN_SCHEDULED =
             AtomicIntegerFieldUpdater.newUpdater(SendQueue.class, "drainScheduled");
     private static final AtomicIntegerFieldUpdater<SendQueue> CONSUMING =
@@ -161,10 +162,15 @@ final class SendQueue implements Runnable {
     @Override
     public void run() {
         drainScheduled = 0;
-        boolean more = drainOutbound(DRAIN_SLICE);
-        writeBatch();
-        unflushed = false;
-        connection.channel.flush();
+        boolean more;
+        try {
+            more = drainOutbound(DRAIN_SLICE);
+        } finally {
+            // Whatever was encoded goes out, even if a send threw on the way.
+            writeBatch();
+            unflushed = false;
+            connection.channel.flush();
+        }
         // Senders that wait for the peer may go on if this drain brought the queue below the mark.
         if (connection.pacing != null) connection.writabilityChanged();
         // Senders kept pace: the rest is taken by another task, after whatever else waits for this thread.
@@ -199,10 +205,29 @@ final class SendQueue implements Runnable {
         return b;
     }
 
-    /** A send that will not be written: its future fails, or a forgotten send's buffer payload is released. */
+    /**
+     * A send that will not be written: the queue's reference to its payload is let go, and its
+     * future (if it has one) fails. Only the queue's consumer or the sender itself gets here.
+     */
     private static void fail(Object send, Throwable cause) {
-        if (send instanceof PendingSend) ((PendingSend) send).completeExceptionally(cause);
-        else if (send != null) ((Message) send).release();
+        if (send instanceof PendingSend) {
+            PendingSend s = (PendingSend) send;
+            Message m = s.message;
+            s.message = null;
+            if (m != null) letGo(m);
+            s.completeExceptionally(cause);
+        } else if (send != null) {
+            letGo((Message) send);
+        }
+    }
+
+    /** Releases the queue's reference to a buffer payload; one released too often is logged, not thrown into the drain. */
+    private static void letGo(Message m) {
+        try {
+            m.release();
+        } catch (io.netty.util.IllegalReferenceCountException e) {
+            log.warn("a sent message's payload buffer was released too often (released by its sender while still queued?): {}", m);
+        }
     }
 
     /** On the IO thread: encodes one send into the current batch. */
@@ -222,6 +247,7 @@ final class SendQueue implements Runnable {
             send = (PendingSend) item;
             message = send.message;
             send.message = null;
+            if (message == null) return;   // already failed
         } else {
             send = null;
             message = (Message) item;
@@ -229,8 +255,9 @@ final class SendQueue implements Runnable {
         try {
             appendNow(send, message);
         } finally {
-            // Encoded into the batch (copied) or failed: a buffer payload is done with either way.
-            message.release();
+            // Encoded into the batch (copied), handed to a direct write (which holds its own
+            // reference) or failed: the queue's reference is done with either way.
+            letGo(message);
         }
     }
 
@@ -316,49 +343,58 @@ final class SendQueue implements Runnable {
 
     /**
      * zeroCopy: the frame's header (and trailer) go into the batch, the payload buffer is written as
-     * it is between them, without a copy. The send completes when its payload is written.
+     * it is between them, without a copy. The send completes when the last of its frame is written.
      */
     private void appendDirect(PendingSend send, Message message, io.paguma.internal.codec.SplitFrames codec) {
-        if (batch == null) {
-            // The header alone goes out in it (the payload follows at once): no larger than it.
-            int header;
-            try {
-                header = connection.context.codec.frameLength(message) - message.length() - codec.trailerLength();
-            } catch (Throwable e) {
-                failEncode(send, message, e);
-                return;
-            }
-            batch = connection.channel.alloc().ioBuffer(header);
+        // The payload's own reference first: a payload that cannot be had fails before any byte of
+        // its frame is written.
+        ByteBuf payload;
+        int header;
+        try {
+            payload = message.retainedPayload();
+        } catch (RuntimeException e) {
+            failEncode(send, message, e);
+            return;
+        }
+        int length = message.length();
+        int trailer = codec.trailerLength();
+        try {
+            header = connection.context.codec.frameLength(message) - length - trailer;
+            // The header alone goes out in a new buffer (the payload follows at once): no larger than it.
+            if (batch == null) batch = connection.channel.alloc().ioBuffer(header);
+        } catch (Throwable e) {
+            payload.release();
+            failEncode(send, message, e);
+            return;
         }
         int mark = batch.writerIndex();
         try {
             codec.encodeHeader(message, batch);
         } catch (Throwable e) {
             batch.writerIndex(mark);
+            payload.release();
             failEncode(send, message, e);
             return;
         }
         if (batchSends == null) batchSends = takeBatch();
         batchSends.addBytes(batch.writerIndex() - mark);
         writeBatch();
-        int length = message.length();
-        ByteBuf payload = message.retainedPayload();
-        if (send == null) {
+        unflushed = true;
+        connection.wroteSinceTick = true;
+        if (trailer > 0) {
+            // The send completes with its trailer, the last of its frame.
+            connection.channel.write(payload, connection.channel.voidPromise());
+            batch = connection.channel.alloc().ioBuffer(BATCH_INITIAL_CAPACITY);
+            codec.encodeTrailer(message, batch);
+            batchSends = takeBatch();
+            batchSends.add(send, length + trailer);
+        } else if (send == null) {
             connection.channel.write(payload, connection.channel.voidPromise());
             connection.sent(length, 1);
         } else {
             ChannelPromise written = connection.channel.newPromise();
             written.addListener(new DirectWrite(send, length));
             connection.channel.write(payload, written);
-        }
-        unflushed = true;
-        connection.wroteSinceTick = true;
-        int trailer = codec.trailerLength();
-        if (trailer > 0) {
-            batch = connection.channel.alloc().ioBuffer(BATCH_INITIAL_CAPACITY);
-            codec.encodeTrailer(message, batch);
-            batchSends = takeBatch();
-            batchSends.addBytes(trailer);
         }
     }
 
@@ -384,7 +420,7 @@ final class SendQueue implements Runnable {
         }
     }
 
-    /** A send of this batch that fails: its future, if it has one (a forgotten send is only logged, at debug). */
+    /** A send of this batch that fails: its future, if it has one (a forgotten send's failure is logged in one line, unless it is a close). */
     private void failSend(PendingSend send, Throwable cause) {
         if (send != null) {
             send.completeExceptionally(cause);
@@ -502,12 +538,8 @@ final class SendQueue implements Runnable {
 
         @Override
         public boolean completeExceptionally(Throwable ex) {
-            // Failed before it was encoded (closed, queued at a close): its buffer payload is released here.
-            Message m = message;
-            if (m != null) {
-                message = null;
-                m.release();
-            }
+            // (Its message is not touched here: a caller may complete this future from any thread,
+            // with orTimeout say, while the IO thread is encoding it.)
             if (request != null) request.completeExceptionally(ex);
             return super.completeExceptionally(ex);
         }

@@ -39,7 +39,7 @@ public final class PagumaEchoServer implements BenchTarget {
         // zeroCopy: the payload is a view of the read buffer, sent back without an array or a future (one copy,
         // into the write batch); otherwise the byte[] API (a copy out, a copy in).
         server = b.config(config)
-                .route(ECHO, config.zeroCopy() ? r -> r.replyAndForget(ECHO, r.payload().retainedDuplicate()) : r -> r.reply(ECHO, r.data()))
+                .route(ECHO, config.zeroCopy() ? r -> r.replyAndForget(ECHO, r.payload()) : r -> r.reply(ECHO, r.data()))
                 .build()
                 .start();
         if (admin != null) {
