@@ -334,4 +334,36 @@ class ZeroCopyTest {
             server.stop();
         }
     }
+
+    /**
+     * A caller may complete a send's future itself, from any thread (orTimeout does): the IO thread
+     * encoding that send at the same moment must neither crash the drain nor release the payload
+     * twice (review finding: the future's completion used to take the message the IO thread read).
+     */
+    @Test
+    void sendFuturesCompletedByTheirCallersWhileQueuedDoNotDisturbTheDrain() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger got = new java.util.concurrent.atomic.AtomicInteger();
+        Server server = Server.builder().config(Servers.config().codec("paguma").build())
+                .route(KEEP, r -> got.incrementAndGet())
+                .route(ECHO, r -> r.reply(ECHO, r.data()))
+                .build().start();
+        Client c = client(server, "paguma");
+        try {
+            Connection conn = c.connection();
+            List<ByteBuf> mine = new java.util.ArrayList<>();
+            for (int i = 0; i < 5000; i++) {
+                ByteBuf b = io.netty.buffer.ByteBufAllocator.DEFAULT.directBuffer(8).writeLong(i);
+                mine.add(b);
+                conn.send(new Message(KEEP, b)).completeExceptionally(new java.util.concurrent.TimeoutException("given up"));
+            }
+            // Each send still goes out (its future's outcome is the caller's business), and the drain goes on.
+            assertThat(c.request(ECHO, "after".getBytes(StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS).text()).isEqualTo("after");
+            await().atMost(Duration.ofSeconds(10)).until(() -> got.get() == 5000);
+            await().atMost(Duration.ofSeconds(5)).until(() -> mine.stream().allMatch(b -> b.refCnt() == 1));
+            for (ByteBuf b : mine) assertThat(b.release()).isTrue();
+        } finally {
+            c.close().get(10, TimeUnit.SECONDS);
+            server.stop();
+        }
+    }
 }
