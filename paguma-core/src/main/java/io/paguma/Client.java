@@ -788,7 +788,6 @@ public final class Client {
             this.timeout = timeout;
         }
 
-        @SuppressWarnings("unchecked")
         void sendOn(ChannelConnection c) {
             try {
                 sendOnNow(c);

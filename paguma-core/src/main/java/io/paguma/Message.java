@@ -251,8 +251,7 @@ public final class Message implements ReferenceCounted {
 
     @Override
     public Message retain() {
-        if (payload instanceof ByteBuf) ((ByteBuf) payload).retain();
-        return this;
+        return retain(1);
     }
 
     @Override
@@ -276,7 +275,7 @@ public final class Message implements ReferenceCounted {
     /** Releases one reference to a buffer payload; false for an array payload (nothing to release). */
     @Override
     public boolean release() {
-        return payload instanceof ByteBuf && ((ByteBuf) payload).release();
+        return release(1);
     }
 
     @Override

@@ -188,7 +188,7 @@ public final class ChannelConnection implements Connection {
         if (message == null) throw new NullPointerException("message");
         // A send waits at most requestTimeout for the peer to catch up.
         Throwable paced = paceSender(context.config.requestTimeout().toNanos());
-        if (paced != null) return failed(message, paced);
+        if (paced != null) return CompletableFuture.failedFuture(paced);
         if (context.config.outboundPolicy() == PagumaConfig.OutboundPolicy.WAIT && pacing != null) {
             pacing.queued.addAndGet(queuedCost(message));
         }
@@ -210,11 +210,6 @@ public final class ChannelConnection implements Connection {
         sends.enqueue(message.retain());
     }
 
-    /** A send or request that fails before it is queued (nothing of its payload was taken). */
-    private static <T> CompletableFuture<T> failed(Message message, Throwable cause) {
-        return CompletableFuture.failedFuture(cause);
-    }
-
     @Override
     public CompletableFuture<Message> request(Message message) {
         return request(message, context.config.requestTimeout());
@@ -225,14 +220,14 @@ public final class ChannelConnection implements Connection {
         if (message == null) throw new NullPointerException("message");
         if (timeout == null) throw new NullPointerException("timeout");
         if (!context.codec.hasSequence()) {
-            return failed(message, new IllegalStateException("codec " + context.codec.name()
+            return CompletableFuture.failedFuture(new IllegalStateException("codec " + context.codec.name()
                     + " carries no sequence id, so replies cannot be matched to requests: use a codec that does"
                     + " (paguma, tron, tron-v2), or send() and a router for the answer"));
         }
-        if (closed) return failed(message, closedException(null));
+        if (closed) return CompletableFuture.failedFuture(closedException(null));
         if (PENDING_COUNT.incrementAndGet(this) > context.config.maxPendingRequests()) {
             PENDING_COUNT.decrementAndGet(this);
-            return failed(message, new IllegalStateException(this + " has "
+            return CompletableFuture.failedFuture(new IllegalStateException(this + " has "
                     + context.config.maxPendingRequests() + " requests waiting for replies"
                     + " (set paguma.maxPendingRequests to raise it)"));
         }
@@ -240,7 +235,7 @@ public final class ChannelConnection implements Connection {
         Throwable paced = paceSender(timeoutNanos(timeout));
         if (paced != null) {
             PENDING_COUNT.decrementAndGet(this);
-            return failed(message, paced);
+            return CompletableFuture.failedFuture(paced);
         }
         if (!requested) requested = true;
         int seq = nextSeq();
