@@ -55,6 +55,8 @@ public final class LoadGenerator {
     final LongAdder errors = new LongAdder();
     final LongAdder connectFailures = new LongAdder();
     final LongAdder reconnects = new LongAdder();
+    /** Reconnects done in the warm-up: not reported with the measurement's. */
+    private volatile long reconnectsBeforeMeasure;
     final LongAdder doubleFrames = new LongAdder();
     private final AtomicLong mismatchLines = new AtomicLong();
     private final AtomicLong errorLines = new AtomicLong();
@@ -188,6 +190,22 @@ public final class LoadGenerator {
                     if (reconnectAt[i] == 0) reconnectAt[i] = 1;
                 }
             }
+            // The warm-up closes and reconnects some others at the measurement's pace, so the servers'
+            // close and accept paths are compiled before it starts, as their read and write paths are:
+            // otherwise the first reconnects throw the JIT's compiled read loop back to the interpreter
+            // (deoptimisation) in the first measured second. Drawn from a random of their own, so the
+            // measured reconnects stay the same connections at the same times.
+            double window = options.warmupSeconds - 1;
+            if (window > 0 && options.durationSeconds > 0) {
+                SplittableRandom warmRandom = new SplittableRandom(options.seed ^ 0x9E3779B97F4A7C15L);
+                double perConnection = options.reconnectRatio * window / (options.durationSeconds * 0.8);
+                for (int i = 0; i < reconnectAt.length; i++) {
+                    if (reconnectAt[i] == 0 && warmRandom.nextDouble() < perConnection) {
+                        reconnectAt[i] = now + seconds(0.5 + warmRandom.nextDouble() * window);
+                        if (reconnectAt[i] == 0) reconnectAt[i] = 1;
+                    }
+                }
+            }
         }
         long perConnQuota = options.count > 0 ? (options.count + options.connections - 1) / options.connections : Long.MAX_VALUE;
         boolean warm = options.warmupSeconds > 0;
@@ -217,6 +235,7 @@ public final class LoadGenerator {
             start = System.nanoTime();
             measureStartNanos = start;
             receivedAtStart = received.sum();
+            reconnectsBeforeMeasure = reconnects.sum();
             if (perConnQuota != Long.MAX_VALUE) setQuotas(perConnQuota);
             phase = Phase.MEASURE;
         }
@@ -416,7 +435,7 @@ public final class LoadGenerator {
         return new LoadResult(options.label, options.scenario.name().toLowerCase(Locale.ROOT), target,
                 options.connections, options.payload, options.depth, options.rate, options.warmupSeconds,
                 round(secs), messages, round(rate), round(rate * frameBytes / 1e6), latency,
-                mismatches.sum(), errors.sum(), unanswered, connectFailures.sum(), reconnects.sum(),
+                mismatches.sum(), errors.sum(), unanswered, connectFailures.sum(), reconnects.sum() - reconnectsBeforeMeasure,
                 doubleFrames.sum(), startedAt, System.getProperty("java.version"),
                 Runtime.getRuntime().availableProcessors());
     }
