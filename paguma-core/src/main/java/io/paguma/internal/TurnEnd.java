@@ -1,5 +1,7 @@
 package io.paguma.internal;
 
+import io.netty.channel.SingleThreadEventLoop;
+
 import io.netty.channel.EventLoop;
 import java.util.Arrays;
 import java.util.concurrent.RejectedExecutionException;
@@ -7,7 +9,9 @@ import java.util.concurrent.RejectedExecutionException;
 /**
  * Work one IO thread defers to the end of the current turn of its event loop: waking the workers
  * it handed requests to, and flushing replies made during reads (P8, P9). One task per turn,
- * which Netty runs after every ready channel of the turn was read.
+ * which Netty runs after every ready channel of the turn was read and after the turn's tasks (a
+ * tail task: {@code executeAfterEventLoopIteration}), so the workers' replies queued since the
+ * last turn are written before a woken worker competes with this thread for a core.
  *
  * <p>Waking a worker per read made the worker preempt the IO thread after every connection's
  * burst; deferred, each worker gets the whole turn's requests at once. Replies made during a read
@@ -51,7 +55,11 @@ final class TurnEnd implements Runnable {
         if (scheduled) return;
         scheduled = true;
         try {
-            loop.execute(this);
+            // After every task of this turn, not among them: the replies the workers made since the
+            // last turn (their drains are tasks) go out before a woken worker takes the CPU from
+            // this thread (on a machine with fewer cores than threads it does, at once).
+            if (loop instanceof SingleThreadEventLoop) ((SingleThreadEventLoop) loop).executeAfterEventLoopIteration(this);
+            else loop.execute(this);
         } catch (RejectedExecutionException e) {
             // The IO thread is shutting down: do it now rather than never.
             run();
