@@ -81,6 +81,11 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
     private boolean reading;
     /** What this IO thread does at the end of its turn. */
     private TurnEnd turnEnd;
+
+    /** The end-of-turn work of this connection's IO thread; null before the channel is active. */
+    TurnEnd turnEnd() {
+        return turnEnd;
+    }
     /** Requests went to the worker since it was last asked to wake. */
     private boolean handedOver;
     /** Messages decoded and not yet counted in the traffic counters. */

@@ -162,6 +162,8 @@ final class SendQueue implements Runnable {
     @Override
     public void run() {
         drainScheduled = 0;
+        TurnEnd turnEnd = connection.handler.turnEnd();
+        if (turnEnd != null) turnEnd.taskRan();
         boolean more;
         try {
             more = drainOutbound(DRAIN_SLICE);

@@ -1,8 +1,8 @@
 package io.paguma.internal;
 
-import io.netty.channel.SingleThreadEventLoop;
-
 import io.netty.channel.EventLoop;
+import io.netty.channel.SingleThreadIoEventLoop;
+
 import java.util.Arrays;
 import java.util.concurrent.RejectedExecutionException;
 
@@ -27,6 +27,10 @@ final class TurnEnd implements Runnable {
     private ChannelConnection[] flushes = new ChannelConnection[16];
     private int flushCount;
     private boolean scheduled;
+    /** Drain tasks run since this turn's end was scheduled (see {@link #taskRan}). */
+    private int tasksWhileScheduled;
+    private static final int MOST_TASKS_BEFORE_RUN = 64;
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(TurnEnd.class);
 
     TurnEnd(EventLoop loop) {
         this.loop = loop;
@@ -58,7 +62,8 @@ final class TurnEnd implements Runnable {
             // After every task of this turn, not among them: the replies the workers made since the
             // last turn (their drains are tasks) go out before a woken worker takes the CPU from
             // this thread (on a machine with fewer cores than threads it does, at once).
-            if (loop instanceof SingleThreadEventLoop) ((SingleThreadEventLoop) loop).executeAfterEventLoopIteration(this);
+            // (Only an IO loop runs tail tasks every turn; another kind of loop gets a plain task.)
+            if (loop instanceof SingleThreadIoEventLoop) ((SingleThreadIoEventLoop) loop).executeAfterEventLoopIteration(this);
             else loop.execute(this);
         } catch (RejectedExecutionException e) {
             // The IO thread is shutting down: do it now rather than never.
@@ -66,20 +71,49 @@ final class TurnEnd implements Runnable {
         }
     }
 
+    /**
+     * IO thread: a send queue's drain task ran. A tail task runs once the task queue is empty, so a
+     * steady stream of drains (a sender that keeps pace, busy workers) would hold this turn's
+     * worker wake-ups back as long as it lasts (up to Netty's task quantum): after
+     * {@value #MOST_TASKS_BEFORE_RUN} drains it runs at once instead; the tail task then finds
+     * nothing left to do.
+     */
+    void taskRan() {
+        if (scheduled && ++tasksWhileScheduled >= MOST_TASKS_BEFORE_RUN) run();
+    }
+
     @Override
     public void run() {
         scheduled = false;
-        for (int i = 0; i < flushCount; i++) {
-            ChannelConnection c = flushes[i];
-            flushes[i] = null;
-            c.flushQueued = false;
-            c.flushAfterRead();
+        tasksWhileScheduled = 0;
+        try {
+            for (int i = 0; i < flushCount; i++) {
+                ChannelConnection c = flushes[i];
+                if (c == null) continue;
+                flushes[i] = null;
+                c.flushQueued = false;
+                try {
+                    c.flushAfterRead();
+                } catch (RuntimeException e) {
+                    Failures.warn(log, c + ": flushing its replies at the end of the IO turn failed: " + Failures.describe(e), e);
+                }
+            }
+        } finally {
+            // Whatever a flush threw, the list starts empty again and the workers handed requests
+            // this turn are woken: a worker left parked would stall every connection pinned to it.
+            for (int i = 0; i < flushCount; i++) {
+                ChannelConnection c = flushes[i];
+                if (c != null) {
+                    c.flushQueued = false;
+                    flushes[i] = null;
+                }
+            }
+            flushCount = 0;
+            for (int i = 0; i < workerCount; i++) {
+                workers[i].wake();
+                workers[i] = null;
+            }
+            workerCount = 0;
         }
-        flushCount = 0;
-        for (int i = 0; i < workerCount; i++) {
-            workers[i].wake();
-            workers[i] = null;
-        }
-        workerCount = 0;
     }
 }
