@@ -208,6 +208,42 @@ class SlowConsumerMemoryTest {
     }
 
     /**
+     * Crossing the high water mark flushes at once, inside the write that crossed it, and the flush
+     * completes earlier sends: a send made by such a send's callback must not be written in the
+     * middle of that write. On a WebSocket a batch is written frame by frame. Twelve sends of
+     * 1,000 bytes (10-21) make three batches of four; the first two are written as they fill
+     * (8,864 bytes pending, below the mark), the last at the end of the read, and its second frame
+     * (19) crosses the mark of 10,500 bytes. The flush completes the first batch, and 10's callback
+     * sends 99 (40 KiB, written as soon as it is encoded): 99 must still come after 20 and 21.
+     */
+    @Test
+    void aSendMadeByACallbackOfTheFlushAtTheMarkComesAfterTheWriteThatCrossedIt() throws Exception {
+        Server server = Server.builder().config(Servers.config().mode(PagumaConfig.Mode.WEBSOCKET).wsPort(0)
+                        .ioThreads(1).workerPoolSize(0)
+                        .writeBufferHighWaterMark(10_500).writeBufferLowWaterMark(5_000)
+                        .soSndbuf(1024 * 1024).build())
+                .route(1, r -> {
+                    Connection c = r.connection();
+                    for (int id = 10; id <= 21; id++) {
+                        java.util.concurrent.CompletableFuture<Void> sent = c.send(new Message(id, new byte[1000]));
+                        if (id == 10) sent.thenRun(() -> c.send(new Message(99, new byte[40 * 1024])));
+                    }
+                })
+                .build().start();
+        try (io.paguma.testing.WsFrameSocket client = io.paguma.testing.WsFrameSocket.connect(server.wsPort())) {
+            for (int round = 0; round < 5; round++) {
+                client.send(1, new byte[0]);
+                List<Integer> ids = new ArrayList<>();
+                for (int i = 0; i < 13; i++) ids.add(client.read().id());
+                assertThat(ids).as("round %d: the order the messages came in", round)
+                        .containsExactly(10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 99);
+            }
+        } finally {
+            server.stop();
+        }
+    }
+
+    /**
      * A client that reads what the server pushes at 1 KB/s while the server broadcasts to everyone:
      * what the server holds for it stays under maxPendingWriteBytes, it is cut off (outboundPolicy
      * close) and the clients that keep up get every push.

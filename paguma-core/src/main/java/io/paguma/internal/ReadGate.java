@@ -59,8 +59,10 @@ abstract class ReadGate extends ChannelInboundHandlerAdapter {
                 writeBlocked = blocked;
                 watchSlowPeer(ctx);
                 updateAutoRead();
-                connection.writabilityChanged();
             }
+            // Senders waiting for the peer (outboundPolicy wait, writable()) look on every change:
+            // with TLS the change can come later than the state it reports.
+            connection.writabilityChanged();
         }
         ctx.fireChannelWritabilityChanged();
     }

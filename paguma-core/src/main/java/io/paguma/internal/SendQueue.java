@@ -74,7 +74,7 @@ final class SendQueue implements Runnable {
     private Batch spare;
     /** IO thread only: a batch was written since the last flush this class made. */
     private boolean unflushed;
-    /** IO thread only: inside append(), whose flush may run send callbacks that send again. */
+    /** IO thread only: inside append() or a write, whose flush may run send callbacks that send again. */
     private boolean appending;
 
     SendQueue(ChannelConnection connection, boolean webSocket) {
@@ -468,10 +468,19 @@ final class SendQueue implements Runnable {
         } else {
             promise = connection.channel.voidPromise();
         }
-        if (sends != null && sends.lengths != null && sends.size > 1) {
-            writeFrames(b, sends, promise);
-        } else {
-            connection.channel.write(b, promise);
+        // Crossing the high water mark inside this write flushes (ReadGate), and the flush completes
+        // earlier sends, whose callbacks may send again: those sends are queued, not written in the
+        // middle of this write (between a WebSocket batch's frames, or a frame's header and payload).
+        boolean wasAppending = appending;
+        appending = true;
+        try {
+            if (sends != null && sends.lengths != null && sends.size > 1) {
+                writeFrames(b, sends, promise);
+            } else {
+                connection.channel.write(b, promise);
+            }
+        } finally {
+            appending = wasAppending;
         }
         if (!waited && sends != null) {
             sends.counted();
