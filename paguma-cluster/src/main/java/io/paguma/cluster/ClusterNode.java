@@ -485,7 +485,8 @@ final class ClusterNode implements ServiceContext {
     /** A forwarded request's answer (or failure) back to the client, with the client's sequence id. */
     private void relay(Request request, String service, String node, Message reply, Throwable e) {
         if (e == null) {
-            request.reply(reply.id(), reply.data());
+            // Nobody reads the result of this write: no future for it.
+            request.replyAndForget(reply.id(), reply.data());
             return;
         }
         Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
