@@ -47,6 +47,9 @@ final class NodeHopCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "3", description = "seconds of warm-up per run (default ${DEFAULT-VALUE})") int warmup;
     @Option(names = "--rounds", defaultValue = "3", description = "rounds of both modes (default ${DEFAULT-VALUE})") int rounds;
     @Option(names = "--workers", defaultValue = "0", description = "each node's workerPoolSize (default ${DEFAULT-VALUE}: routers on the IO thread)") int workers;
+    @Option(names = "--client-io-threads", defaultValue = "0",
+            description = "0 (default): each client on a runtime of its own (one IO thread each); N: all clients on one shared runtime with N IO threads")
+    int clientIoThreads;
 
     private record Echo(String name, int id) implements Service {
         @Override
@@ -117,12 +120,16 @@ final class NodeHopCommand implements Callable<Integer> {
         Recorder recorder = new Recorder(3);
         Loop loop = new Loop(id, payload, done, failures, recorder);
         List<Client> list = new ArrayList<>();
+        io.paguma.PagumaRuntime shared = clientIoThreads > 0
+                ? io.paguma.PagumaRuntime.create(PagumaConfig.builder().name("hop-clients").ioThreads(clientIoThreads).workerPoolSize(0).build())
+                : null;
         try {
             for (int i = 0; i < clients; i++) {
-                Client c = Client.builder()
+                Client.Builder builder = Client.builder()
                         .config(PagumaConfig.builder().name("hop-" + i).host("127.0.0.1").port(port).codec("paguma")
-                                .workerPoolSize(0).ioThreads(1).reconnect(false).build())
-                        .build();
+                                .workerPoolSize(0).ioThreads(1).reconnect(false).build());
+                if (shared != null) builder.runtime(shared);
+                Client c = builder.build();
                 list.add(c);
                 Connection conn = c.connect().get(10, TimeUnit.SECONDS);
                 for (int k = 0; k < depth; k++) loop.request(conn);
@@ -142,6 +149,7 @@ final class NodeHopCommand implements Callable<Integer> {
             CountDownLatch closed = new CountDownLatch(list.size());
             for (Client c : list) c.close().whenComplete((v, e) -> closed.countDown());
             closed.await(10, TimeUnit.SECONDS);
+            if (shared != null) shared.close();
         }
     }
 
