@@ -450,6 +450,11 @@ public final class ChannelConnection implements Connection {
         sends.flushAfterRead();
     }
 
+    /** On the IO thread, inside a write that crossed the high water mark: see {@link SendQueue#flushHoldingSends}. */
+    void flushHoldingSends() {
+        sends.flushHoldingSends();
+    }
+
     /** On the IO thread: counts what one batch write sent. */
     void sent(long bytes, int messages) {
         BYTES_OUT.setOpaque(this, bytesOut + bytes);

@@ -53,7 +53,7 @@ abstract class ReadGate extends ChannelInboundHandlerAdapter {
         if (connection != null) {
             // The flush may make the channel writable again: that change comes here first (nested),
             // and finds nothing to do; this one then looks at what holds after the flush.
-            if (!writeBlocked && !ctx.channel().isWritable()) ctx.channel().flush();
+            if (!writeBlocked && !ctx.channel().isWritable()) connection.flushHoldingSends();
             boolean blocked = !ctx.channel().isWritable();
             if (blocked != writeBlocked) {
                 writeBlocked = blocked;

@@ -74,7 +74,7 @@ final class SendQueue implements Runnable {
     private Batch spare;
     /** IO thread only: a batch was written since the last flush this class made. */
     private boolean unflushed;
-    /** IO thread only: inside append() or a write, whose flush may run send callbacks that send again. */
+    /** IO thread only: inside append() or a flush at the mark, whose flush may run send callbacks that send again. */
     private boolean appending;
 
     SendQueue(ChannelConnection connection, boolean webSocket) {
@@ -148,6 +148,23 @@ final class SendQueue implements Runnable {
      */
     boolean hasUnflushed() {
         return batch != null || unflushed;
+    }
+
+    /**
+     * IO thread, inside a write that crossed the high water mark ({@code ReadGate}): flushes what is
+     * written. The flush completes earlier sends, whose callbacks may send again: those sends are
+     * queued (a drain task writes them), never written in the middle of the write that crossed the
+     * mark, whoever made it (between a WebSocket batch's frames, a frame's header and payload, a
+     * file chunk's header and region).
+     */
+    void flushHoldingSends() {
+        boolean wasAppending = appending;
+        appending = true;
+        try {
+            connection.channel.flush();
+        } finally {
+            appending = wasAppending;
+        }
     }
 
     void flushAfterRead() {
@@ -468,19 +485,10 @@ final class SendQueue implements Runnable {
         } else {
             promise = connection.channel.voidPromise();
         }
-        // Crossing the high water mark inside this write flushes (ReadGate), and the flush completes
-        // earlier sends, whose callbacks may send again: those sends are queued, not written in the
-        // middle of this write (between a WebSocket batch's frames, or a frame's header and payload).
-        boolean wasAppending = appending;
-        appending = true;
-        try {
-            if (sends != null && sends.lengths != null && sends.size > 1) {
-                writeFrames(b, sends, promise);
-            } else {
-                connection.channel.write(b, promise);
-            }
-        } finally {
-            appending = wasAppending;
+        if (sends != null && sends.lengths != null && sends.size > 1) {
+            writeFrames(b, sends, promise);
+        } else {
+            connection.channel.write(b, promise);
         }
         if (!waited && sends != null) {
             sends.counted();
