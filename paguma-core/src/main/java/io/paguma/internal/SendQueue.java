@@ -213,6 +213,9 @@ final class SendQueue implements Runnable {
             return !q.isEmpty();
         } finally {
             consuming = 0;
+            // A sender that queued after the close looked and left its send to us (failQueued could
+            // not take the queue while we held it): fail what is there now, or nobody will.
+            if (connection.closed && !q.isEmpty()) failQueued();
         }
     }
 
