@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
                 "", "Method and latest figures: docs/PERFORMANCE.md"},
         subcommands = {ServerCommand.class, LoadCommand.class, CompareCommand.class, SuiteCommand.class, RequestCommand.class,
                 HubCommand.class, HubEndpointCommand.class, NodeHopCommand.class, RedisBenchCommand.class, FilesBenchCommand.class,
-                TasksBenchCommand.class})
+                TasksBenchCommand.class, BacklogCommand.class})
 public final class BenchMain implements Runnable {
 
     public static void main(String[] args) throws Exception {

@@ -45,7 +45,7 @@ final class TurnEnd implements Runnable {
     private static final int MOST_TASKS_BEFORE_RUN = 64;
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(TurnEnd.class);
     /** Reads handing requests to workers after which they are woken without waiting for the turn's end. */
-    static final int WAKE_EVERY = 64;
+    static final int WAKE_EVERY = 128;
     /** Ready drains run between two reads; the rest wait for the next read or the task. */
     private static final int DRAINS_PER_READ = 64;
     /** Ready drains run by one task before it yields to the thread's other tasks and its IO. */
