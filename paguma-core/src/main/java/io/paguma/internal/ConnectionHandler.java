@@ -371,8 +371,6 @@ public final class ConnectionHandler extends ReadGate implements Runnable {
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         if (connection != null) connection.flushAfterRead();
-        // Replies the workers made during this turn go out between reads, not after all of them.
-        if (turnEnd != null) turnEnd.afterRead();
         ctx.fireChannelReadComplete();
     }
 

@@ -132,27 +132,14 @@ final class SendQueue implements Runnable {
 
     /** Hands the drain to the IO thread; {@code drainScheduled} is already set by the caller. */
     private void submitDrain() {
-        // Through the IO thread's list of ready drains, which it also takes between the reads of a
-        // long turn (TurnEnd.afterRead); a connection not yet active has no TurnEnd.
-        TurnEnd turnEnd = connection.handler.turnEnd();
-        if (turnEnd != null) {
-            turnEnd.submitDrain(this);
-            return;
-        }
         try {
             connection.loop.execute(this);
         } catch (RejectedExecutionException e) {
-            rejected();
+            // The IO threads are gone: nothing will ever drain the queue, so fail it here. Reset the
+            // flag first, so a sender that saw it set has its send already queued for us to fail.
+            drainScheduled = 0;
+            failQueued();
         }
-    }
-
-    /**
-     * The IO threads are gone: nothing will ever drain the queue, so fail it here. The flag is reset
-     * first, so a sender that saw it set has its send already queued for us to fail.
-     */
-    void rejected() {
-        drainScheduled = 0;
-        failQueued();
     }
 
     /**
