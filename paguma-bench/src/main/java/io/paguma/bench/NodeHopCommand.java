@@ -110,9 +110,9 @@ final class NodeHopCommand implements Callable<Integer> {
      * this process closes their standard input.
      */
     private int runWithNodeProcesses() throws Exception {
-        NodeProcess b = new NodeProcess(cpusB, "--role", "b", "--workers", Integer.toString(workers));
+        NodeProcess b = new NodeProcess(cpusB, "node-hop", "--role", "b", "--workers", Integer.toString(workers));
         try {
-            NodeProcess a = new NodeProcess(cpusA, "--role", "a", "--workers", Integer.toString(workers), "--registry", b.ready);
+            NodeProcess a = new NodeProcess(cpusA, "node-hop", "--role", "a", "--workers", Integer.toString(workers), "--registry", b.ready);
             try {
                 return measure(Integer.parseInt(a.ready), "nodes a and b in processes of their own (cpus a " + (cpusA == null ? "any" : cpusA)
                         + ", b " + (cpusB == null ? "any" : cpusB) + "), the clients in this one");
@@ -130,16 +130,16 @@ final class NodeHopCommand implements Callable<Integer> {
         final String ready;
 
         NodeProcess(String cpus, String... args) throws java.io.IOException {
-            List<String> cmd = new ArrayList<>();
-            if (cpus != null) cmd.addAll(List.of("taskset", "-c", cpus));
-            cmd.add(ProcessHandle.current().info().command().orElse("java"));
-            cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
-            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchMain.class.getName(), "node-hop"));
-            cmd.addAll(Arrays.asList(args));
-            process = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(),
-                    java.nio.charset.StandardCharsets.UTF_8));
-            String line = in.readLine();
+            process = new ProcessBuilder(Runner.benchJvm(cpus, java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments(), args))
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            String line;
+            try {
+                line = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(),
+                        java.nio.charset.StandardCharsets.UTF_8)).readLine();
+            } catch (java.io.IOException e) {
+                process.destroyForcibly();
+                throw e;
+            }
             if (line == null || !line.startsWith("READY ")) {
                 process.destroyForcibly();
                 throw new IllegalStateException("node process " + String.join(" ", args) + " did not start: " + line);

@@ -71,8 +71,16 @@ final class Runner {
     }
 
     private List<String> java(String cpus, List<String> jvm, String... args) {
+        return benchJvm(pin ? cpus : null, jvm, args);
+    }
+
+    /**
+     * The command line of another bench JVM ({@link BenchMain} with {@code args}) on this JVM's
+     * java and class path, with {@code jvm} options, pinned to {@code cpus} with taskset unless null.
+     */
+    static List<String> benchJvm(String cpus, List<String> jvm, String... args) {
         List<String> cmd = new ArrayList<>();
-        if (pin) {
+        if (cpus != null) {
             cmd.add("taskset");
             cmd.add("-c");
             cmd.add(cpus);
